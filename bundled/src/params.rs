@@ -1,0 +1,101 @@
+//! Values captured by dynamic route segments, handed to the route's handler.
+
+/// What the dynamic segments of the matched route captured, percent-decoded.
+///
+/// `#[bundled_api]` stores it in the request's extensions for routes that capture anything;
+/// a handler reads it with [`RouteParams::of`]:
+///
+/// ```ignore
+/// // api/users/[id].rs
+/// let id = RouteParams::of(&req).get("id").unwrap_or_default();
+/// // api/docs/[...slug].rs
+/// let slug: &[String] = RouteParams::of(&req).get_all("slug");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteParams {
+    captures: Vec<(&'static str, Capture)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Capture {
+    One(String),
+    Many(Vec<String>),
+}
+
+static NONE: RouteParams = RouteParams {
+    captures: Vec::new(),
+};
+
+impl RouteParams {
+    /// The params of a request routed by `#[bundled_api]`; empty for a static route.
+    pub fn of<B>(req: &http::Request<B>) -> &RouteParams {
+        req.extensions().get::<RouteParams>().unwrap_or(&NONE)
+    }
+
+    /// The value of a dynamic segment such as `[id]`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.captures
+            .iter()
+            .find_map(|(key, capture)| match capture {
+                Capture::One(value) if *key == name => Some(value.as_str()),
+                _ => None,
+            })
+    }
+
+    /// The segments a catch-all such as `[...slug]` or `[[...slug]]` captured; empty when an
+    /// optional catch-all captured nothing or no such param exists.
+    pub fn get_all(&self, name: &str) -> &[String] {
+        self.captures
+            .iter()
+            .find_map(|(key, capture)| match capture {
+                Capture::Many(values) if *key == name => Some(values.as_slice()),
+                _ => None,
+            })
+            .unwrap_or(&[])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.captures.is_empty()
+    }
+
+    pub(crate) fn push_one(&mut self, name: &'static str, value: String) {
+        self.captures.push((name, Capture::One(value)));
+    }
+
+    pub(crate) fn push_many(&mut self, name: &'static str, values: Vec<String>) {
+        self.captures.push((name, Capture::Many(values)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_without_params_reads_as_empty() {
+        let req = http::Request::new(());
+        assert!(RouteParams::of(&req).is_empty());
+        assert_eq!(RouteParams::of(&req).get("id"), None);
+        assert!(RouteParams::of(&req).get_all("slug").is_empty());
+    }
+
+    #[test]
+    fn params_stored_in_the_extensions_are_found() {
+        let mut params = RouteParams::default();
+        params.push_one("id", "42".into());
+        params.push_many("slug", vec!["a".into(), "b".into()]);
+        let mut req = http::Request::new(());
+        req.extensions_mut().insert(params);
+        assert_eq!(RouteParams::of(&req).get("id"), Some("42"));
+        assert_eq!(RouteParams::of(&req).get_all("slug"), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_single_value_is_not_read_as_a_list_or_the_reverse() {
+        let mut params = RouteParams::default();
+        params.push_one("id", "42".into());
+        params.push_many("slug", vec!["a".into()]);
+        assert!(params.get_all("id").is_empty());
+        assert_eq!(params.get("slug"), None);
+    }
+}

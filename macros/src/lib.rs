@@ -1,0 +1,30 @@
+//! `#[bundled_api]`: every `api/**/*.rs` route in one vercel_runtime 2.x function.
+//!
+//! Put it on an empty `async fn handler(req: Request, state: AppState) -> Result<…>` in
+//! `api/main.rs`; it writes the body. At compile time it
+//!
+//! - finds the route files under `$CARGO_MANIFEST_DIR/api` (not the current directory), leaving
+//!   out `api/main.rs` and any path with a part starting with `_` or `.` (room for helpers);
+//! - turns each file name into a route (`[id]`, `[...slug]`, `[[...slug]]`, `index.rs`) and
+//!   refuses, naming the file, what cannot work: a missing `pub async fn handler`, a catch-all
+//!   that is not last, a repeated param name, two files for one path;
+//! - orders the routes with `vercel_runtime_router` (static, dynamic, catch-all; deeper first);
+//! - emits one `#[path]` module per file and a dispatch over a static route table, so a request
+//!   builds no router and compiles no regex.
+//!
+//! Unmatched paths go to `fallback = path::to::fn` when given, else to `bundled_api::not_found`.
+//! A proc macro cannot see new files by itself: the crate's `build.rs` must print
+//! `cargo:rerun-if-changed=api` so adding or removing a route rebuilds.
+
+mod discover;
+mod expand;
+mod route_path;
+
+use proc_macro::TokenStream;
+
+#[proc_macro_attribute]
+pub fn bundled_api(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::bundled_api(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
