@@ -120,6 +120,9 @@ fn argument_names(function: &syn::ItemFn) -> syn::Result<(syn::Ident, syn::Ident
 /// `api/files/[[...path]].rs`) ranks like that prefix would as a file of its own, so it wins over
 /// a dynamic sibling such as `api/[id].rs`; the full pattern ranks as a catch-all. Two entries for
 /// one path are refused, because only the first could ever be reached.
+// `vercel_runtime_router` is deprecated as a runtime router; as a compile-time ordering it is
+// exactly Vercel's rule, which is what we want to keep.
+#[allow(deprecated)]
 fn in_precedence_order(files: &[RouteFile]) -> syn::Result<Vec<(RoutePath, usize)>> {
     let mut keyed: Vec<(String, RoutePath, usize)> = Vec::new();
     for (index, file) in files.iter().enumerate() {
@@ -135,9 +138,6 @@ fn in_precedence_order(files: &[RouteFile]) -> syn::Result<Vec<(RoutePath, usize
             keyed.push((key, route, index));
         }
     }
-    // The crate is deprecated as a runtime router; as a compile-time ordering it is exactly
-    // Vercel's rule, which is what we want to keep.
-    #[allow(deprecated)]
     let router = vercel_runtime_router::Router::from(
         keyed
             .iter()

@@ -1,1 +1,41 @@
-fn main() {}
+//! Developer workflows, run as `cargo xtask <command>` (see `.cargo/config.toml`).
+//!
+//! Rust instead of shell scripts so they read the same and run the same on every machine.
+//! `cargo xtask test` is the one command CI runs: it provisions what the tests need on a fresh
+//! Debian machine (as root, from the package registries) and fails loudly when it cannot; no
+//! suite is ever skipped because a tool is missing.
+
+mod provision;
+mod run;
+mod test;
+mod vercel_build;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test           fmt, clippy, unit and integration tests, browser tests, vercel build check
+  provision      install redis-server, Chromium and the npm test packages when missing
+  vercel-build   run `vercel build` offline and verify the output it would deploy";
+
+fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let result = match command.as_str() {
+        "test" => test::run(),
+        "provision" => provision::all(),
+        "vercel-build" => vercel_build::run(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask {command}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

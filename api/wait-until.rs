@@ -1,0 +1,14 @@
+//! `/api/wait-until` (any method): answer at once, store the record after the response.
+
+use http::StatusCode;
+use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
+use wait_until::responses::Receipt;
+use wait_until::{App, RequestRecord, background, respond};
+
+pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error> {
+    let store = App::global().store();
+    let record = RequestRecord::of_request(&req);
+    let receipt = Receipt::new(&record, store.kind());
+    background::store_after_response(&state, store, record);
+    Ok(respond::json(StatusCode::OK, &receipt))
+}

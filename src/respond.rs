@@ -1,0 +1,86 @@
+//! The one place that turns results into HTTP responses.
+//!
+//! Every API answer is JSON with `cache-control: no-store` (the records change with every
+//! request, so no cache may keep them). Errors are `{"error": "<short message>"}`; storage errors
+//! map to statuses here and nowhere else.
+
+use crate::store::StoreError;
+use http::{HeaderValue, Method, StatusCode, header};
+use serde::Serialize;
+use vercel_runtime::{Request, Response, ResponseBody};
+
+/// `status` with `body` serialised as JSON.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<ResponseBody> {
+    // Our bodies are plain structs of strings and numbers: serialising cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    with_headers(status, "application/json", text)
+}
+
+/// `{"error": message}` with `status`.
+pub fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    json(status, &serde_json::json!({ "error": message }))
+}
+
+/// `503` when storage is missing or down, `502` when it answered something wrong.
+pub fn store_error(error: &StoreError) -> Response<ResponseBody> {
+    let status = match error {
+        StoreError::NotConfigured(_) | StoreError::Unavailable(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        StoreError::Rejected(_) => StatusCode::BAD_GATEWAY,
+    };
+    self::error(status, &error.to_string())
+}
+
+/// `None` when `req` uses one of `allowed`; else the `405` to send, with `Allow`.
+pub fn allow_only(req: &Request, allowed: &[Method]) -> Option<Response<ResponseBody>> {
+    if allowed.contains(req.method()) {
+        return None;
+    }
+    let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    let allow = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    Some(response)
+}
+
+/// A response with a body, its content type and `cache-control: no-store`.
+pub fn with_headers(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<ResponseBody>,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_down_is_a_503_and_a_bad_answer_a_502() {
+        let down = store_error(&StoreError::Unavailable("timed out".into()));
+        assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let bad = store_error(&StoreError::Rejected("WRONGTYPE".into()));
+        assert_eq!(bad.status(), StatusCode::BAD_GATEWAY);
+        let missing = store_error(&StoreError::NotConfigured("set it".into()));
+        assert_eq!(missing.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn json_answers_are_never_cached() {
+        let response = json(StatusCode::OK, &serde_json::json!({}));
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+}

@@ -1,0 +1,69 @@
+//! The embedded store for local runs: no account, no network, gone when the process exits.
+
+use super::KEEP;
+use crate::record::RequestRecord;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    newest_first: Mutex<VecDeque<RequestRecord>>,
+}
+
+impl MemoryStore {
+    /// Adds `record` as the newest and drops what falls beyond the [`KEEP`] newest
+    /// (`LPUSH` + `LTRIM 0 9`).
+    pub fn push(&self, record: RequestRecord) {
+        let mut records = self.lock();
+        records.push_front(record);
+        records.truncate(KEEP);
+    }
+
+    /// Newest first, at most [`KEEP`].
+    pub fn recent(&self) -> Vec<RequestRecord> {
+        self.lock().iter().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RequestRecord>> {
+        // A panic while holding the lock cannot leave the deque half-updated (push_front and
+        // truncate keep it valid), so a poisoned lock is safe to keep using.
+        self.newest_first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: u64) -> RequestRecord {
+        RequestRecord {
+            id: format!("id-{n}"),
+            timestamp: n,
+            method: "GET".into(),
+            user_agent: String::new(),
+            country: None,
+            flag: None,
+        }
+    }
+
+    #[test]
+    fn the_newest_record_comes_first() {
+        let store = MemoryStore::default();
+        store.push(record(1));
+        store.push(record(2));
+        let ids: Vec<_> = store.recent().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["id-2", "id-1"]);
+    }
+
+    #[test]
+    fn only_the_ten_newest_are_kept() {
+        let store = MemoryStore::default();
+        for n in 1..=12 {
+            store.push(record(n));
+        }
+        let stamps: Vec<_> = store.recent().into_iter().map(|r| r.timestamp).collect();
+        assert_eq!(stamps, (3..=12).rev().collect::<Vec<_>>());
+    }
+}
