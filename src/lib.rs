@@ -10,6 +10,7 @@ pub mod record;
 pub mod respond;
 pub mod responses;
 pub mod store;
+pub mod upstash;
 pub mod web;
 
 pub use app::App;

@@ -190,7 +190,10 @@ mod tests {
         // A header value can hold a tab and bytes >= 0x80; other controls come in encoded text.
         let r = record(&[("user-agent", b"a\xffb\tc")]);
         assert_eq!(r.user_agent, "a\u{FFFD}bc");
-        assert_eq!(sanitize_text("x\u{0}\u{7f}\u{85}\r\ny".as_bytes(), 10), "xy");
+        assert_eq!(
+            sanitize_text("x\u{0}\u{7f}\u{85}\r\ny".as_bytes(), 10),
+            "xy"
+        );
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! - Errors are values ([`StoreError`]) that carry no secrets.
 
 mod memory;
+mod upstash;
 
 pub use memory::MemoryStore;
+pub use upstash::UpstashStore;
 
 use crate::config::StoreChoice;
 use crate::record::RequestRecord;
+use crate::upstash::retry::RetryPolicy;
 
 /// The Redis list that holds the records.
 pub const KEY: &str = "requests:recent";
@@ -21,6 +24,7 @@ pub const KEEP: usize = 10;
 
 pub enum Store {
     Memory(MemoryStore),
+    Upstash(UpstashStore),
     /// Upstash was wanted but is not configured: reads fail with this message, writes fail and
     /// leave a replayable failure line.
     Unconfigured(String),
@@ -66,8 +70,8 @@ impl Store {
     pub fn from_choice(choice: &StoreChoice) -> Self {
         match choice {
             StoreChoice::Memory => Store::Memory(MemoryStore::default()),
-            StoreChoice::Upstash(_) => {
-                Store::Unconfigured("the Upstash backend is not built yet".into())
+            StoreChoice::Upstash(settings) => {
+                Store::Upstash(UpstashStore::new(settings.clone(), RetryPolicy::default()))
             }
             StoreChoice::Unconfigured(message) => Store::Unconfigured(message.clone()),
         }
@@ -77,7 +81,7 @@ impl Store {
     pub fn kind(&self) -> &'static str {
         match self {
             Store::Memory(_) => "memory",
-            Store::Unconfigured(_) => "upstash",
+            Store::Upstash(_) | Store::Unconfigured(_) => "upstash",
         }
     }
 
@@ -88,6 +92,7 @@ impl Store {
                 store.push(record.clone());
                 Ok(1)
             }
+            Store::Upstash(store) => store.push(record).await,
             Store::Unconfigured(message) => Err(WriteFailure {
                 attempts: 0,
                 error: StoreError::NotConfigured(message.clone()),
@@ -101,6 +106,7 @@ impl Store {
                 records: store.recent(),
                 skipped: 0,
             }),
+            Store::Upstash(store) => store.recent().await,
             Store::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
         }
     }

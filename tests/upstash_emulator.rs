@@ -1,0 +1,136 @@
+//! The app against real Redis behind the third-party Upstash emulator, and against Upstash's
+//! official JavaScript client as a second, independent reader and writer.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+use support::app::App;
+use support::emulator::{Emulator, TOKEN};
+use support::redis::Redis;
+
+async fn start() -> (Redis, Emulator, App) {
+    let redis = Redis::start();
+    let emulator = Emulator::start(&redis);
+    let env = emulator.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::start(&env).await;
+    (redis, emulator, app)
+}
+
+#[tokio::test]
+async fn a_fire_is_stored_in_redis() {
+    let (redis, _emulator, app) = start().await;
+    assert!(
+        app.stdout()
+            .iter()
+            .any(|l| l.starts_with("storage: upstash")),
+        "{:?}",
+        app.stdout()
+    );
+    let id = app
+        .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
+        .await;
+    support::eventually(Duration::from_secs(5), "LLEN 1", || async {
+        redis.llen() == 1
+    })
+    .await;
+    let stored: serde_json::Value = serde_json::from_str(&redis.entries()[0]).unwrap();
+    assert_eq!(stored["id"], id.as_str());
+    assert_eq!(stored["userAgent"], "emulated");
+    assert_eq!(stored["country"], "NL");
+    assert_eq!(stored["flag"], "🇳🇱");
+}
+
+#[tokio::test]
+async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
+    let (redis, _emulator, app) = start().await;
+    let mut fired = Vec::new();
+    for n in 1..=12 {
+        fired.push(app.fire().await);
+        support::eventually(Duration::from_secs(5), "the write", || async {
+            redis.calls("lpush") == n
+        })
+        .await;
+    }
+    assert_eq!(redis.llen(), 10);
+    let expected: Vec<String> = fired.iter().rev().take(10).cloned().collect();
+    assert_eq!(app.recent_ids().await, expected);
+    let (_, body) = app.recent().await;
+    assert_eq!(body["storage"], "upstash");
+}
+
+#[tokio::test]
+async fn corrupt_entries_are_skipped_and_counted() {
+    let (redis, _emulator, app) = start().await;
+    let id = app.fire().await;
+    support::eventually(Duration::from_secs(5), "the write", || async {
+        redis.llen() == 1
+    })
+    .await;
+    redis.cli(&["LPUSH", "requests:recent", "not json at all"]);
+    redis.cli(&[
+        "LPUSH",
+        "requests:recent",
+        r#"{"id":"x","timestamp":"soon"}"#,
+    ]);
+    redis.cli(&[
+        "LPUSH",
+        "requests:recent",
+        &format!(r#"{{"id":"big","userAgent":"{}"}}"#, "a".repeat(10_000)),
+    ]);
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["skipped"], 3);
+    assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(body["requests"][0]["id"], id.as_str());
+}
+
+/// Runs tests/js/support/upstash-client.mjs, which uses `@upstash/redis`.
+fn official_client(emulator: &Emulator, action: &str) -> String {
+    let script = support::root().join("tests/js/support/upstash-client.mjs");
+    let output = Command::new("node")
+        .arg(script)
+        .arg(action)
+        .env("UPSTASH_URL", &emulator.url)
+        .env("UPSTASH_TOKEN", TOKEN)
+        .output()
+        .expect("node runs the official client script");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn the_official_client_reads_what_we_write() {
+    let (redis, emulator, app) = start().await;
+    let id = app
+        .fire_with(&[
+            ("user-agent", "written by rust"),
+            ("x-vercel-ip-country", "BR"),
+        ])
+        .await;
+    support::eventually(Duration::from_secs(5), "the write", || async {
+        redis.llen() == 1
+    })
+    .await;
+    let read: serde_json::Value =
+        serde_json::from_str(&official_client(&emulator, "read")).unwrap();
+    assert_eq!(read[0]["id"], id.as_str());
+    assert_eq!(read[0]["userAgent"], "written by rust");
+    assert_eq!(read[0]["flag"], "🇧🇷");
+}
+
+#[tokio::test]
+async fn we_read_what_the_official_client_writes() {
+    let (_redis, emulator, app) = start().await;
+    let written: serde_json::Value =
+        serde_json::from_str(&official_client(&emulator, "write")).unwrap();
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["skipped"], 0);
+    assert_eq!(body["requests"][0], written);
+}
