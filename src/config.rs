@@ -65,6 +65,14 @@ impl Config {
         })
     }
 
+    fn unconfigured(message: &str, reason: &str) -> Self {
+        Self {
+            store: StoreChoice::Unconfigured(message.into()),
+            reason: reason.into(),
+            notes: Vec::new(),
+        }
+    }
+
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let first = |names: &[&str]| names.iter().find_map(|name| lookup(name));
         let url = first(&["KV_REST_API_URL", "UPSTASH_REDIS_REST_URL"]);
@@ -74,6 +82,12 @@ impl Config {
 
         let mut notes = Vec::new();
         let upstash = match (url, write_token) {
+            (Some(url), Some(_)) if !url.starts_with("https://") && !url.starts_with("http://") => {
+                return Self::unconfigured(
+                    "KV_REST_API_URL must be an https:// URL",
+                    "the Upstash URL is not an http(s) URL",
+                );
+            }
             (Some(url), Some(write_token)) => {
                 let read_token = read_token.unwrap_or_else(|| {
                     notes.push(
@@ -206,6 +220,15 @@ mod tests {
         assert!(matches!(c.store, StoreChoice::Unconfigured(_)));
         let c = config(&[("WAIT_UNTIL_STORE", "postgres")]);
         assert!(matches!(c.store, StoreChoice::Unconfigured(ref m) if m.contains("postgres")));
+    }
+
+    #[test]
+    fn a_url_that_is_not_http_is_refused() {
+        let c = config(&[
+            ("KV_REST_API_URL", "redis://x:6379"),
+            ("KV_REST_API_TOKEN", "w"),
+        ]);
+        assert!(matches!(c.store, StoreChoice::Unconfigured(ref m) if m.contains("https://")));
     }
 
     #[test]

@@ -1,0 +1,294 @@
+//! Background writes and reads when storage misbehaves, through the fault-injecting test
+//! double in `support/fake_upstash.rs` (real Redis behind it). Every fired request must end
+//! stored or as exactly one replayable failure line.
+
+mod support;
+
+use std::time::{Duration, Instant};
+use support::app::{App, json};
+use support::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
+use support::redis::Redis;
+
+async fn start() -> (Redis, FakeUpstash, App) {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = start_app(&fake, &[]).await;
+    (redis, fake, app)
+}
+
+async fn start_app(fake: &FakeUpstash, extra: &[(&str, &str)]) -> App {
+    let env = fake.env();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
+    App::start(&env).await
+}
+
+fn writes(fake: &FakeUpstash) -> usize {
+    fake.seen().iter().filter(|s| s.path == "/pipeline").count()
+}
+
+#[tokio::test]
+async fn slow_storage_does_not_delay_the_response() {
+    let (redis, fake, app) = start().await;
+    fake.delay(Duration::from_secs(2));
+    let started = Instant::now();
+    let id = app.fire().await;
+    let answered_in = started.elapsed();
+    assert!(
+        answered_in < Duration::from_millis(100),
+        "answered in {answered_in:?}"
+    );
+    assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
+    support::eventually(Duration::from_secs(5), "the slow write", || async {
+        redis.llen() == 1
+    })
+    .await;
+    assert!(redis.entries()[0].contains(&id));
+}
+
+#[tokio::test]
+async fn a_500_then_success_stores_the_record_exactly_once() {
+    let (redis, fake, app) = start().await;
+    fake.fail_next([Fault::Status(500)]);
+    let id = app.fire().await;
+    app.wait_for_stdout(
+        |l| l.contains(&id) && l.contains("2 attempts"),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(redis.entries().len(), 1);
+    assert!(redis.entries()[0].contains(&id));
+    assert_eq!(writes(&fake), 2);
+    assert!(app.failure_lines().is_empty());
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_a_bounded_number_of_times() {
+    let (redis, fake, app) = start().await;
+    fake.fail_next([
+        Fault::Status(503),
+        Fault::Drop,
+        Fault::Status(429),
+        Fault::Status(502),
+        Fault::Status(500),
+    ]);
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
+    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 4);
+    assert_eq!(lines[0]["error"], "storage answered HTTP 502");
+    assert_eq!(writes(&fake), 4);
+    assert_eq!(redis.llen(), 0);
+}
+
+#[tokio::test]
+async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
+    let (redis, fake, app) = start().await;
+    fake.fail_next([Fault::CommandError("ERR injected command failure")]);
+    let id = app
+        .fire_with(&[
+            ("user-agent", "kept for replay"),
+            ("x-vercel-ip-country", "IT"),
+        ])
+        .await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    let line = &lines[0];
+    assert_eq!(line["event"], "wait_until.write_failed");
+    assert_eq!(line["key"], "requests:recent");
+    assert_eq!(line["attempts"], 1, "a command error is not retried");
+    assert_eq!(
+        line["error"],
+        "storage command failed: ERR injected command failure"
+    );
+    assert_eq!(line["record"]["id"], id.as_str());
+    assert_eq!(line["record"]["userAgent"], "kept for replay");
+    assert_eq!(line["record"]["country"], "IT");
+    assert_eq!(redis.llen(), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = start_app(&fake, &[("KV_REST_API_TOKEN", "not-the-token")]).await;
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 1);
+    assert_eq!(lines[0]["error"], "storage refused the token (HTTP 401)");
+    assert_eq!(writes(&fake), 1);
+    let everything = [app.stdout(), app.stderr()].concat().join("\n");
+    assert!(
+        !everything.contains("not-the-token"),
+        "a token reached the logs"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
+    let closed = format!("http://127.0.0.1:{}", support::free_port());
+    let app = App::start(&[
+        ("KV_REST_API_URL", &closed),
+        ("KV_REST_API_TOKEN", WRITE_TOKEN),
+    ])
+    .await;
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
+    assert_eq!(lines.len(), 1, "exactly one line per record");
+    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 4);
+    assert_eq!(lines[0]["error"], "could not connect to storage");
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"], "could not connect to storage");
+}
+
+#[tokio::test]
+async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
+    let (redis, fake, app) = start().await;
+    app.fire().await;
+    support::eventually(Duration::from_secs(5), "the write", || async {
+        redis.llen() == 1
+    })
+    .await;
+    assert_eq!(app.recent_ids().await.len(), 1);
+    let seen = fake.seen();
+    let write = seen
+        .iter()
+        .find(|s| s.path == "/pipeline")
+        .expect("a write");
+    assert_eq!(
+        write.authorization.as_deref(),
+        Some(format!("Bearer {WRITE_TOKEN}").as_str())
+    );
+    assert_eq!(write.body[0][0], "LPUSH");
+    assert_eq!(
+        write.body[1],
+        serde_json::json!(["LTRIM", "requests:recent", "0", "9"])
+    );
+    let read = seen.iter().find(|s| s.path == "/").expect("a read");
+    assert_eq!(
+        read.authorization.as_deref(),
+        Some(format!("Bearer {READ_TOKEN}").as_str())
+    );
+    assert_eq!(
+        read.body,
+        serde_json::json!(["LRANGE", "requests:recent", "0", "9"])
+    );
+}
+
+#[tokio::test]
+async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
+    let (redis, _fake, app) = start().await;
+    redis.cli(&["SET", "requests:recent", "a string, not a list"]);
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("WRONGTYPE"),
+        "{}",
+        lines[0]
+    );
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("WRONGTYPE"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
+    let (_redis, fake, app) = start().await;
+    for (fault, status) in [
+        (Fault::Status(500), 503),
+        (Fault::Status(429), 503),
+        (Fault::Drop, 503),
+        (Fault::Malformed, 502),
+        (Fault::Status(400), 502),
+    ] {
+        fake.fail_next([fault.clone()]);
+        let response = app.get("/api/recent").await;
+        assert_eq!(response.status(), status, "{fault:?}");
+        let body = json(response).await;
+        let message = body["error"].as_str().expect("an error message");
+        assert!(
+            !message.contains("127.0.0.1") && !message.contains("token"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_read_that_times_out_is_a_503() {
+    let (_redis, fake, app) = start().await;
+    fake.delay(Duration::from_secs(5));
+    let started = Instant::now();
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"], "storage timed out");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
+    let (redis, fake, app) = start().await;
+    fake.delay(Duration::from_millis(800));
+    for _ in 0..5 {
+        app.fire().await;
+    }
+    assert_eq!(redis.llen(), 0, "the writes are still pending");
+    let status = app.terminate().await;
+    assert!(status.success(), "{status:?}");
+    assert_eq!(redis.llen(), 5, "every pending write finished before exit");
+}
+
+#[tokio::test]
+async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
+    let app = App::start(&[("VERCEL", "1")]).await;
+    assert!(
+        app.stdout()
+            .iter()
+            .any(|l| l.starts_with("storage problem:")),
+        "{:?}",
+        app.stdout()
+    );
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"].as_str().unwrap().contains("KV_REST_API_URL"),
+        "{body}"
+    );
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 0);
+}
+
+#[tokio::test]
+async fn without_a_read_only_token_reads_use_the_write_token_and_say_so() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = App::start(&[
+        ("UPSTASH_REDIS_REST_URL", &fake.url),
+        ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+    ])
+    .await;
+    assert!(
+        app.stdout()
+            .iter()
+            .any(|l| l.contains("reads use the write token")),
+        "{:?}",
+        app.stdout()
+    );
+    assert_eq!(app.recent().await.0, 200);
+    let read = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/")
+        .expect("a read");
+    assert_eq!(
+        read.authorization.as_deref(),
+        Some(format!("Bearer {WRITE_TOKEN}").as_str())
+    );
+}
