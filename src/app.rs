@@ -4,7 +4,7 @@
 //! (once per cold start), never per request.
 
 use crate::config::Config;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use once_cell::sync::Lazy;
 
 pub struct App {
@@ -36,7 +36,7 @@ impl App {
             self.store.kind(),
             self.config.reason
         )];
-        if let Store::Unconfigured(message) = &self.store {
+        if let Backend::Unconfigured(message) = self.store.backend() {
             lines.push(format!("storage problem: {message}"));
         }
         lines.extend(self.config.notes.iter().map(|note| format!("note: {note}")));

@@ -11,11 +11,13 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// Adds `record` as the newest and drops what falls beyond the [`KEEP`] newest
-    /// (`LPUSH` + `LTRIM 0 9`).
-    pub fn push(&self, record: RequestRecord) {
+    /// Adds `batch` (oldest first) so its last record is the newest, and drops what falls
+    /// beyond the [`KEEP`] newest: what `LPUSH key r1 … rN` + `LTRIM key 0 9` do in Redis.
+    pub fn push_batch(&self, batch: impl IntoIterator<Item = RequestRecord>) {
         let mut records = self.lock();
-        records.push_front(record);
+        for record in batch {
+            records.push_front(record);
+        }
         records.truncate(KEEP);
     }
 
@@ -51,18 +53,17 @@ mod tests {
     #[test]
     fn the_newest_record_comes_first() {
         let store = MemoryStore::default();
-        store.push(record(1));
-        store.push(record(2));
+        store.push_batch([record(1)]);
+        store.push_batch([record(2), record(3)]);
         let ids: Vec<_> = store.recent().into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, ["id-2", "id-1"]);
+        assert_eq!(ids, ["id-3", "id-2", "id-1"]);
     }
 
     #[test]
     fn only_the_ten_newest_are_kept() {
         let store = MemoryStore::default();
-        for n in 1..=12 {
-            store.push(record(n));
-        }
+        store.push_batch((1..=5).map(record));
+        store.push_batch((6..=12).map(record));
         let stamps: Vec<_> = store.recent().into_iter().map(|r| r.timestamp).collect();
         assert_eq!(stamps, (3..=12).rev().collect::<Vec<_>>());
     }

@@ -1,16 +1,20 @@
 //! Where records go: the ten newest, newest first, under one key.
 //!
-//! One enum instead of a trait object: the set of backends is closed, dispatch stays static and
-//! the futures stay `Send` without boxing. Every backend keeps the same promises:
-//! - `push` stores a record as the newest and keeps only the [`KEEP`] newest.
-//! - `recent` returns at most [`KEEP`] records, newest first, skipping (and counting) entries that
-//!   are not valid records instead of failing.
-//! - Errors are values ([`StoreError`]) that carry no secrets.
+//! A [`Store`] is a backend (an enum, not a trait object: the set is closed, dispatch stays
+//! static and futures stay `Send` without boxing) behind one [`WriteQueue`] that coalesces and
+//! bounds background writes. Every backend keeps the same promises:
+//! - a batch is stored oldest first, so the newest record ends up first, and only the [`KEEP`]
+//!   newest are kept;
+//! - `recent` returns at most [`KEEP`] records, newest first, skipping (and counting) entries
+//!   that are not valid records instead of failing;
+//! - errors are values ([`StoreError`]) that carry no secrets.
 
 mod memory;
+mod queue;
 mod upstash;
 
 pub use memory::MemoryStore;
+pub use queue::{Limits, WriteQueue};
 pub use upstash::UpstashStore;
 
 use crate::config::StoreChoice;
@@ -22,7 +26,12 @@ pub const KEY: &str = "requests:recent";
 /// How many records are kept.
 pub const KEEP: usize = 10;
 
-pub enum Store {
+pub struct Store {
+    backend: Backend,
+    writes: WriteQueue,
+}
+
+pub enum Backend {
     Memory(MemoryStore),
     Upstash(UpstashStore),
     /// Upstash was wanted but is not configured: reads fail with this message, writes fail and
@@ -67,33 +76,52 @@ pub struct WriteFailure {
 }
 
 impl Store {
-    pub fn from_choice(choice: &StoreChoice) -> Self {
-        match choice {
-            StoreChoice::Memory => Store::Memory(MemoryStore::default()),
-            StoreChoice::Upstash(settings) => {
-                Store::Upstash(UpstashStore::new(settings.clone(), RetryPolicy::default()))
-            }
-            StoreChoice::Unconfigured(message) => Store::Unconfigured(message.clone()),
+    pub fn new(backend: Backend, limits: Limits) -> Self {
+        Self {
+            backend,
+            writes: WriteQueue::new(limits),
         }
+    }
+
+    pub fn from_choice(choice: &StoreChoice) -> Self {
+        let backend = match choice {
+            StoreChoice::Memory => Backend::Memory(MemoryStore::default()),
+            StoreChoice::Upstash(settings) => {
+                Backend::Upstash(UpstashStore::new(settings.clone(), RetryPolicy::default()))
+            }
+            StoreChoice::Unconfigured(message) => Backend::Unconfigured(message.clone()),
+        };
+        Self::new(backend, Limits::default())
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// `memory` or `upstash`: what responses report as `storage`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Store::Memory(_) => "memory",
-            Store::Upstash(_) | Store::Unconfigured(_) => "upstash",
+        match self.backend {
+            Backend::Memory(_) => "memory",
+            Backend::Upstash(_) | Backend::Unconfigured(_) => "upstash",
         }
     }
 
-    /// Stores `record` as the newest; on success, how many attempts it took.
+    /// Stores `record` as the newest, together with whatever else is waiting; settles with this
+    /// record's own outcome: on success, the attempts its batch took.
     pub async fn push(&self, record: &RequestRecord) -> Result<u32, WriteFailure> {
-        match self {
-            Store::Memory(store) => {
-                store.push(record.clone());
+        self.writes
+            .submit(record.clone(), |batch| self.write_batch(batch))
+            .await
+    }
+
+    async fn write_batch(&self, batch: Vec<RequestRecord>) -> Result<u32, WriteFailure> {
+        match &self.backend {
+            Backend::Memory(store) => {
+                store.push_batch(batch);
                 Ok(1)
             }
-            Store::Upstash(store) => store.push(record).await,
-            Store::Unconfigured(message) => Err(WriteFailure {
+            Backend::Upstash(store) => store.push_batch(&batch).await,
+            Backend::Unconfigured(message) => Err(WriteFailure {
                 attempts: 0,
                 error: StoreError::NotConfigured(message.clone()),
             }),
@@ -101,13 +129,13 @@ impl Store {
     }
 
     pub async fn recent(&self) -> Result<Recent, StoreError> {
-        match self {
-            Store::Memory(store) => Ok(Recent {
+        match &self.backend {
+            Backend::Memory(store) => Ok(Recent {
                 records: store.recent(),
                 skipped: 0,
             }),
-            Store::Upstash(store) => store.recent().await,
-            Store::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
+            Backend::Upstash(store) => store.recent().await,
+            Backend::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
         }
     }
 }

@@ -28,13 +28,13 @@ impl UpstashStore {
         }
     }
 
-    /// Stores `record` as the newest; `Ok(attempts)` once stored.
-    pub async fn push(&self, record: &RequestRecord) -> Result<u32, WriteFailure> {
+    /// Stores `batch` (oldest first, so the newest ends up first) in one pipeline call:
+    /// `LPUSH key r1 … rN` + `LTRIM key 0 9`. `Ok(attempts)` once stored.
+    pub async fn push_batch(&self, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
+        let mut lpush = vec![json!("LPUSH"), json!(KEY)];
+        lpush.extend(batch.iter().map(|record| json!(record.to_json())));
         let last = (KEEP - 1).to_string();
-        let commands = [
-            json!(["LPUSH", KEY, record.to_json()]),
-            json!(["LTRIM", KEY, "0", last]),
-        ];
+        let commands = [Value::Array(lpush), json!(["LTRIM", KEY, "0", last])];
         let started = Instant::now();
         let mut attempts = 0;
         loop {

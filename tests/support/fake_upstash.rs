@@ -140,11 +140,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         body: body.clone(),
     });
 
+    // Faults apply in order of arrival, then every request waits the configured delay.
+    let fault = shared.faults.lock().unwrap().pop_front();
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
-    let fault = shared.faults.lock().unwrap().pop_front();
     match fault {
         Some(Fault::Status(code)) => return Ok(answer(code, json!({"error": "injected"}))),
         Some(Fault::CommandError(message)) => {

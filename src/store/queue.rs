@@ -1,0 +1,307 @@
+//! Coalesced, bounded background writes ("group commit").
+//!
+//! `wait_until` has no back-pressure: every request adds a task. This queue turns many pending
+//! writes into few storage calls and keeps memory flat. Its promises:
+//!
+//! - **No delay when idle.** A record with nothing else waiting is written at once.
+//! - **Coalescing.** Records that wait while a write is in flight go out together in the next
+//!   call, at most [`Limits::max_batch`] per call, oldest first, so the newest ends up first.
+//! - **One write in flight** per store: calls never overlap, so the order in storage is the
+//!   order of arrival, across batches too.
+//! - **Bounded.** At most [`Limits::max_queued`] records wait; one more fails at once, so it
+//!   ends as the replayable failure line instead of being held in memory.
+//! - **Each record's own outcome.** `submit` settles only when its own record is stored or has
+//!   finally failed, so `wait_until` (and the SIGTERM drain) still covers every record.
+//!
+//! There is no background task: whichever submitter gets the writer lock writes what is queued.
+
+use super::{StoreError, WriteFailure};
+use crate::record::RequestRecord;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Mutex;
+use tokio::sync::oneshot;
+
+pub type Outcome = Result<u32, WriteFailure>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Records waiting for a write, beyond the batch in flight.
+    pub max_queued: usize,
+    /// Records in one storage call.
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    /// 1000 waiting records are at most a few hundred KiB; 100 records per call keep a
+    /// pipeline body around 50 KiB, far below Upstash's request size limit.
+    fn default() -> Self {
+        Self {
+            max_queued: 1000,
+            max_batch: 100,
+        }
+    }
+}
+
+struct Waiting {
+    record: RequestRecord,
+    done: oneshot::Sender<Outcome>,
+}
+
+pub struct WriteQueue {
+    limits: Limits,
+    waiting: Mutex<VecDeque<Waiting>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl WriteQueue {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            waiting: Mutex::new(VecDeque::new()),
+            writer: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Queues `record` and settles with its outcome. `write` stores one batch, oldest first,
+    /// retrying as it sees fit; it is called by whichever submitter holds the writer lock.
+    pub async fn submit<W, F>(&self, record: RequestRecord, write: W) -> Outcome
+    where
+        W: Fn(Vec<RequestRecord>) -> F,
+        F: Future<Output = Outcome>,
+    {
+        let (done, mut outcome) = oneshot::channel();
+        {
+            let mut waiting = self.lock_waiting();
+            if waiting.len() >= self.limits.max_queued {
+                return Err(WriteFailure {
+                    attempts: 0,
+                    error: StoreError::Unavailable(format!(
+                        "the write queue is full ({} records waiting)",
+                        self.limits.max_queued
+                    )),
+                });
+            }
+            waiting.push_back(Waiting { record, done });
+        }
+        loop {
+            match outcome.try_recv() {
+                Ok(result) => return result,
+                Err(oneshot::error::TryRecvError::Closed) => return Err(abandoned()),
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+            // Waits while another submitter's batch (maybe holding our record) is in flight.
+            let _writer = self.writer.lock().await;
+            let batch = self.take_batch();
+            if batch.is_empty() {
+                // Our record went out with the batch that just finished: its outcome is ready.
+                continue;
+            }
+            let (records, senders): (Vec<_>, Vec<_>) =
+                batch.into_iter().map(|w| (w.record, w.done)).unzip();
+            let result = write(records).await;
+            for sender in senders {
+                // A dropped receiver only means that submitter is gone; nothing to tell.
+                let _ = sender.send(result.clone());
+            }
+        }
+    }
+
+    /// How many records are waiting now (not counting a batch in flight).
+    pub fn waiting(&self) -> usize {
+        self.lock_waiting().len()
+    }
+
+    fn take_batch(&self) -> Vec<Waiting> {
+        let mut waiting = self.lock_waiting();
+        let n = waiting.len().min(self.limits.max_batch);
+        waiting.drain(..n).collect()
+    }
+
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Waiting>> {
+        // Every critical section is a push or a drain: a panic cannot leave the deque broken.
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The writer holding this record was dropped mid-write (only at a hard shutdown).
+fn abandoned() -> WriteFailure {
+    WriteFailure {
+        attempts: 0,
+        error: StoreError::Unavailable("the write was abandoned".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn record(n: u64) -> RequestRecord {
+        RequestRecord {
+            id: n.to_string(),
+            timestamp: n,
+            method: "GET".into(),
+            user_agent: String::new(),
+            country: None,
+            flag: None,
+        }
+    }
+
+    /// A storage stand-in that records each batch and takes `latency` per call.
+    #[derive(Default)]
+    struct Calls(Mutex<Vec<Vec<u64>>>);
+
+    impl Calls {
+        async fn write(&self, batch: Vec<RequestRecord>, latency: Duration) -> Outcome {
+            self.0
+                .lock()
+                .unwrap()
+                .push(batch.iter().map(|r| r.timestamp).collect());
+            tokio::time::sleep(latency).await;
+            Ok(1)
+        }
+        fn batches(&self) -> Vec<Vec<u64>> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lone_record_is_written_at_once() {
+        let queue = WriteQueue::new(Limits::default());
+        let calls = Calls::default();
+        let outcome = queue
+            .submit(record(1), |b| calls.write(b, Duration::ZERO))
+            .await;
+        assert_eq!(outcome, Ok(1));
+        assert_eq!(calls.batches(), [vec![1]]);
+    }
+
+    #[tokio::test]
+    async fn records_waiting_together_go_out_in_one_call_oldest_first() {
+        let queue = Arc::new(WriteQueue::new(Limits::default()));
+        let calls = Arc::new(Calls::default());
+        let mut tasks = Vec::new();
+        for n in 1..=6 {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
+                    .await
+            }));
+            // Let each submitter reach the queue in order.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(1));
+        }
+        // The first goes alone; the five that queued behind it share the next call.
+        assert_eq!(calls.batches(), [vec![1], vec![2, 3, 4, 5, 6]]);
+    }
+
+    #[tokio::test]
+    async fn each_record_settles_with_the_outcome_of_its_own_batch() {
+        let queue = Arc::new(WriteQueue::new(Limits {
+            max_queued: 10,
+            max_batch: 2,
+        }));
+        let fail_second_call = Arc::new(Mutex::new(0));
+        let mut tasks = Vec::new();
+        for n in 1..=3 {
+            let (queue, calls) = (queue.clone(), fail_second_call.clone());
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .submit(record(n), |_| {
+                        let call = {
+                            let mut c = calls.lock().unwrap();
+                            *c += 1;
+                            *c
+                        };
+                        async move {
+                            tokio::time::sleep(Duration::from_millis(30)).await;
+                            match call {
+                                2 => Err(WriteFailure {
+                                    attempts: 2,
+                                    error: StoreError::Unavailable("down".into()),
+                                }),
+                                _ => Ok(1),
+                            }
+                        }
+                    })
+                    .await
+            }));
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let outcomes: Vec<_> = futures_join(tasks).await;
+        assert_eq!(outcomes[0], Ok(1));
+        assert!(outcomes[1].is_err() && outcomes[2].is_err(), "{outcomes:?}");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_fails_the_next_record_at_once() {
+        let queue = Arc::new(WriteQueue::new(Limits {
+            max_queued: 2,
+            max_batch: 100,
+        }));
+        let calls = Arc::new(Calls::default());
+        let mut tasks = Vec::new();
+        // One in flight (slow), two waiting: the queue is full.
+        for n in 1..=3 {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .submit(record(n), |b| calls.write(b, Duration::from_millis(200)))
+                    .await
+            }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(queue.waiting(), 2);
+        let refused = queue
+            .submit(record(4), |b| calls.write(b, Duration::ZERO))
+            .await;
+        let failure = refused.unwrap_err();
+        assert_eq!(failure.attempts, 0);
+        assert!(
+            failure.error.to_string().contains("queue is full"),
+            "{failure:?}"
+        );
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(1));
+        }
+        assert!(calls.batches().iter().all(|b| !b.contains(&4)));
+    }
+
+    #[tokio::test]
+    async fn batches_never_exceed_the_cap() {
+        let queue = Arc::new(WriteQueue::new(Limits {
+            max_queued: 100,
+            max_batch: 3,
+        }));
+        let calls = Arc::new(Calls::default());
+        let tasks: Vec<_> = (1..=10)
+            .map(|n| {
+                let (queue, calls) = (queue.clone(), calls.clone());
+                tokio::spawn(async move {
+                    queue
+                        .submit(record(n), |b| calls.write(b, Duration::from_millis(10)))
+                        .await
+                })
+            })
+            .collect();
+        futures_join(tasks).await;
+        let batches = calls.batches();
+        assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+    }
+
+    async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        outcomes
+    }
+}
