@@ -7,6 +7,7 @@ pub mod app;
 pub mod background;
 pub mod config;
 pub mod record;
+pub mod replay;
 pub mod respond;
 pub mod responses;
 pub mod store;
