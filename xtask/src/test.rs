@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every check, in the order that fails fastest.
 
 use crate::provision;
-use crate::run::{Result, cmd, status};
+use crate::run::{Result, cmd, root, status};
 
 pub fn run() -> Result {
     status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
@@ -19,14 +19,26 @@ pub fn run() -> Result {
     provision::all()?;
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
     status(&mut cmd("cargo", &["test", "--workspace"]))?;
-    status(
-        cmd(
-            "node",
-            &["--test", "--test-concurrency=1", provision::JS_DIR],
-        )
-        .env(
-            "WAIT_UNTIL_BIN",
-            crate::run::root().join("target/debug/main"),
-        ),
-    )
+    node_suites()
+}
+
+/// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary and
+/// Chromium, and two cores are enough for one.
+fn node_suites() -> Result {
+    let mut files: Vec<String> = std::fs::read_dir(root().join(provision::JS_DIR))
+        .map_err(|e| format!("cannot list {}: {e}", provision::JS_DIR))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".test.mjs"))
+        .map(|name| format!("{}/{name}", provision::JS_DIR))
+        .collect();
+    if files.is_empty() {
+        return Err(format!(
+            "no *.test.mjs in {}: the node suites are missing",
+            provision::JS_DIR
+        ));
+    }
+    files.sort();
+    let mut args = vec!["--test", "--test-concurrency=1"];
+    args.extend(files.iter().map(String::as_str));
+    status(cmd("node", &args).env("WAIT_UNTIL_BIN", root().join("target/debug/main")))
 }
