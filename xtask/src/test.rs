@@ -19,7 +19,9 @@ pub fn run() -> Result {
     provision::all()?;
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
     status(&mut cmd("cargo", &["test", "--workspace"]))?;
-    node_suites()
+    node_suites()?;
+    // Last: the slowest check (a release cross-build), and it needs the rest to be right.
+    crate::vercel_build::run()
 }
 
 /// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary and

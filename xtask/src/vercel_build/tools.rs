@@ -1,0 +1,45 @@
+//! What `vercel build` needs for a Rust function, installed when missing: the Vercel CLI
+//! (pinned in `tools/vercel`), `cargo-zigbuild` and zig (which it finds as `python3 -m ziglang`).
+
+use crate::run::{Result, cmd, on_path, root, status};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+const CLI_DIR: &str = "tools/vercel";
+
+pub fn vercel_cli() -> PathBuf {
+    root().join(CLI_DIR).join("node_modules/.bin/vercel")
+}
+
+pub fn install() -> Result {
+    if !vercel_cli().is_file() {
+        status(&mut cmd(
+            "npm",
+            &["ci", "--no-audit", "--no-fund", "--prefix", CLI_DIR],
+        ))?;
+    }
+    if !on_path("cargo-zigbuild") {
+        status(&mut cmd(
+            "cargo",
+            &[
+                "install",
+                "cargo-zigbuild",
+                "--locked",
+                "--version",
+                "0.24.1",
+            ],
+        ))?;
+    }
+    let zig = Command::new("python3")
+        .args(["-m", "ziglang", "version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !zig.is_ok_and(|s| s.success()) {
+        status(&mut cmd(
+            "python3",
+            &["-m", "pip", "install", "--quiet", "ziglang==0.17.1"],
+        ))?;
+    }
+    Ok(())
+}
