@@ -9,7 +9,9 @@
 //! - **One write in flight** per store: calls never overlap, so the order in storage is the
 //!   order of arrival, across batches too.
 //! - **Bounded.** At most [`Limits::max_queued`] records wait; one more fails at once, so it
-//!   ends as the replayable failure line instead of being held in memory.
+//!   ends as the replayable failure line instead of being held in memory. A record that has
+//!   waited longer than [`Limits::max_wait`] when its turn comes fails too, so every record
+//!   settles well within the function's `maxDuration` even through a long outage.
 //! - **Each record's own outcome.** `submit` settles only when its own record is stored or has
 //!   finally failed, so `wait_until` (and the SIGTERM drain) still covers every record.
 //!
@@ -20,6 +22,7 @@ use crate::record::RequestRecord;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 pub type Outcome = Result<u32, WriteFailure>;
@@ -30,6 +33,9 @@ pub struct Limits {
     pub max_queued: usize,
     /// Records in one storage call.
     pub max_batch: usize,
+    /// The longest a record may wait for its turn. With a write's own bound of about 12 s
+    /// (see `RetryPolicy`), a record settles within ~22 s, under the 30 s `maxDuration`.
+    pub max_wait: Duration,
 }
 
 impl Default for Limits {
@@ -39,6 +45,7 @@ impl Default for Limits {
         Self {
             max_queued: 1000,
             max_batch: 100,
+            max_wait: Duration::from_secs(10),
         }
     }
 }
@@ -46,6 +53,7 @@ impl Default for Limits {
 struct Waiting {
     record: RequestRecord,
     done: oneshot::Sender<Outcome>,
+    since: Instant,
 }
 
 pub struct WriteQueue {
@@ -82,7 +90,11 @@ impl WriteQueue {
                     )),
                 });
             }
-            waiting.push_back(Waiting { record, done });
+            waiting.push_back(Waiting {
+                record,
+                done,
+                since: Instant::now(),
+            });
         }
         loop {
             match outcome.try_recv() {
@@ -112,10 +124,27 @@ impl WriteQueue {
         self.lock_waiting().len()
     }
 
+    /// The next batch, oldest first; records that waited too long are failed, not written.
     fn take_batch(&self) -> Vec<Waiting> {
+        let mut batch = Vec::new();
         let mut waiting = self.lock_waiting();
-        let n = waiting.len().min(self.limits.max_batch);
-        waiting.drain(..n).collect()
+        while batch.len() < self.limits.max_batch {
+            let Some(next) = waiting.pop_front() else {
+                break;
+            };
+            if next.since.elapsed() > self.limits.max_wait {
+                let _ = next.done.send(Err(WriteFailure {
+                    attempts: 0,
+                    error: StoreError::Unavailable(format!(
+                        "waited over {} s in the write queue",
+                        self.limits.max_wait.as_secs()
+                    )),
+                }));
+            } else {
+                batch.push(next);
+            }
+        }
+        batch
     }
 
     fn lock_waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Waiting>> {
@@ -138,7 +167,6 @@ fn abandoned() -> WriteFailure {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Duration;
 
     fn record(n: u64) -> RequestRecord {
         RequestRecord {
@@ -207,6 +235,7 @@ mod tests {
         let queue = Arc::new(WriteQueue::new(Limits {
             max_queued: 10,
             max_batch: 2,
+            ..Limits::default()
         }));
         let fail_second_call = Arc::new(Mutex::new(0));
         let mut tasks = Vec::new();
@@ -244,7 +273,7 @@ mod tests {
     async fn a_full_queue_fails_the_next_record_at_once() {
         let queue = Arc::new(WriteQueue::new(Limits {
             max_queued: 2,
-            max_batch: 100,
+            ..Limits::default()
         }));
         let calls = Arc::new(Calls::default());
         let mut tasks = Vec::new();
@@ -277,8 +306,8 @@ mod tests {
     #[tokio::test]
     async fn batches_never_exceed_the_cap() {
         let queue = Arc::new(WriteQueue::new(Limits {
-            max_queued: 100,
             max_batch: 3,
+            ..Limits::default()
         }));
         let calls = Arc::new(Calls::default());
         let tasks: Vec<_> = (1..=10)
@@ -295,6 +324,35 @@ mod tests {
         let batches = calls.batches();
         assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+    }
+
+    #[tokio::test]
+    async fn a_record_that_waited_too_long_fails_instead_of_being_written() {
+        let limits = Limits {
+            max_wait: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        let queue = Arc::new(WriteQueue::new(limits));
+        let calls = Arc::new(Calls::default());
+        let slow = {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tokio::spawn(async move {
+                queue
+                    .submit(record(1), |b| calls.write(b, Duration::from_millis(200)))
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let late = queue
+            .submit(record(2), |b| calls.write(b, Duration::ZERO))
+            .await;
+        assert_eq!(slow.await.unwrap(), Ok(1));
+        let failure = late.unwrap_err();
+        assert!(
+            failure.error.to_string().contains("in the write queue"),
+            "{failure:?}"
+        );
+        assert_eq!(calls.batches(), [vec![1]]);
     }
 
     async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
