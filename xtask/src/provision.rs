@@ -13,13 +13,36 @@ pub fn all() -> Result {
     npm_packages()
 }
 
-/// redis-server for the storage tests, Chromium for the browser tests.
+/// A Debian package the tests need, and how to tell it is there.
+struct Need {
+    package: &'static str,
+    present: fn() -> bool,
+}
+
+/// redis-server for the storage tests; Chromium and a colour emoji font (for the flags) for the
+/// browser tests and their screenshots.
+const NEEDS: &[Need] = &[
+    Need {
+        package: "redis-server",
+        present: || on_path("redis-server") && on_path("redis-cli"),
+    },
+    Need {
+        package: "chromium",
+        present: || on_path("chromium"),
+    },
+    Need {
+        package: "fonts-noto-color-emoji",
+        present: || {
+            std::path::Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").is_file()
+        },
+    },
+];
+
 pub fn debian_packages() -> Result {
-    let wanted = [("redis-server", "redis-server"), ("chromium", "chromium")];
-    let missing: Vec<&str> = wanted
+    let missing: Vec<&str> = NEEDS
         .iter()
-        .filter(|(binary, _)| !on_path(binary))
-        .map(|(_, package)| *package)
+        .filter(|need| !(need.present)())
+        .map(|need| need.package)
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -29,9 +52,10 @@ pub fn debian_packages() -> Result {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&missing);
     status(cmd("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))?;
-    match wanted.iter().find(|(binary, _)| !on_path(binary)) {
-        Some((binary, _)) => Err(format!(
-            "{binary} is still not on the PATH after apt-get install"
+    match NEEDS.iter().find(|need| !(need.present)()) {
+        Some(need) => Err(format!(
+            "{} is still missing after apt-get install",
+            need.package
         )),
         None => Ok(()),
     }
