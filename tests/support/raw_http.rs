@@ -5,14 +5,15 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Sends `head` (request line and headers, without the final blank line) and returns the status
-/// and body of the answer.
-pub async fn request(port: u16, head: &str) -> (u16, String) {
+/// Sends `head` (request line and headers, without the final blank line; any bytes, valid
+/// UTF-8 or not) and returns the status and body of the answer.
+pub async fn request(port: u16, head: impl AsRef<[u8]>) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
-    let request = format!("{head}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut request = head.as_ref().to_vec();
+    request.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
+    stream.write_all(&request).await.expect("send");
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
         .await
