@@ -49,12 +49,12 @@ fn cases() -> Vec<Case> {
         // User agents.
         fire(
             "oversized user agent",
-            &format!("\r\nuser-agent: {long_ua}"),
+            format!("\r\nuser-agent: {long_ua}"),
             None,
         ),
         fire(
             "oversized multi-byte user agent",
-            &format!("\r\nuser-agent: {wide_ua}"),
+            format!("\r\nuser-agent: {wide_ua}"),
             None,
         ),
         fire(
@@ -134,33 +134,33 @@ fn cases() -> Vec<Case> {
         // Every IP header we know of.
         fire(
             "x-forwarded-for",
-            &format!("\r\nx-forwarded-for: {IP}, 10.0.0.1"),
+            format!("\r\nx-forwarded-for: {IP}, 10.0.0.1"),
             None,
         ),
-        fire("x-real-ip", &format!("\r\nx-real-ip: {IP}"), None),
+        fire("x-real-ip", format!("\r\nx-real-ip: {IP}"), None),
         fire(
             "x-vercel-forwarded-for",
-            &format!("\r\nx-vercel-forwarded-for: {IP}"),
+            format!("\r\nx-vercel-forwarded-for: {IP}"),
             None,
         ),
         fire(
             "x-vercel-proxied-for",
-            &format!("\r\nx-vercel-proxied-for: {IP}"),
+            format!("\r\nx-vercel-proxied-for: {IP}"),
             None,
         ),
         fire(
             "forwarded",
-            &format!("\r\nforwarded: for={IP};proto=https"),
+            format!("\r\nforwarded: for={IP};proto=https"),
             None,
         ),
         fire(
             "cf-connecting-ip and true-client-ip",
-            &format!("\r\ncf-connecting-ip: {IP}\r\ntrue-client-ip: {IP}"),
+            format!("\r\ncf-connecting-ip: {IP}\r\ntrue-client-ip: {IP}"),
             None,
         ),
         fire(
             "ip in the user agent header name's neighbour",
-            &format!("\r\nx-client-ip: {IP}\r\nx-cluster-client-ip: {IP}"),
+            format!("\r\nx-client-ip: {IP}\r\nx-cluster-client-ip: {IP}"),
             None,
         ),
         // Methods.
