@@ -5,6 +5,7 @@
 //! Debian machine (as root, from the package registries) and fails loudly when it cannot; no
 //! suite is ever skipped because a tool is missing.
 
+mod bench;
 mod provision;
 mod run;
 mod test;
@@ -18,7 +19,8 @@ usage: cargo xtask <command>
 commands:
   test           fmt, clippy, unit and integration tests, browser tests, vercel build check
   provision      install redis-server, Chromium and the npm test packages when missing
-  vercel-build   run `vercel build` offline and verify the output it would deploy";
+  vercel-build   run `vercel build` offline and verify the output it would deploy
+  bench          the benchmarks of BENCHMARKS.md (minutes; not part of test)";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "provision" => provision::all(),
         "vercel-build" => vercel_build::run(),
+        "bench" => bench::run(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -1,0 +1,77 @@
+//! A minimal keep-alive HTTP/1.1 client for fixed request counts and first-answer timing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Sends `n` requests on one connection; returns how many answered 200.
+pub fn keep_alive(port: u16, request: &str, n: usize) -> usize {
+    let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    let mut ok = 0;
+    for _ in 0..n {
+        if reader.get_mut().write_all(request.as_bytes()).is_err() {
+            break;
+        }
+        match read_response(&mut reader) {
+            Some(200) => ok += 1,
+            Some(_) => {}
+            None => break,
+        }
+    }
+    ok
+}
+
+/// `GET path` with a fresh connection; the status, if any answer came.
+pub fn get_status(port: u16, path: &str) -> Option<u16> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream);
+    write!(
+        reader.get_mut(),
+        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .ok()?;
+    read_response(&mut reader)
+}
+
+/// Milliseconds of one request on a kept connection, `n` times (for a storage round trip).
+pub fn round_trips(port: u16, request: &str, n: usize) -> Vec<f64> {
+    let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return vec![];
+    };
+    let mut reader = BufReader::new(stream);
+    (0..n)
+        .filter_map(|_| {
+            let started = Instant::now();
+            reader.get_mut().write_all(request.as_bytes()).ok()?;
+            read_response(&mut reader)?;
+            Some(started.elapsed().as_secs_f64() * 1000.0)
+        })
+        .collect()
+}
+
+fn read_response(reader: &mut BufReader<TcpStream>) -> Option<u16> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let status = line.split(' ').nth(1)?.parse().ok()?;
+    let mut length = 0;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().ok()?;
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(status)
+}

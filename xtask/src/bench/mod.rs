@@ -1,0 +1,351 @@
+//! `cargo xtask bench`: every benchmark of BENCHMARKS.md, each against a baseline run side by
+//! side in the same run, medians of repeated runs. Not part of CI (minutes long, and a shared
+//! CI machine makes absolute numbers meaningless); ratios are what to compare.
+//!
+//! Needs: release builds (made here), wrk (installed when missing), redis-server and the npm
+//! emulator (`cargo xtask provision`). Raw logs go to target/bench/logs, the report to
+//! target/bench/report.md. All traffic stays on 127.0.0.1.
+
+mod client;
+mod procs;
+mod stats;
+mod storage;
+mod wrk;
+
+use crate::run::{Result, cmd, on_path, root, status};
+use procs::{Server, release};
+use stats::{median, summary};
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+pub fn run() -> Result {
+    crate::provision::all()?;
+    if !on_path("wrk") {
+        status(&mut cmd("apt-get", &["install", "-y", "-qq", "wrk"]))?;
+    }
+    status(&mut cmd(
+        "cargo",
+        &["build", "--release", "--bin", "main", "--examples"],
+    ))?;
+    let mut report = String::from("# cargo xtask bench\n");
+    for (title, bench) in [
+        ("1. Dispatch", dispatch as fn() -> Result<String>),
+        ("2. Off the critical path", off_the_critical_path),
+        ("3 + #7. Throughput under load", throughput),
+        ("4. Cold start", cold_start),
+        ("5. Footprint", footprint),
+        ("#7. A single fire when idle", idle_fire),
+    ] {
+        println!("== {title}");
+        let section = bench()?;
+        println!("{section}");
+        let _ = write!(report, "\n## {title}\n\n{section}\n");
+    }
+    let path = root().join("target/bench/report.md");
+    std::fs::write(&path, &report).map_err(|e| e.to_string())?;
+    println!("report: {}", path.display());
+    Ok(())
+}
+
+/// Criterion, ours vs the legacy router rebuilt per request.
+fn dispatch() -> Result<String> {
+    let output = cmd(
+        "cargo",
+        &["bench", "-p", "bundled_api", "--bench", "dispatch"],
+    )
+    .output()
+    .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut times: Vec<(String, f64)> = Vec::new();
+    let mut name = String::new();
+    for line in text.lines() {
+        if line.starts_with("dispatch/") {
+            name = line.split("  ").next().unwrap_or(line).trim().to_string();
+        }
+        if let Some(rest) = line.split("time:").nth(1) {
+            let words: Vec<&str> = rest
+                .trim()
+                .trim_matches(['[', ']'])
+                .split_whitespace()
+                .collect();
+            if let [_, _, mid, unit, ..] = words.as_slice() {
+                let scale = match *unit {
+                    "ps" => 1e-3,
+                    "ns" => 1.0,
+                    "µs" | "us" => 1e3,
+                    "ms" => 1e6,
+                    _ => f64::NAN,
+                };
+                times.push((name.clone(), mid.parse::<f64>().unwrap_or(f64::NAN) * scale));
+            }
+        }
+    }
+    let find = |n: &str| {
+        times
+            .iter()
+            .find(|(t, _)| t.ends_with(n))
+            .map(|(_, ns)| *ns)
+            .unwrap_or(f64::NAN)
+    };
+    let mut out = String::from(
+        "| routes | ours | legacy (router built per request) | ratio |\n|---|---|---|---|\n",
+    );
+    for table in ["2 routes", "10 routes, dynamic"] {
+        let (ours, legacy) = (
+            find(&format!("ours/{table}")),
+            find(&format!("legacy/{table}")),
+        );
+        let _ = writeln!(
+            out,
+            "| {table} | {ours:.1} ns | {:.1} µs | {:.0}x |",
+            legacy / 1000.0,
+            legacy / ours
+        );
+    }
+    Ok(out)
+}
+
+/// p50/p99 of `/api/wait-until` with storage 200 ms away, vs `/_vercel/ping` and vs awaiting.
+fn off_the_critical_path() -> Result<String> {
+    let slow = storage::delayed_upstash(Duration::from_millis(200))?;
+    let env = vec![
+        ("KV_REST_API_URL", slow.clone()),
+        ("KV_REST_API_TOKEN", "t".to_string()),
+    ];
+    let ours = Server::start("critical-ours", &release("main"), &env)?;
+    let awaited = Server::start("critical-awaited", &release("awaited_write"), &env)?;
+    let (mut fire, mut ping, mut wait) = (vec![], vec![], vec![]);
+    for _ in 0..RUNS {
+        fire.push(wrk::run(
+            &format!("http://127.0.0.1:{}/api/wait-until", ours.port),
+            8,
+            5,
+        )?);
+        ping.push(wrk::run(
+            &format!("http://127.0.0.1:{}/_vercel/ping", ours.port),
+            8,
+            5,
+        )?);
+        wait.push(wrk::run(
+            &format!("http://127.0.0.1:{}/api/wait-until", awaited.port),
+            8,
+            5,
+        )?);
+    }
+    let p = |runs: &[wrk::Load], f: fn(&wrk::Load) -> f64| runs.iter().map(f).collect::<Vec<_>>();
+    let (f50, g50, w50) = (
+        median(&p(&fire, |l| l.p50_ms)),
+        median(&p(&ping, |l| l.p50_ms)),
+        median(&p(&wait, |l| l.p50_ms)),
+    );
+    let mut out = String::from(
+        "wrk -t2 -c8 -d5s, 5 runs each, interleaved; storage: a bench double that answers after 200 ms.\n\n",
+    );
+    out += "| endpoint | p50 ms | p99 ms | req/s |\n|---|---|---|---|\n";
+    for (name, runs) in [
+        ("/api/wait-until (ours)", &fire),
+        ("/_vercel/ping (runtime)", &ping),
+        ("/api/wait-until awaiting the write", &wait),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            summary(&p(runs, |l| l.p50_ms), 3),
+            summary(&p(runs, |l| l.p99_ms), 3),
+            summary(&p(runs, |l| l.per_second), 0)
+        );
+    }
+    let _ = write!(
+        out,
+        "\nours / ping (p50): {:.2}x (goal <= 1.5x); awaiting / ours (p50): {:.0}x (goal >= 50x)\n",
+        f50 / g50,
+        w50 / f50
+    );
+    drop((ours, awaited));
+    Ok(out)
+}
+
+/// c=32 for 10 s through the emulator to Redis: ours vs the official example's pattern.
+fn throughput() -> Result<String> {
+    let store = storage::Emulated::start()?;
+    let mut rows: Vec<(&str, Vec<[f64; 8]>)> = vec![("ours", vec![]), ("official example", vec![])];
+    for _ in 0..RUNS {
+        for (label, binary, stored_marker, failed_marker) in [
+            (0, "main", "[wait-until] stored", "wait_until.write_failed"),
+            (
+                1,
+                "official_baseline",
+                "[wait-until] stored",
+                "Failed to store",
+            ),
+        ] {
+            store.reset();
+            let server = Server::start(
+                &format!("throughput-{binary}"),
+                &release(binary),
+                &store.env(),
+            )?;
+            let load = wrk::run(
+                &format!("http://127.0.0.1:{}/api/wait-until", server.port),
+                32,
+                10,
+            )?;
+            let peak_mib = server.memory_kib("VmHWM") as f64 / 1024.0;
+            let drain_started = Instant::now();
+            let (out, err) = server.terminate(Duration::from_secs(180))?;
+            let drained_s = drain_started.elapsed().as_secs_f64();
+            let stored = out.lines().filter(|l| l.starts_with(stored_marker)).count() as f64;
+            let failed = err.lines().filter(|l| l.contains(failed_marker)).count() as f64;
+            let calls = store.lpush_calls() as f64;
+            rows[label].1.push([
+                load.per_second,
+                load.requests as f64,
+                stored,
+                failed,
+                calls,
+                stored / calls.max(1.0),
+                peak_mib,
+                drained_s,
+            ]);
+        }
+    }
+    let mut out = String::from(
+        "wrk -t2 -c32 -d10s on /api/wait-until, emulator + redis-server, 5 runs each, alternating, a fresh process per run; counted after SIGTERM drained the process.\n\n",
+    );
+    out += "| | responses/s | responses | records stored | failure lines | storage calls (LPUSH) | records per call | peak RSS MiB | drain after SIGTERM s |\n|---|---|---|---|---|---|---|---|---|\n";
+    for (name, runs) in &rows {
+        let col = |i: usize, d: usize| summary(&runs.iter().map(|r| r[i]).collect::<Vec<_>>(), d);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            col(0, 0),
+            col(1, 0),
+            col(2, 0),
+            col(3, 0),
+            col(4, 0),
+            col(5, 1),
+            col(6, 1),
+            col(7, 1)
+        );
+    }
+    let rps = |i: usize| median(&rows[i].1.iter().map(|r| r[0]).collect::<Vec<_>>());
+    let unaccounted: f64 = rows[0]
+        .1
+        .iter()
+        .map(|r| (r[1] - r[2] - r[3]).max(0.0))
+        .sum();
+    let _ = write!(
+        out,
+        "\nours / official (responses/s): {:.1}x (goal >= 2x); ours: responses not accounted for as stored or failed, all runs: {unaccounted}\n",
+        rps(0) / rps(1)
+    );
+    Ok(out)
+}
+
+/// From exec to the first 200, 10 starts each.
+fn cold_start() -> Result<String> {
+    let mut out = String::from(
+        "exec to the first 200 over a fresh connection, polled every 0.2 ms; 10 starts each, memory store.\n\n| binary and route | ms |\n|---|---|\n",
+    );
+    for (label, binary, path) in [
+        ("main /api/wait-until", "main", "/api/wait-until"),
+        ("main /api/recent", "main", "/api/recent"),
+        ("bare vercel_runtime hello /", "hello", "/"),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let port = procs::free_port();
+            let started = Instant::now();
+            let mut child = std::process::Command::new(release(binary))
+                .env_clear()
+                .env("VERCEL_DEV_PORT", port.to_string())
+                .current_dir(std::env::temp_dir())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            while client::get_status(port, path) != Some(200) {
+                if started.elapsed() > Duration::from_secs(10) {
+                    return Err(format!("{label} never answered 200"));
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = writeln!(out, "| {label} | {} |", summary(&times, 2));
+    }
+    Ok(out)
+}
+
+/// Binary size, and memory after 20k requests.
+fn footprint() -> Result<String> {
+    let size = |name: &str| {
+        std::fs::metadata(release(name))
+            .map(|m| m.len() as f64 / 1_048_576.0)
+            .unwrap_or(f64::NAN)
+    };
+    let mut out = format!(
+        "stripped release binaries: main {:.2} MiB, bare hello {:.2} MiB.\n\n",
+        size("main"),
+        size("hello")
+    );
+    out += "| binary | RSS after 20k requests MiB | peak RSS MiB |\n|---|---|---|\n";
+    for (binary, path) in [("main", "/api/wait-until"), ("hello", "/")] {
+        let server = Server::start(&format!("footprint-{binary}"), &release(binary), &[])?;
+        let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+        let port = server.port;
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let r = request.clone();
+                std::thread::spawn(move || client::keep_alive(port, &r, 5000))
+            })
+            .collect();
+        let ok: usize = threads.into_iter().map(|t| t.join().unwrap_or(0)).sum();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = writeln!(
+            out,
+            "| {binary} ({ok} × 200) | {:.1} | {:.1} |",
+            server.memory_kib("VmRSS") as f64 / 1024.0,
+            server.memory_kib("VmHWM") as f64 / 1024.0
+        );
+    }
+    Ok(out)
+}
+
+/// An idle fire's write time vs one storage round trip.
+fn idle_fire() -> Result<String> {
+    let store = storage::Emulated::start()?;
+    let port: u16 = store
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let body = r#"["LRANGE","requests:recent","0","9"]"#;
+    let request = format!(
+        "POST / HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        storage::TOKEN,
+        body.len()
+    );
+    let rtt = client::round_trips(port, &request, 21);
+    let server = Server::start("idle", &release("main"), &store.env())?;
+    for _ in 0..11 {
+        client::get_status(server.port, "/api/wait-until");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (out, _) = server.terminate(Duration::from_secs(10))?;
+    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first (cold client).
+    let writes: Vec<f64> = out
+        .lines()
+        .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms)")?.parse().ok())
+        .skip(1)
+        .collect();
+    Ok(format!(
+        "| | ms |\n|---|---|\n| storage round trip (keep-alive POST to the emulator) | {} |\n| a single idle fire, response to stored (from its success line, whole ms) | {} |\n",
+        summary(&rtt[1..], 2),
+        summary(&writes, 0)
+    ))
+}

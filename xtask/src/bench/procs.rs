@@ -1,0 +1,124 @@
+//! Servers started for a benchmark: on a free port, output to files, stopped on drop.
+
+use crate::run::{Result, root};
+use std::fs::File;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+/// A release binary of this workspace: `main`, or an example.
+pub fn release(name: &str) -> PathBuf {
+    let bin = root().join("target/release").join(name);
+    if bin.is_file() {
+        bin
+    } else {
+        root().join("target/release/examples").join(name)
+    }
+}
+
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Server {
+    /// Starts `binary` with only `env` (plus PATH), logs in target/bench/logs/<label>.*, and
+    /// waits until it accepts connections.
+    pub fn start(label: &str, binary: &PathBuf, env: &[(&str, String)]) -> Result<Server> {
+        let port = free_port();
+        let logs = root().join("target/bench/logs");
+        std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+        let stdout = logs.join(format!("{label}.out"));
+        let stderr = logs.join(format!("{label}.err"));
+        let child = Command::new(binary)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("VERCEL_DEV_PORT", port.to_string())
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout).map_err(|e| e.to_string())?)
+            .stderr(File::create(&stderr).map_err(|e| e.to_string())?)
+            .spawn()
+            .map_err(|e| format!("cannot start {binary:?}: {e}"))?;
+        let server = Server {
+            child,
+            port,
+            stdout,
+            stderr,
+        };
+        wait_for_port(port, Duration::from_secs(20))?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A field of /proc/<pid>/status in KiB: `VmRSS` now, `VmHWM` the peak.
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        proc_status_kib(self.pid(), field)
+    }
+
+    /// SIGTERM, then wait (at most `within`) for the drain and exit.
+    pub fn terminate(mut self, within: Duration) -> Result<(String, String)> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while self.child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{:?} did not exit within {within:?} of SIGTERM",
+                    self.stdout
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok((read(&self.stdout), read(&self.stderr)))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn wait_for_port(port: u16, within: Duration) -> Result {
+    let deadline = Instant::now() + within;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("nothing listened on port {port} within {within:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+pub fn read(path: &PathBuf) -> String {
+    let mut text = String::new();
+    let _ = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
+    text
+}
