@@ -16,6 +16,8 @@
 //!   finally failed, so `wait_until` (and the SIGTERM drain) still covers every record.
 //!
 //! There is no background task: whichever submitter gets the writer lock writes what is queued.
+//! Only submitters whose records are still queued wait for that lock, so the number of waiting
+//! tasks is bounded by the queue too.
 
 use super::{StoreError, WriteFailure};
 use crate::record::RequestRecord;
@@ -39,12 +41,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 1000 waiting records are at most a few hundred KiB; 100 records per call keep a
-    /// pipeline body around 50 KiB, far below Upstash's request size limit.
+    /// 2000 waiting records are at most about 1 MiB; 500 records per call keep a pipeline
+    /// body around 150 KiB, well below Upstash's request size limit, and let one call in
+    /// flight carry tens of thousands of records per second.
     fn default() -> Self {
         Self {
-            max_queued: 1000,
-            max_batch: 100,
+            max_queued: 2000,
+            max_batch: 500,
             max_wait: Duration::from_secs(10),
         }
     }
@@ -97,13 +100,15 @@ impl WriteQueue {
             });
         }
         loop {
-            match outcome.try_recv() {
-                Ok(result) => return result,
-                Err(oneshot::error::TryRecvError::Closed) => return Err(abandoned()),
-                Err(oneshot::error::TryRecvError::Empty) => {}
-            }
-            // Waits while another submitter's batch (maybe holding our record) is in flight.
-            let _writer = self.writer.lock().await;
+            // Wait for our own outcome or for the writer lock, whichever comes first. A
+            // submitter whose record went out in another's batch must leave as soon as that
+            // batch settles: queued behind the lock it would stay parked (one passes per
+            // storage call), and under load the parked tasks would grow without bound.
+            let writer = tokio::select! {
+                biased;
+                result = &mut outcome => return result.unwrap_or_else(|_| Err(abandoned())),
+                writer = self.writer.lock() => writer,
+            };
             let batch = self.take_batch();
             if batch.is_empty() {
                 // Our record went out with the batch that just finished: its outcome is ready.
@@ -116,6 +121,7 @@ impl WriteQueue {
                 // A dropped receiver only means that submitter is gone; nothing to tell.
                 let _ = sender.send(result.clone());
             }
+            drop(writer);
         }
     }
 
@@ -353,6 +359,34 @@ mod tests {
             "{failure:?}"
         );
         assert_eq!(calls.batches(), [vec![1]]);
+    }
+
+    #[tokio::test]
+    async fn a_record_written_in_anothers_batch_settles_without_waiting_for_the_next_write() {
+        let queue = Arc::new(WriteQueue::new(Limits::default()));
+        let calls = Arc::new(Calls::default());
+        let submit = |n: u64| {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tokio::spawn(async move {
+                let outcome = queue
+                    .submit(record(n), |b| calls.write(b, Duration::from_millis(150)))
+                    .await;
+                (outcome, tokio::time::Instant::now())
+            })
+        };
+        let first = submit(1); // written alone
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (second, third) = (submit(2), submit(3)); // one batch, written by 2's submitter
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let fourth = submit(4); // queued while 2 and 3 are in flight: the next write
+        let (second, third) = (second.await.unwrap(), third.await.unwrap());
+        assert_eq!((second.0, third.0), (Ok(1), Ok(1)));
+        // 3 leaves when its batch settles, not after 4's write holds the writer for 150 ms.
+        let gap = third.1.max(second.1) - third.1.min(second.1);
+        assert!(gap < Duration::from_millis(50), "3 settled {gap:?} after 2");
+        assert_eq!(fourth.await.unwrap().0, Ok(1));
+        first.await.unwrap();
+        assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
     }
 
     async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
