@@ -385,7 +385,7 @@ mod tests {
         let gap = third.1.max(second.1) - third.1.min(second.1);
         assert!(gap < Duration::from_millis(50), "3 settled {gap:?} after 2");
         assert_eq!(fourth.await.unwrap().0, Ok(1));
-        first.await.unwrap();
+        assert_eq!(first.await.unwrap().0, Ok(1));
         assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
     }
 
