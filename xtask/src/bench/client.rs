@@ -75,3 +75,55 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> Option<u16> {
     reader.read_exact(&mut body).ok()?;
     Some(status)
 }
+
+/// Latencies (ms) of `per_thread` requests from each of `threads` kept connections, each
+/// connection sending one request every `interval`: a fixed, unsaturated rate, so what is
+/// measured is how long a client waits, not how much the server can take.
+pub fn paced(
+    port: u16,
+    request: &str,
+    threads: usize,
+    per_thread: usize,
+    interval: Duration,
+) -> Vec<f64> {
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let request = request.to_string();
+            std::thread::spawn(move || {
+                let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                    return vec![];
+                };
+                let _ = stream.set_nodelay(true);
+                let mut reader = BufReader::new(stream);
+                let mut latencies = Vec::with_capacity(per_thread);
+                let mut next = Instant::now();
+                for _ in 0..per_thread {
+                    let started = Instant::now();
+                    if reader.get_mut().write_all(request.as_bytes()).is_err()
+                        || read_response(&mut reader).is_none()
+                    {
+                        break;
+                    }
+                    latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                    next += interval;
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                }
+                latencies
+            })
+        })
+        .collect();
+    workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap_or_default())
+        .collect()
+}
+
+/// The `q` quantile (0..=1) of `values`.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
