@@ -13,9 +13,13 @@ pub fn vercel_cli() -> PathBuf {
 
 pub fn install() -> Result {
     if !vercel_cli().is_file() {
+        // Not `npm ci`: the CLI's optional per-platform packages (`@vercel/vc-native-*`) are not
+        // all served at 64.0.2 by the registry this machine reaches, so the lockfile lacks them
+        // and `npm ci` refuses it as out of sync. `npm install --no-save` installs exactly the
+        // locked versions and leaves the lockfile untouched.
         status(&mut cmd(
             "npm",
-            &["ci", "--no-audit", "--no-fund", "--prefix", CLI_DIR],
+            &["install", "--no-save", "--no-audit", "--no-fund", "--prefix", CLI_DIR],
         ))?;
     }
     if !on_path("cargo-zigbuild") {
