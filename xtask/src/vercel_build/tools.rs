@@ -19,7 +19,14 @@ pub fn install() -> Result {
         // locked versions and leaves the lockfile untouched.
         status(&mut cmd(
             "npm",
-            &["install", "--no-save", "--no-audit", "--no-fund", "--prefix", CLI_DIR],
+            &[
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                CLI_DIR,
+            ],
         ))?;
     }
     if !on_path("cargo-zigbuild") {
