@@ -6,8 +6,9 @@
 //!   the write token, and [`Config::notes`] says so.
 //! - `.env.local` (what `vercel env pull .env.local` writes) fills in what the real environment
 //!   lacks; the real environment wins. It is read, never loaded into the process environment.
-//! - `WAIT_UNTIL_STORE=memory|upstash` forces a backend. On Vercel (`VERCEL=1`) without Upstash
-//!   settings there is no silent fallback to per-instance memory: the store is unconfigured.
+//! - `WAIT_UNTIL_STORE=memory|upstash` forces a backend. On Vercel (`VERCEL=1`, but not under
+//!   `vercel dev`, which sets `VERCEL_DEV=1`) without Upstash settings there is no silent
+//!   fallback to per-instance memory: the store is unconfigured.
 //! - Tokens never appear in `Debug` output or in any message built here.
 
 use std::collections::HashMap;
@@ -78,7 +79,9 @@ impl Config {
         let url = first(&["KV_REST_API_URL", "UPSTASH_REDIS_REST_URL"]);
         let write_token = first(&["KV_REST_API_TOKEN", "UPSTASH_REDIS_REST_TOKEN"]);
         let read_token = lookup("KV_REST_API_READ_ONLY_TOKEN");
-        let on_vercel = lookup("VERCEL").as_deref() == Some("1");
+        // `vercel dev` runs locally: per-process memory is what a developer expects there.
+        let on_vercel = lookup("VERCEL").as_deref() == Some("1")
+            && lookup("VERCEL_DEV").as_deref() != Some("1");
 
         let mut notes = Vec::new();
         let upstash = match (url, write_token) {
@@ -207,6 +210,14 @@ mod tests {
         let c = config(&[("VERCEL", "1")]);
         assert!(
             matches!(c.store, StoreChoice::Unconfigured(ref m) if m.contains("KV_REST_API_URL"))
+        );
+    }
+
+    #[test]
+    fn vercel_dev_without_settings_uses_memory_like_any_local_run() {
+        assert_eq!(
+            config(&[("VERCEL", "1"), ("VERCEL_DEV", "1")]).store,
+            StoreChoice::Memory
         );
     }
 
