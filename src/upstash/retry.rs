@@ -37,7 +37,7 @@ impl RetryPolicy {
         }
         let bound = self
             .base_delay
-            .saturating_mul(1 << (attempt - 1).min(16))
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
             .min(self.max_delay);
         let delay = bound.mul_f64(fastrand::f64());
         (elapsed + delay < self.deadline).then_some(delay)
@@ -60,6 +60,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn attempt_zero_is_treated_as_the_first() {
+        let delay = RetryPolicy::default()
+            .delay_after(0, Duration::ZERO)
+            .unwrap();
+        assert!(delay <= Duration::from_millis(100));
     }
 
     #[test]
