@@ -1,92 +1,140 @@
 //! Checks on `.vercel/output`, the Build Output API v3 tree that `deploy --prebuilt` uploads.
+//!
+//! - Routes are resolved as Vercel does for a `routes` table: the first route whose `src`
+//!   matches wins, `$1` in its `dest` is the first capture. A feature this model does not cover
+//!   (`handle` phases, `continue`) fails the check rather than being guessed at.
+//! - Every `/api/*` path, an unknown one included, must reach the one function; `/` and
+//!   `/index.html` must reach a static file that exists.
+//! - Exactly one function, `.vc-config.json` as a Rust executable function should be, and its
+//!   executable an x86-64 ELF inside the project (`deploy --prebuilt` uploads files from
+//!   `filePathMap` and refuses any outside the project).
 
+use super::read_json;
 use crate::run::Result;
 use regex::Regex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The one function; every `/api/*` path must reach it.
-const FUNCTION: &str = "api/main.rs.func";
-const FUNCTION_DEST: &str = "/api/main.rs";
+/// The one function: `builds[0].src` of `vercel.json`, which the CLI keeps as the name.
+const FUNCTION: &str = "/api/main.rs";
+
+/// Paths that must reach the function: both routes, the check's own `api/hello.rs`, unknown and
+/// nested paths (the function answers their 404), and `/api` itself (an `api/index.rs` route).
+const API_PATHS: [&str; 6] = [
+    "/api",
+    "/api/wait-until",
+    "/api/recent",
+    "/api/hello",
+    "/api/x",
+    "/api/a/b",
+];
+
+/// Paths that must reach a static file, and the file.
+const STATIC_PATHS: [(&str, &str); 2] = [
+    ("/", "/public/index.html"),
+    ("/index.html", "/public/index.html"),
+];
 
 /// Verifies the output of `vercel build` in `project`; returns the function's executable.
 pub fn verify(project: &Path) -> Result<PathBuf> {
     let output = project.join(".vercel/output");
     let config = read_json(&output.join("config.json"))?;
-    for path in [
-        "/api/wait-until",
-        "/api/recent",
-        "/api/x",
-        "/api/hello",
-        "/api/a/b",
-    ] {
-        expect_route(&config, path, FUNCTION_DEST)?;
+    if config["version"] != 3 {
+        return Err(format!("config.json: version {}, not 3", config["version"]));
     }
-    expect_route(&config, "/", "/public/index.html")?;
-    if !output.join("static/public/index.html").is_file() {
-        return Err("static/public/index.html is missing from the output".into());
+    for path in API_PATHS {
+        expect_route(&config, path, FUNCTION)?;
+    }
+    for (path, file) in STATIC_PATHS {
+        expect_route(&config, path, file)?;
+        if !output.join("static").join(&file[1..]).is_file() {
+            return Err(format!(
+                "{path} is routed to {file}, which is not in static/"
+            ));
+        }
     }
 
     let functions = find_functions(&output.join("functions"))?;
-    if functions != [FUNCTION] {
+    let expected = format!("{}.func", &FUNCTION[1..]);
+    if functions != [expected.as_str()] {
         return Err(format!(
-            "expected exactly one function, {FUNCTION}; found {functions:?}"
+            "expected exactly one function, {expected}; found {functions:?}"
         ));
     }
     let vc_config = read_json(
         &output
             .join("functions")
-            .join(FUNCTION)
+            .join(&expected)
             .join(".vc-config.json"),
     )?;
-    for (key, expected) in [
+    for (key, wanted) in [
         ("runtime", "executable"),
         ("runtimeLanguage", "rust"),
         ("architecture", "x86_64"),
     ] {
-        if vc_config[key] != expected {
+        if vc_config[key] != wanted {
             return Err(format!(
-                ".vc-config.json: {key} is {}, not {expected:?}",
+                ".vc-config.json: {key} is {}, not {wanted:?}",
                 vc_config[key]
             ));
         }
     }
     if !vc_config["maxDuration"].is_u64() {
-        return Err(
-            ".vc-config.json: maxDuration is not set (vercel.json builds[0].config)".into(),
-        );
+        return Err(".vc-config.json: no maxDuration (vercel.json builds[0].config)".into());
     }
     let executable = vc_config["filePathMap"]["executable"]
         .as_str()
         .map(|relative| project.join(relative))
         .ok_or(".vc-config.json: no filePathMap.executable")?;
+    expect_inside(project, &executable)?;
     expect_x86_64_elf(&executable)?;
     Ok(executable)
 }
 
-/// The first route whose `src` matches `path` must send it to `dest`.
+/// `path` must be sent to `dest` by the routes of `config`.
 fn expect_route(config: &Value, path: &str, dest: &str) -> Result {
+    match resolve(config, path)? {
+        Some(found) if found == dest => Ok(()),
+        found => Err(format!(
+            "config.json routes {path} to {}, not {dest}",
+            found.as_deref().unwrap_or("nothing")
+        )),
+    }
+}
+
+/// Where the first matching route sends `path`, with its captures filled in.
+fn resolve(config: &Value, path: &str) -> Result<Option<String>> {
     let routes = config["routes"]
         .as_array()
         .ok_or("config.json has no routes")?;
     for route in routes {
-        let Some(src) = route["src"].as_str() else {
-            continue;
-        };
+        if route.get("handle").is_some() || route["continue"] == true {
+            return Err(format!(
+                "config.json has a route this check does not model: {route}"
+            ));
+        }
+        let src = route["src"]
+            .as_str()
+            .ok_or_else(|| format!("config.json: a route without src: {route}"))?;
         let pattern = Regex::new(src).map_err(|e| format!("route src {src:?}: {e}"))?;
-        if pattern.is_match(path) {
-            return match route["dest"].as_str() {
-                Some(found) if found == dest => Ok(()),
-                found => Err(format!("{path} is routed to {found:?}, not {dest}")),
+        if let Some(captures) = pattern.captures(path) {
+            let Some(dest) = route["dest"].as_str() else {
+                return Ok(None);
             };
+            let mut resolved = String::new();
+            captures.expand(dest, &mut resolved);
+            return Ok(Some(resolved));
         }
     }
-    Err(format!("no route in config.json matches {path}"))
+    Ok(None)
 }
 
-/// Every `*.func` folder under `functions`, as a path relative to it.
+/// Every `*.func` folder under `functions`, as a path relative to it (none if it is missing).
 fn find_functions(functions: &Path) -> Result<Vec<String>> {
     let mut found = Vec::new();
+    if !functions.exists() {
+        return Ok(found);
+    }
     let mut pending = vec![functions.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {dir:?}: {e}"))?;
@@ -104,6 +152,21 @@ fn find_functions(functions: &Path) -> Result<Vec<String>> {
     Ok(found)
 }
 
+/// What `deploy --prebuilt` demands of a `filePathMap` file: its real path is in the project.
+fn expect_inside(project: &Path, file: &Path) -> Result {
+    let real = |path: &Path| {
+        path.canonicalize()
+            .map_err(|e| format!("the executable {path:?}: {e}"))
+    };
+    if real(file)?.starts_with(real(project)?) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{file:?} resolves outside the project: `vercel deploy --prebuilt` would refuse it"
+        ))
+    }
+}
+
 /// ELF magic, 64-bit class, machine x86-64 (62): what a Vercel x86_64 function runs.
 fn expect_x86_64_elf(path: &Path) -> Result {
     let bytes = std::fs::read(path).map_err(|e| format!("the executable {path:?}: {e}"))?;
@@ -115,11 +178,6 @@ fn expect_x86_64_elf(path: &Path) -> Result {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path:?}: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("{path:?} is not JSON: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +185,12 @@ mod tests {
 
     fn config(routes: Value) -> Value {
         json!({ "version": 3, "routes": routes })
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]
@@ -145,9 +209,32 @@ mod tests {
     }
 
     #[test]
+    fn captures_fill_the_destination() {
+        let routes = config(json!([{"src": "^/(.*)$", "dest": "/public/$1"}]));
+        assert_eq!(
+            expect_route(&routes, "/index.html", "/public/index.html"),
+            Ok(())
+        );
+        assert!(expect_route(&routes, "/index.html", "/public/$1").is_err());
+    }
+
+    #[test]
+    fn routes_the_check_cannot_model_fail_it() {
+        for route in [
+            json!({"handle": "filesystem"}),
+            json!({"src": "^/(.*)$", "continue": true}),
+        ] {
+            let routes = config(json!([route, {"src": "^/(.*)$", "dest": "/api/main.rs"}]));
+            assert!(
+                expect_route(&routes, "/api/x", "/api/main.rs").is_err(),
+                "{route}"
+            );
+        }
+    }
+
+    #[test]
     fn only_an_x86_64_elf_passes() {
-        let dir = std::env::temp_dir().join(format!("xtask-elf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("elf");
         let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
         elf.resize(18, 0);
         let cases = [([62u8, 0], true), ([183, 0], false)]; // x86-64, aarch64
@@ -167,8 +254,25 @@ mod tests {
     }
 
     #[test]
+    fn an_executable_linked_from_outside_the_project_fails() {
+        let dir = scratch("inside");
+        let (project, elsewhere) = (dir.join("project"), dir.join("elsewhere"));
+        std::fs::create_dir_all(project.join("target")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(project.join("target/main"), "").unwrap();
+        std::fs::write(elsewhere.join("main"), "").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, project.join("linked")).unwrap();
+        assert_eq!(
+            expect_inside(&project, &project.join("target/main")),
+            Ok(())
+        );
+        assert!(expect_inside(&project, &project.join("linked/main")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn every_function_folder_is_found() {
-        let dir = std::env::temp_dir().join(format!("xtask-funcs-{}", std::process::id()));
+        let dir = scratch("funcs");
         for func in ["api/main.rs.func", "api/recent.func"] {
             std::fs::create_dir_all(dir.join(func)).unwrap();
         }

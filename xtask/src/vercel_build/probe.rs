@@ -1,5 +1,9 @@
-//! Starts the built function as Vercel would (`VERCEL_DEV_PORT`, no storage settings: memory)
-//! and asks every route for its answer over plain HTTP/1.1.
+//! Starts the built function as `vercel dev` would (`VERCEL_DEV_PORT`) and asks every route for
+//! its answer over plain HTTP/1.1, by the original path, as Vercel passes it on.
+//!
+//! - The environment is emptied and the folder is a scratch one, so no Upstash setting and no
+//!   `.env.local` reach it: it must use its memory store, and says so.
+//! - The server is killed when the probe ends, whatever happened.
 
 use crate::run::Result;
 use serde_json::Value;
@@ -37,7 +41,7 @@ pub fn serve_and_probe(executable: &Path) -> Result {
     wait_for_listening(stdout, port)?;
 
     let (status, receipt) = get(port, "/api/wait-until")?;
-    if status != 200 || receipt["recorded"] != true {
+    if status != 200 || receipt["recorded"] != true || receipt["storage"] != "memory" {
         return Err(format!("/api/wait-until answered {status} {receipt}"));
     }
     let deadline = Instant::now() + Duration::from_secs(5);

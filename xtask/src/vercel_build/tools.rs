@@ -1,22 +1,84 @@
-//! What `vercel build` needs for a Rust function, installed when missing: the Vercel CLI
-//! (pinned in `tools/vercel`), `cargo-zigbuild` and zig (which it finds as `python3 -m ziglang`).
+//! What `vercel build` needs for a Rust function, installed when missing, pinned, and never
+//! machine-wide:
+//!
+//! - the Vercel CLI, pinned by `tools/vercel/package.json` and its lockfile, in
+//!   `tools/vercel/node_modules`; reinstalled when the installed version is not the pinned one;
+//! - `cargo-zigbuild` and zig (PyPI's `ziglang`), pinned by `tools/vercel/requirements.txt`, in a
+//!   virtualenv under `target/`: prebuilt wheels install in seconds, where
+//!   `cargo install cargo-zigbuild` compiles for minutes on two cores.
 
-use crate::run::{Result, cmd, on_path, root, status};
-use std::path::PathBuf;
+use super::{CHECK_DIR, read_json};
+use crate::run::{Result, cmd, root, status};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const CLI_DIR: &str = "tools/vercel";
 
-pub fn vercel_cli() -> PathBuf {
-    root().join(CLI_DIR).join("node_modules/.bin/vercel")
+/// Where the tools are, and how `vercel build` must be started to use them.
+pub struct Tools {
+    pub vercel: PathBuf,
+    /// The virtualenv's `bin`: `cargo-zigbuild`, and the `python3` that has `ziglang`.
+    pub venv_bin: PathBuf,
 }
 
-pub fn install() -> Result {
-    if !vercel_cli().is_file() {
-        // Not `npm ci`: the CLI's optional per-platform packages (`@vercel/vc-native-*`) are not
-        // all served at 64.0.2 by the registry this machine reaches, so the lockfile lacks them
-        // and `npm ci` refuses it as out of sync. `npm install --no-save` installs exactly the
-        // locked versions and leaves the lockfile untouched.
+impl Tools {
+    /// `vercel build`, run in `project`, finding the pinned cross-compilers.
+    pub fn vercel_build(&self, project: &Path) -> Command {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(self.venv_bin.clone()).chain(std::env::split_paths(&path)),
+        )
+        .expect("the virtualenv's path has no PATH separator");
+        let mut build = Command::new(&self.vercel);
+        build
+            .args(["build", "--yes"])
+            .current_dir(project)
+            .env("PATH", path)
+            // cargo looks for `cargo-zigbuild` in ~/.cargo/bin before PATH, so a machine-wide
+            // one may run; the zig it runs is still the pinned one.
+            .env("CARGO_ZIGBUILD_PYTHON_PATH", self.venv_bin.join("python3"))
+            .env("VERCEL_TELEMETRY_DISABLED", "1");
+        // Each would change what gets built or where: Vercel's own build image (no
+        // cross-compilation), a target folder outside the project (`deploy --prebuilt` refuses
+        // it), a default target (the builder appends it to the output path), another project.
+        for name in [
+            "VERCEL_BUILD_IMAGE",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+            "VERCEL_ORG_ID",
+            "VERCEL_PROJECT_ID",
+        ] {
+            build.env_remove(name);
+        }
+        build
+    }
+}
+
+pub fn install() -> Result<Tools> {
+    Ok(Tools {
+        vercel: vercel_cli()?,
+        venv_bin: cross_compilers()?,
+    })
+}
+
+/// The pinned CLI, installed with `npm install --no-save` when another version (or none) is there.
+///
+/// Not `npm ci`: the CLI's optional per-platform packages (`@vercel/vc-native-*`) are not all
+/// served at its version by the registry our machines reach, so the lockfile lacks them and
+/// `npm ci` refuses it as out of sync. `npm install --no-save` installs exactly the locked
+/// versions and leaves the lockfile untouched.
+fn vercel_cli() -> Result<PathBuf> {
+    let dir = root().join(CLI_DIR);
+    let pinned = read_json(&dir.join("package.json"))?["devDependencies"]["vercel"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or("tools/vercel/package.json pins no `vercel` in devDependencies")?;
+    let installed = || {
+        read_json(&dir.join("node_modules/vercel/package.json"))
+            .ok()
+            .and_then(|package| package["version"].as_str().map(str::to_owned))
+    };
+    if installed().as_deref() != Some(pinned.as_str()) {
         status(&mut cmd(
             "npm",
             &[
@@ -29,28 +91,52 @@ pub fn install() -> Result {
             ],
         ))?;
     }
-    if !on_path("cargo-zigbuild") {
-        status(&mut cmd(
-            "cargo",
-            &[
-                "install",
-                "cargo-zigbuild",
-                "--locked",
-                "--version",
-                "0.24.1",
-            ],
-        ))?;
+    match installed() {
+        Some(version) if version == pinned => Ok(dir.join("node_modules/.bin/vercel")),
+        other => Err(format!(
+            "npm installed vercel {other:?}, but tools/vercel/package.json pins {pinned}"
+        )),
     }
-    let zig = Command::new("python3")
-        .args(["-m", "ziglang", "version"])
+}
+
+/// The virtualenv with the pinned `cargo-zigbuild` and zig; returns its `bin`.
+fn cross_compilers() -> Result<PathBuf> {
+    let venv = root().join(CHECK_DIR).join("venv");
+    let bin = venv.join("bin");
+    // A virtualenv breaks when the Python it was made from goes away: make it anew.
+    if !succeeds(Command::new(bin.join("python3")).args(["-c", ""])) {
+        let venv = venv.to_str().ok_or("the repository path is not UTF-8")?;
+        status(&mut cmd("python3", &["-m", "venv", "--clear", venv]))?;
+    }
+    let requirements = root().join(CLI_DIR).join("requirements.txt");
+    // Already satisfied: about half a second, and no registry is asked.
+    status(
+        Command::new(bin.join("python3"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("--requirement")
+            .arg(&requirements),
+    )?;
+    for (program, args) in [
+        (bin.join("cargo-zigbuild"), &["--version"][..]),
+        (bin.join("python3"), &["-m", "ziglang", "version"][..]),
+    ] {
+        if !succeeds(Command::new(&program).args(args)) {
+            return Err(format!("{program:?} {args:?} fails after pip install"));
+        }
+    }
+    Ok(bin)
+}
+
+fn succeeds(command: &mut Command) -> bool {
+    command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
-    if !zig.is_ok_and(|s| s.success()) {
-        status(&mut cmd(
-            "python3",
-            &["-m", "pip", "install", "--quiet", "ziglang==0.17.1"],
-        ))?;
-    }
-    Ok(())
+        .status()
+        .is_ok_and(|s| s.success())
 }
