@@ -34,8 +34,7 @@ impl Tools {
             .args(["build", "--yes"])
             .current_dir(project)
             .env("PATH", path)
-            // cargo looks for `cargo-zigbuild` in ~/.cargo/bin before PATH, so a machine-wide
-            // one may run; the zig it runs is still the pinned one.
+            // Whichever `cargo-zigbuild` runs (see `zigbuild_in_use`), its zig is the pinned one.
             .env("CARGO_ZIGBUILD_PYTHON_PATH", self.venv_bin.join("python3"))
             .env("VERCEL_TELEMETRY_DISABLED", "1");
         // Each would change what gets built or where: Vercel's own build image (no
@@ -55,10 +54,32 @@ impl Tools {
 }
 
 pub fn install() -> Result<Tools> {
-    Ok(Tools {
+    let tools = Tools {
         vercel: vercel_cli()?,
         venv_bin: cross_compilers()?,
-    })
+    };
+    let zigbuild = zigbuild_in_use(&tools.venv_bin);
+    let version = Command::new(&zigbuild)
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .map_err(|e| format!("cannot run {zigbuild:?}: {e}"))?;
+    println!("vercel-build: {version} ({})", zigbuild.display());
+    Ok(tools)
+}
+
+/// The `cargo-zigbuild` that `cargo zigbuild` will run inside `vercel build`: the Rust builder
+/// puts ~/.cargo/bin first on PATH, so one installed there (`cargo install`) shadows ours.
+fn zigbuild_in_use(venv_bin: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let machine_wide = home.join(".cargo/bin/cargo-zigbuild");
+    if machine_wide.is_file() {
+        machine_wide
+    } else {
+        venv_bin.join("cargo-zigbuild")
+    }
 }
 
 /// The pinned CLI, installed with `npm install --no-save` when another version (or none) is there.
