@@ -6,9 +6,9 @@ use wait_until::responses::Receipt;
 use wait_until::{App, RequestRecord, background, respond};
 
 pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error> {
-    let store = App::global().store();
+    let app = App::global();
     let record = RequestRecord::of_request(&req);
-    let receipt = Receipt::new(&record, store.kind());
-    background::store_after_response(&state, store, record);
+    let receipt = Receipt::new(&record, app.store().kind());
+    background::store_after_response(app, &req, &state, record);
     Ok(respond::json(StatusCode::OK, &receipt))
 }

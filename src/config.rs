@@ -21,6 +21,9 @@ pub struct Config {
     pub reason: String,
     /// Things worth one line at start-up (e.g. reads falling back to the write token).
     pub notes: Vec<String>,
+    /// Whether each stored record leaves a success line (`WAIT_UNTIL_SUCCESS_LINES=off`
+    /// turns them off; failure lines are never turned off).
+    pub success_lines: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,10 +74,27 @@ impl Config {
             store: StoreChoice::Unconfigured(message.into()),
             reason: reason.into(),
             notes: Vec::new(),
+            success_lines: true,
         }
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut config = Self::store_from(&lookup);
+        config.success_lines = match lookup("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                config.notes.push(format!(
+                    "WAIT_UNTIL_SUCCESS_LINES must be `on` or `off`, not `{}`: success lines stay on",
+                    other.chars().take(32).collect::<String>()
+                ));
+                true
+            }
+        };
+        config
+    }
+
+    fn store_from(lookup: &impl Fn(&str) -> Option<String>) -> Self {
         let first = |names: &[&str]| names.iter().find_map(|name| lookup(name));
         let url = first(&["KV_REST_API_URL", "UPSTASH_REDIS_REST_URL"]);
         let write_token = first(&["KV_REST_API_TOKEN", "UPSTASH_REDIS_REST_TOKEN"]);
@@ -144,6 +164,7 @@ impl Config {
             store,
             reason,
             notes,
+            success_lines: true,
         }
     }
 }
@@ -240,6 +261,16 @@ mod tests {
             ("KV_REST_API_TOKEN", "w"),
         ]);
         assert!(matches!(c.store, StoreChoice::Unconfigured(ref m) if m.contains("https://")));
+    }
+
+    #[test]
+    fn success_lines_are_on_unless_turned_off() {
+        assert!(config(&[]).success_lines);
+        assert!(config(&[("WAIT_UNTIL_SUCCESS_LINES", "on")]).success_lines);
+        assert!(!config(&[("WAIT_UNTIL_SUCCESS_LINES", "off")]).success_lines);
+        let odd = config(&[("WAIT_UNTIL_SUCCESS_LINES", "quiet")]);
+        assert!(odd.success_lines);
+        assert!(odd.notes[0].contains("`quiet`"), "{:?}", odd.notes);
     }
 
     #[test]

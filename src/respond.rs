@@ -24,7 +24,7 @@ pub fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
 /// `503` when storage is missing or down, `502` when it answered something wrong.
 pub fn store_error(error: &StoreError) -> Response<ResponseBody> {
     let status = match error {
-        StoreError::NotConfigured(_) | StoreError::Unavailable(_) => {
+        StoreError::NotConfigured(_) | StoreError::Unavailable(_) | StoreError::Overloaded(_) => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         StoreError::Rejected(_) => StatusCode::BAD_GATEWAY,

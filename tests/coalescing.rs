@@ -80,7 +80,10 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
     let lines = app.wait_for_failure_lines(3, Duration::from_secs(5)).await;
     let mut failed_ids: Vec<String> = lines
         .iter()
-        .map(|l| l["record"]["id"].as_str().unwrap().to_string())
+        .map(|l| {
+            assert_eq!(l["count"], 1, "{l}");
+            l["records"][0]["id"].as_str().unwrap().to_string()
+        })
         .collect();
     failed_ids.sort();
     failed.sort();

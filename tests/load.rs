@@ -4,8 +4,8 @@
 //! - no answer other than `200`, and no request without an answer;
 //! - exactly ten records left in Redis, each one a record we were answered for;
 //! - every answered id accounted for exactly once: a success line on stdout or a failure line
-//!   on stderr (a full queue ends a record as a failure line, which counts), and nothing else
-//!   on stderr.
+//!   on stderr (a full queue ends a record in a grouped failure line, which counts), and nothing
+//!   else on stderr.
 //!
 //! Counts records, never storage calls, so it holds however writes are batched.
 
@@ -149,8 +149,8 @@ fn settled(app: &App) -> Vec<(String, &'static str)> {
         let rest = line.strip_prefix("[wait-until] stored ")?;
         Some((rest.split(' ').next()?.to_string(), "stored"))
     });
-    let failed = app.failure_lines().into_iter().map(|line| {
-        let id = line["record"]["id"].as_str().unwrap_or_default();
+    let failed = app.failed_records().into_iter().map(|record| {
+        let id = record["id"].as_str().unwrap_or_default();
         (id.to_string(), "failed")
     });
     stored.chain(failed).collect()

@@ -1,5 +1,8 @@
 //! The failure line is replayable: records the app could not store, fed from its logs to the
-//! `replay` binary, end up in Redis, newest first.
+//! `replay` binary, end up in Redis, newest first. Both from the raw stderr of a local run and
+//! from production-mode log lines exported the way the pinned CLI prints them
+//! (`vercel logs --deployment … --json`: newest first, one `{"type":"log","data":{…}}` per
+//! entry with the text in `data.message`, a closing `{"type":"summary",…}`).
 
 mod support;
 
@@ -9,6 +12,7 @@ use std::time::Duration;
 use support::app::App;
 use support::fake_upstash::{FakeUpstash, Fault};
 use support::redis::Redis;
+use support::vercel_ipc::Context;
 
 fn replay(fake: &FakeUpstash, log: &str) -> (bool, String) {
     let workdir = support::app::TempDir::new("replay");
@@ -55,7 +59,12 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
     let log = app.stderr().join("\n");
     let (ok, output) = replay(&fake, &format!("some other line\n{log}\n"));
     assert!(ok, "{output}");
-    assert!(output.contains("stored 3 records"), "{output}");
+    assert!(
+        output.contains(
+            "found 3 records in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)"
+        ) && output.contains("stored 3 records"),
+        "{output}"
+    );
     let stored: Vec<String> = redis
         .entries()
         .iter()
@@ -76,11 +85,90 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
     let redis = Redis::start();
     let fake = FakeUpstash::start(&redis).await;
     redis.cli(&["SET", "requests:recent", "not a list"]);
-    let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","record":{"id":"a","timestamp":1,"method":"GET","userAgent":"x"},"attempts":1,"error":"e"}"#;
+    let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"a","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
     let (ok, output) = replay(&fake, line);
     assert!(!ok);
     assert!(
         output.contains("stored 0 of 1") && output.contains("WRONGTYPE"),
         "{output}"
     );
+}
+
+// Multi-threaded: the fake keeps serving while this thread waits for `replay`.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (app, ipc) = App::start_in_production(&env).await;
+    let mut fired = Vec::new();
+    for n in 1..=4 {
+        fake.fail_next([Fault::CommandError("ERR injected")]);
+        let context = Context::new(n);
+        let headers = context.headers();
+        let sent: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        fired.push(app.fire_with(&sent).await);
+        ipc.wait_for_ends(fired.len(), Duration::from_secs(5)).await;
+    }
+    assert_eq!(redis.llen(), 0);
+
+    // The export, as the CLI prints it: newest entry first, then the summary.
+    let mut export = vec![
+        r#"{"type":"warning","reason":"limit_clamped","message":"--limit was lowered"}"#
+            .to_string(),
+    ];
+    for (n, line) in ipc.logs().iter().enumerate().rev() {
+        let context = line.context.as_ref().expect("attributed");
+        export.push(
+            serde_json::json!({
+                "type": "log",
+                "data": {
+                    "timestamp": format!("2026-11-23T10:15:0{n}.512Z"),
+                    "projectId": "prj_local",
+                    "requestId": format!("iad1::{}", context.invocation_id),
+                    "deploymentId": "dpl_local",
+                    "requestPath": "/api/wait-until",
+                    "requestMethod": "GET",
+                    "source": "function",
+                    "isSystemLog": false,
+                    "level": line.level,
+                    "message": line.text,
+                    "truncated": false,
+                },
+            })
+            .to_string(),
+        );
+    }
+    export.push(
+        r#"{"type":"summary","recordsReturned":4,"pagination":{"hasMore":false,"next":null},"excludedIntervals":[]}"#
+            .to_string(),
+    );
+    let (ok, output) = replay(&fake, &export.join("\n"));
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("found 4 records in 4 failure lines")
+            && output.contains("stored 4 records"),
+        "{output}"
+    );
+    // Stored oldest first, so the list reads newest first: the reverse of the firing order.
+    let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
+    assert_eq!(stored_ids(&redis), newest_first);
+
+    // Replaying an export with no failure lines stores nothing and says so, with a failure.
+    let (ok, output) = replay(&fake, &export[0]);
+    assert!(!ok && output.contains("nothing to store"), "{output}");
+}
+
+fn stored_ids(redis: &Redis) -> Vec<String> {
+    redis
+        .entries()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
 }

@@ -74,7 +74,7 @@ async fn transient_failures_are_retried_a_bounded_number_of_times() {
     ]);
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
-    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 4);
     assert_eq!(lines[0]["error"], "storage answered HTTP 502");
     assert_eq!(writes(&fake), 4);
@@ -100,9 +100,9 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
         line["error"],
         "storage command failed: ERR injected command failure"
     );
-    assert_eq!(line["record"]["id"], id.as_str());
-    assert_eq!(line["record"]["userAgent"], "kept for replay");
-    assert_eq!(line["record"]["country"], "IT");
+    assert_eq!(line["records"][0]["id"], id.as_str());
+    assert_eq!(line["records"][0]["userAgent"], "kept for replay");
+    assert_eq!(line["records"][0]["country"], "IT");
     assert_eq!(redis.llen(), 0);
 }
 
@@ -113,7 +113,7 @@ async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line() {
     let app = start_app(&fake, &[("KV_REST_API_TOKEN", "not-the-token")]).await;
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 1);
     assert_eq!(lines[0]["error"], "storage refused the token (HTTP 401)");
     assert_eq!(writes(&fake), 1);
@@ -135,7 +135,7 @@ async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
     assert_eq!(lines.len(), 1, "exactly one line per record");
-    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 4);
     assert_eq!(lines[0]["error"], "could not connect to storage");
     let (status, body) = app.recent().await;
@@ -183,7 +183,7 @@ async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
     redis.cli(&["SET", "requests:recent", "a string, not a list"]);
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert!(
         lines[0]["error"].as_str().unwrap().contains("WRONGTYPE"),
         "{}",
@@ -261,7 +261,7 @@ async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
     );
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["record"]["id"], id.as_str());
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 0);
 }
 

@@ -1,19 +1,17 @@
 //! Stores again the records of failure lines: `cargo run --bin replay < logs.txt`.
 //!
-//! Reads exported function logs on stdin, finds the `wait_until.write_failed` lines, and pushes
-//! their records to the configured Upstash database (same settings as the app: environment,
-//! then `.env.local`), oldest first, with the same checks and retries as the app's writes.
-//! Exits non-zero if anything could not be stored, so it can be run again.
+//! Reads exported function logs on stdin (plain, timestamp-prefixed, or the JSON lines of
+//! `vercel logs --json`), finds the failure lines, and pushes their records to the configured
+//! Upstash database (same settings as the app: environment, then `.env.local`) in time order,
+//! with the same checks and retries as the app's writes. Prints what it found and stored.
+//! Exits non-zero when it found nothing to store or storage refused, so it can be run again.
 
 use std::io::Read;
 use std::process::ExitCode;
 use wait_until::config::{Config, StoreChoice};
 use wait_until::replay::failed_records;
-use wait_until::store::UpstashStore;
+use wait_until::store::{Limits, UpstashStore};
 use wait_until::upstash::retry::RetryPolicy;
-
-/// Records per pipeline call, as the app's write queue does.
-const BATCH: usize = 100;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -30,15 +28,33 @@ async fn main() -> ExitCode {
         }
     };
     let found = failed_records(&log);
-    if found.rejected > 0 {
+    println!(
+        "replay: found {} records in {} failure lines ({} invalid, {} unreadable, {} duplicates skipped)",
+        found.records.len(),
+        found.lines,
+        found.invalid,
+        found.unreadable,
+        found.duplicates
+    );
+    if found.unreadable > 0 {
         eprintln!(
-            "replay: {} failure lines held invalid records; skipped",
-            found.rejected
+            "replay: {} lines name a failure but could not be read (cut or edited); their records are not replayed",
+            found.unreadable
         );
+    }
+    if let Some(next) = &found.more_pages {
+        eprintln!(
+            "replay: the export stopped at its --limit and more entries matched: export the next page with `--next {next}` and replay it too"
+        );
+    }
+    if found.records.is_empty() {
+        eprintln!("replay: nothing to store (no failure lines with valid records in the input)");
+        return ExitCode::FAILURE;
     }
     let store = UpstashStore::new(settings, RetryPolicy::default());
     let mut stored = 0;
-    for batch in found.records.chunks(BATCH) {
+    // As many records per call as the app's write queue sends.
+    for batch in found.records.chunks(Limits::default().max_batch) {
         if let Err(failure) = store.push_batch(batch).await {
             eprintln!(
                 "replay: stored {stored} of {}; then failed: {}",
@@ -49,6 +65,6 @@ async fn main() -> ExitCode {
         }
         stored += batch.len();
     }
-    println!("replay: stored {stored} records");
+    println!("replay: stored {stored} records, oldest first");
     ExitCode::SUCCESS
 }

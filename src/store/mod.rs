@@ -56,14 +56,18 @@ pub enum StoreError {
     Unavailable(String),
     /// Storage answered, but refused (a command error, 4xx) or said something we cannot read.
     Rejected(String),
+    /// This instance had more writes waiting than it may hold (the queue was full, or a record
+    /// waited too long for its turn); storage itself was never asked.
+    Overloaded(String),
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::NotConfigured(m) | StoreError::Unavailable(m) | StoreError::Rejected(m) => {
-                f.write_str(m)
-            }
+            StoreError::NotConfigured(m)
+            | StoreError::Unavailable(m)
+            | StoreError::Rejected(m)
+            | StoreError::Overloaded(m) => f.write_str(m),
         }
     }
 }

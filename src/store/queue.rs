@@ -87,7 +87,7 @@ impl WriteQueue {
             if waiting.len() >= self.limits.max_queued {
                 return Err(WriteFailure {
                     attempts: 0,
-                    error: StoreError::Unavailable(format!(
+                    error: StoreError::Overloaded(format!(
                         "the write queue is full ({} records waiting)",
                         self.limits.max_queued
                     )),
@@ -141,7 +141,7 @@ impl WriteQueue {
             if next.since.elapsed() > self.limits.max_wait {
                 let _ = next.done.send(Err(WriteFailure {
                     attempts: 0,
-                    error: StoreError::Unavailable(format!(
+                    error: StoreError::Overloaded(format!(
                         "waited over {} s in the write queue",
                         self.limits.max_wait.as_secs()
                     )),

@@ -1,6 +1,7 @@
 //! The real `main` binary, started on a free port with a clean environment.
 
 use super::free_port;
+use super::vercel_ipc::Ipc;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,10 +33,32 @@ pub struct App {
 
 impl App {
     /// Starts `main` with `env`, in an empty working directory (so no `.env.local` is read),
-    /// and waits for `Dev server listening`.
+    /// and waits for `Dev server listening`: the local mode (`cargo run`, `vercel dev`).
     pub async fn start(env: &[(&str, &str)]) -> App {
         let port = free_port();
+        let app = Self::spawn(env, port, TempDir::new("app"));
+        let listening = format!("Dev server listening: {port}");
+        app.wait_for_stdout(|line| line == listening, Duration::from_secs(10))
+            .await;
+        app
+    }
+
+    /// Starts `main` in production mode, as Vercel runs it: with `VERCEL_IPC_PATH` naming a
+    /// socket this test listens on. Waits for `server-started` and sends requests to the
+    /// `httpPort` it names.
+    pub async fn start_in_production(env: &[(&str, &str)]) -> (App, Ipc) {
         let workdir = TempDir::new("app");
+        let ipc = Ipc::listen(&workdir.0);
+        let path = ipc.path.to_string_lossy().into_owned();
+        let mut env = env.to_vec();
+        env.push(("VERCEL_IPC_PATH", &path));
+        let mut app = Self::spawn(&env, free_port(), workdir);
+        app.port = ipc.server_started(Duration::from_secs(10)).await;
+        app.base = format!("http://127.0.0.1:{}", app.port);
+        (app, ipc)
+    }
+
+    fn spawn(env: &[(&str, &str)], port: u16, workdir: TempDir) -> App {
         let mut command = Command::new(env!("CARGO_BIN_EXE_main"));
         for name in SCRUBBED {
             command.env_remove(name);
@@ -51,7 +74,7 @@ impl App {
         let mut child = command.spawn().expect("start target/debug/main");
         let stdout = collect(child.stdout.take().expect("piped stdout"));
         let stderr = collect(child.stderr.take().expect("piped stderr"));
-        let app = App {
+        App {
             child,
             port,
             base: format!("http://127.0.0.1:{port}"),
@@ -59,11 +82,7 @@ impl App {
             stdout,
             stderr,
             _workdir: workdir,
-        };
-        let listening = format!("Dev server listening: {port}");
-        app.wait_for_stdout(|line| line == listening, Duration::from_secs(10))
-            .await;
-        app
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -84,14 +103,19 @@ impl App {
     }
 
     pub async fn fire_with(&self, headers: &[(&str, &str)]) -> String {
+        let response = self.fire_for_response(headers).await;
+        assert_eq!(response.status(), 200);
+        let body = json(response).await;
+        body["id"].as_str().expect("receipt id").to_string()
+    }
+
+    /// Fires `/api/wait-until` with `headers` and returns the whole response.
+    pub async fn fire_for_response(&self, headers: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.http.get(self.url("/api/wait-until"));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("fire");
-        assert_eq!(response.status(), 200);
-        let body = json(response).await;
-        body["id"].as_str().expect("receipt id").to_string()
+        request.send().await.expect("fire")
     }
 
     /// `/api/recent` as JSON, with its status.
@@ -122,11 +146,12 @@ impl App {
 
     /// The JSON failure lines printed so far.
     pub fn failure_lines(&self) -> Vec<serde_json::Value> {
-        self.stderr()
-            .iter()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|value| value["event"] == "wait_until.write_failed")
-            .collect()
+        failure_lines(&self.stderr())
+    }
+
+    /// The records of every failure line printed so far, in order.
+    pub fn failed_records(&self) -> Vec<serde_json::Value> {
+        records_of(&self.failure_lines())
     }
 
     pub async fn wait_for_stdout(&self, matches: impl Fn(&str) -> bool, within: Duration) {
@@ -159,6 +184,29 @@ impl App {
             .expect("exit within 30 s of SIGTERM")
             .expect("wait for exit")
     }
+}
+
+/// The failure lines among `lines`, parsed.
+pub fn failure_lines(lines: &[String]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|value| value["event"] == "wait_until.write_failed")
+        .collect()
+}
+
+/// The records the failure lines hold, in order, each checked against its line's `count`.
+pub fn records_of(lines: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .flat_map(|line| {
+            let records = line["records"]
+                .as_array()
+                .expect("records in a failure line");
+            assert_eq!(line["count"], records.len(), "{line}");
+            records.clone()
+        })
+        .collect()
 }
 
 /// The tests' own HTTP client. reqwest is built without a crypto provider (Cargo.toml), and

@@ -42,11 +42,37 @@ pub struct Seen {
     pub body: Value,
 }
 
+/// A request whose commands ran, and the moment its answer was handed to the connection.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub at: std::time::Instant,
+    pub path: String,
+    pub body: Value,
+}
+
+impl Answered {
+    /// The ids of the records an `LPUSH` pipeline stored, oldest first as sent.
+    pub fn pushed_ids(&self) -> Vec<String> {
+        if self.path != "/pipeline" || self.body[0][0] != "LPUSH" {
+            return Vec::new();
+        }
+        self.body[0].as_array().unwrap()[2..]
+            .iter()
+            .map(|raw| {
+                let record: Value = serde_json::from_str(raw.as_str().expect("a record string"))
+                    .expect("a record is JSON");
+                record["id"].as_str().expect("a record id").to_string()
+            })
+            .collect()
+    }
+}
+
 struct Shared {
     redis_port: u16,
     delay_ms: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
     seen: Mutex<Vec<Seen>>,
+    answered: Mutex<Vec<Answered>>,
 }
 
 pub struct FakeUpstash {
@@ -66,6 +92,7 @@ impl FakeUpstash {
             delay_ms: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
             seen: Mutex::new(Vec::new()),
+            answered: Mutex::new(Vec::new()),
         });
         let serving = shared.clone();
         let server = tokio::spawn(async move {
@@ -109,6 +136,11 @@ impl FakeUpstash {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// The requests whose commands ran, in the order they were answered.
+    pub fn answered(&self) -> Vec<Answered> {
+        self.shared.answered.lock().unwrap().clone()
     }
 }
 
@@ -182,6 +214,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     for command in &commands {
         replies.push(resp::run(shared.redis_port, command).await?);
     }
+    shared.answered.lock().unwrap().push(Answered {
+        at: std::time::Instant::now(),
+        path: path.clone(),
+        body: body.clone(),
+    });
     Ok(if path == "/" {
         match replies.remove(0) {
             Ok(result) => answer(200, json!({ "result": result })),

@@ -12,6 +12,7 @@ pub mod fake_upstash;
 pub mod raw_http;
 pub mod redis;
 pub mod resp;
+pub mod vercel_ipc;
 
 use std::net::TcpListener;
 

@@ -1,0 +1,388 @@
+//! The function as Vercel runs it: production mode, over the runtime's IPC socket.
+//!
+//! `support::vercel_ipc` plays the platform's side (the socket, the internal request ids, the
+//! messages); the binary, the storage double in front of real Redis and the runtime are real.
+//! What a user relies on there:
+//! - a request's `end` (the platform's signal that the invocation is over) comes only after its
+//!   own record has settled, also when records were coalesced into one storage call;
+//! - each line about a record reaches that request's log, attributed to it, before its `end`:
+//!   the failure line (error level) holding the whole record, the success line (info level);
+//! - SIGTERM right after a burst: every request ends and every record is stored before exit;
+//! - requests without the internal ids are still answered, and the ids are never stored or
+//!   echoed.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::app::{App, failure_lines, records_of};
+use support::fake_upstash::FakeUpstash;
+use support::redis::Redis;
+use support::vercel_ipc::{Context, LogLine};
+
+/// Fires one request per context, all at once; returns each context's record id and the moment
+/// its response arrived.
+async fn fire_all(
+    app: &Arc<App>,
+    contexts: &[Context],
+    user_agent: &str,
+) -> HashMap<Context, (String, Instant)> {
+    let tasks: Vec<_> = contexts
+        .iter()
+        .cloned()
+        .map(|context| {
+            let app = app.clone();
+            let user_agent = user_agent.to_string();
+            tokio::spawn(async move {
+                let headers = context.headers();
+                let mut sent: Vec<(&str, &str)> =
+                    headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                sent.push(("user-agent", &user_agent));
+                let id = app.fire_with(&sent).await;
+                (context, (id, Instant::now()))
+            })
+        })
+        .collect();
+    let mut fired = HashMap::new();
+    for task in tasks {
+        let (context, answer) = task.await.expect("a fire answered 200");
+        fired.insert(context, answer);
+    }
+    fired
+}
+
+fn contexts(range: std::ops::Range<u64>) -> Vec<Context> {
+    range.map(Context::new).collect()
+}
+
+fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The log lines attributed to `context`.
+fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
+    logs.iter()
+        .filter(|line| line.context.as_ref() == Some(context))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_call() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.delay(Duration::from_millis(300));
+    let env = fake.env();
+    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let app = Arc::new(app);
+
+    let fired = fire_all(&app, &contexts(1..13), "prod-test").await;
+    let ends = ipc
+        .wait_for_ends(fired.len(), Duration::from_secs(15))
+        .await;
+    let logs = ipc.logs();
+
+    // When storage answered each record (the storage side's clock, before the app could know).
+    let mut settled_at = HashMap::new();
+    let answered = fake.answered();
+    for call in &answered {
+        for id in call.pushed_ids() {
+            settled_at.insert(id, call.at);
+        }
+    }
+    assert!(
+        answered.iter().any(|call| call.pushed_ids().len() > 1),
+        "no storage call carried more than one record: nothing was coalesced"
+    );
+    assert_eq!(ends.len(), fired.len(), "one end per request: {ends:?}");
+    for (context, ended_at) in &ends {
+        let (id, responded_at) = &fired[context];
+        let settled = settled_at
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} never reached storage"));
+        assert!(
+            ended_at >= settled,
+            "{context:?} ended before its record {id} was stored"
+        );
+        assert!(
+            ended_at >= responded_at,
+            "{context:?} ended before its response"
+        );
+        let lines = logs_of(&logs, context);
+        assert_eq!(lines.len(), 1, "{context:?}: {lines:?}");
+        assert_eq!(lines[0].level, "info");
+        assert!(
+            lines[0]
+                .text
+                .starts_with(&format!("[wait-until] stored {id} in upstash")),
+            "{:?}",
+            lines[0].text
+        );
+        assert!(
+            lines[0].at <= *ended_at,
+            "{context:?}: logged after its end"
+        );
+    }
+    // Nothing about these requests went to raw stdout/stderr, where it would be unattributed.
+    assert!(app.stderr().is_empty(), "{:?}", app.stderr());
+    assert!(
+        !app.stdout().iter().any(|l| l.starts_with("[wait-until]")),
+        "{:?}",
+        app.stdout()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
+    // Nothing listens on this port: every attempt fails to connect, and is retried.
+    let down = format!("http://127.0.0.1:{}", support::free_port());
+    let env = [
+        ("KV_REST_API_URL", down.as_str()),
+        ("KV_REST_API_TOKEN", "token"),
+    ];
+    let (app, ipc) = App::start_in_production(&env).await;
+    let app = Arc::new(app);
+    let fired = fire_all(&app, &contexts(1..6), "kept for replay").await;
+    let ends = ipc
+        .wait_for_ends(fired.len(), Duration::from_secs(30))
+        .await;
+    let logs = ipc.logs();
+
+    for (context, ended_at) in &ends {
+        let (id, _) = &fired[context];
+        let lines = logs_of(&logs, context);
+        assert_eq!(lines.len(), 1, "{context:?}: {lines:?}");
+        let line = lines[0];
+        assert_eq!(line.level, "error", "{line:?}");
+        assert!(
+            line.at <= *ended_at,
+            "{context:?}: failure line after its end"
+        );
+        let parsed = failure_lines(std::slice::from_ref(&line.text));
+        assert_eq!(parsed.len(), 1, "not a failure line: {:?}", line.text);
+        let records = records_of(&parsed);
+        assert_eq!(records.len(), 1);
+        let record = &records[0];
+        assert_eq!(record["id"], id.as_str());
+        assert_eq!(record["method"], "GET");
+        assert_eq!(record["userAgent"], "kept for replay");
+        assert!(record["timestamp"].as_u64().is_some(), "{record}");
+        assert_eq!(parsed[0]["attempts"], 4, "retried as a storage outage");
+        assert!(
+            !line.text.contains("token"),
+            "a secret in the line: {}",
+            line.text
+        );
+    }
+    assert_eq!(ends.len(), fired.len());
+    assert!(
+        app.failure_lines().is_empty(),
+        "failure lines on raw stderr"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_record_first() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.delay(Duration::from_millis(300));
+    let env = fake.env();
+    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let app = Arc::new(app);
+    let fired = fire_all(&app, &contexts(1..101), "drain").await;
+    let app = Arc::into_inner(app).expect("no fire still holds the app");
+
+    // The drain has work to do: not every request has ended yet.
+    let ended_before = ipc.ends().len();
+    assert!(ended_before < fired.len(), "all ended before SIGTERM");
+    let status = app.terminate().await;
+    assert!(status.success(), "{status:?}");
+    ipc.wait_closed(Duration::from_secs(5)).await;
+
+    let ends = ipc.ends();
+    let mut ended: Vec<&Context> = ends.iter().map(|(c, _)| c).collect();
+    ended.sort_by_key(|c| c.request_id);
+    ended.dedup();
+    assert_eq!(ended.len(), fired.len(), "every request ended exactly once");
+    assert_eq!(ends.len(), fired.len(), "no request ended twice");
+    let mut stored: Vec<String> = fake
+        .answered()
+        .iter()
+        .flat_map(|call| call.pushed_ids())
+        .collect();
+    stored.sort();
+    let mut expected: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
+    expected.sort();
+    assert_eq!(stored, expected, "every record stored once, before exit");
+    let logs = ipc.logs();
+    for context in fired.keys() {
+        let lines = logs_of(&logs, context);
+        assert!(
+            lines.len() == 1 && lines[0].level == "info",
+            "{context:?}: {lines:?}"
+        );
+    }
+    println!("{ended_before} of 100 requests had ended at SIGTERM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_internal_ids_are_answered_and_the_ids_are_never_stored_or_echoed() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let env = fake.env();
+    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+
+    // Without ids (and with ids the runtime cannot parse): answered, logged to stdout.
+    let bare = app.fire().await;
+    let unparsable = app
+        .fire_with(&[
+            ("x-vercel-internal-invocation-id", "inv-x"),
+            ("x-vercel-internal-request-id", "not-a-number"),
+        ])
+        .await;
+    for id in [&bare, &unparsable] {
+        app.wait_for_stdout(
+            |line| line.starts_with(&format!("[wait-until] stored {id}")),
+            Duration::from_secs(5),
+        )
+        .await;
+    }
+
+    // With distinctive ids: attributed, but neither stored nor echoed.
+    let context = Context {
+        invocation_id: "inv-MARKER-7f3a".into(),
+        request_id: 424242424242,
+    };
+    let headers = context.headers();
+    let sent: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = app.fire_for_response(&sent).await;
+    assert_eq!(response.status(), 200);
+    let echoed: Vec<String> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| format!("{name}: {}", String::from_utf8_lossy(value.as_bytes())))
+        .collect();
+    let body = response.text().await.expect("a body");
+    for marker in ["MARKER-7f3a", "424242424242", "x-vercel-internal"] {
+        assert!(!body.contains(marker), "{marker} echoed in {body}");
+        assert!(
+            !echoed.iter().any(|h| h.contains(marker)),
+            "{marker} echoed in {echoed:?}"
+        );
+    }
+    let ends = ipc.wait_for_ends(1, Duration::from_secs(5)).await;
+    assert_eq!(ends.len(), 1, "only the request with ids ends over IPC");
+    assert_eq!(ends[0].0, context);
+
+    let entries = redis.entries();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for entry in &entries {
+        for marker in ["MARKER-7f3a", "424242424242", "inv-x", "not-a-number"] {
+            assert!(!entry.contains(marker), "{marker} stored: {entry}");
+        }
+    }
+    assert!(app.stderr().is_empty(), "{:?}", app.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted_for() {
+    const FIRES: u64 = 3000;
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    // Slow enough that the queue (2000 records) fills while the first call is in flight.
+    fake.delay(Duration::from_secs(2));
+    let mut env = fake.env();
+    env.push(("WAIT_UNTIL_SUCCESS_LINES", "off".into()));
+    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let app = Arc::new(app);
+
+    // 64 workers, each firing its share of the contexts one after another.
+    let workers: Vec<_> = (0..64u64)
+        .map(|worker| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut fired = Vec::new();
+                for n in (1..=FIRES).filter(|n| n % 64 == worker) {
+                    let context = Context::new(n);
+                    let headers = context.headers();
+                    let sent: Vec<(&str, &str)> =
+                        headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    fired.push((context, app.fire_with(&sent).await));
+                }
+                fired
+            })
+        })
+        .collect();
+    let mut fired = HashMap::new();
+    for worker in workers {
+        fired.extend(worker.await.expect("every fire answered 200"));
+    }
+    let ends = ipc
+        .wait_for_ends(fired.len(), Duration::from_secs(40))
+        .await;
+    let ended_at: HashMap<Context, Instant> = ends.into_iter().collect();
+    assert_eq!(ended_at.len(), fired.len(), "one end per request");
+
+    // Every record is either stored (counted at storage) or in exactly one failure line.
+    let stored: Vec<String> = fake
+        .answered()
+        .iter()
+        .flat_map(|call| call.pushed_ids())
+        .collect();
+    let logs = ipc.logs();
+    assert!(
+        logs.iter().all(|line| line.level == "error"),
+        "success lines are off, yet: {:?}",
+        logs.iter().find(|line| line.level != "error")
+    );
+    let mut failed_in = HashMap::new();
+    let mut lines = 0;
+    for line in &logs {
+        let parsed = failure_lines(std::slice::from_ref(&line.text));
+        assert_eq!(parsed.len(), 1, "not a failure line: {:?}", line.text);
+        lines += 1;
+        for record in records_of(&parsed) {
+            let id = record["id"].as_str().expect("an id").to_string();
+            assert!(
+                failed_in.insert(id, line.at).is_none(),
+                "a record failed twice"
+            );
+        }
+    }
+    let mut settled = stored.len();
+    for (context, id) in &fired {
+        match failed_in.get(id) {
+            Some(written) => {
+                assert!(!stored.contains(id), "{id} both stored and failed");
+                assert!(
+                    written <= &ended_at[context],
+                    "{context:?} ended before the line holding its record"
+                );
+                settled += 1;
+            }
+            None => assert!(
+                stored.contains(id),
+                "{id} neither stored nor in a failure line"
+            ),
+        }
+    }
+    assert_eq!(
+        settled,
+        fired.len(),
+        "records settled that were never fired"
+    );
+    let failed = failed_in.len();
+    assert!(
+        failed > 0,
+        "the queue never overflowed: the test proves nothing"
+    );
+    assert!(
+        lines * 10 <= failed,
+        "{failed} failed records took {lines} lines: not grouped"
+    );
+    println!(
+        "{} fired: {} stored, {failed} failed in {lines} lines",
+        fired.len(),
+        stored.len()
+    );
+}
