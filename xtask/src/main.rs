@@ -20,7 +20,8 @@ commands:
   test           fmt, clippy, unit and integration tests, browser tests, vercel build check
   provision      install redis-server, Chromium and the npm test packages when missing
   vercel-build   run `vercel build` offline and verify the output it would deploy
-  bench          the benchmarks of BENCHMARKS.md (minutes; not part of test)";
+  bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
+                 (minutes; not part of test)";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();

@@ -29,6 +29,8 @@ pub fn run() -> Result {
         "cargo",
         &["build", "--release", "--bin", "main", "--examples"],
     ))?;
+    // `cargo xtask bench throughput` runs only the sections whose title holds that word.
+    let only = std::env::args().nth(2).unwrap_or_default().to_lowercase();
     let mut report = String::from("# cargo xtask bench\n");
     for (title, bench) in [
         ("1. Dispatch", dispatch as fn() -> Result<String>),
@@ -38,6 +40,9 @@ pub fn run() -> Result {
         ("5. Footprint", footprint),
         ("#7. A single fire when idle", idle_fire),
     ] {
+        if !title.to_lowercase().contains(&only) {
+            continue;
+        }
         println!("== {title}");
         let section = bench()?;
         println!("{section}");
@@ -181,10 +186,19 @@ fn off_the_critical_path() -> Result<String> {
     Ok(out)
 }
 
+/// The records a failure line holds: ours groups them (`count`); other lines hold one.
+fn records_in(line: &str) -> f64 {
+    line.find('{')
+        .and_then(|start| serde_json::from_str::<serde_json::Value>(&line[start..]).ok())
+        .and_then(|value| value["count"].as_u64())
+        .unwrap_or(1) as f64
+}
+
 /// c=32 for 10 s through the emulator to Redis: ours vs the official example's pattern.
 fn throughput() -> Result<String> {
     let store = storage::Emulated::start()?;
-    let mut rows: Vec<(&str, Vec<[f64; 8]>)> = vec![("ours", vec![]), ("official example", vec![])];
+    let mut rows: Vec<(&str, Vec<[f64; 10]>)> =
+        vec![("ours", vec![]), ("official example", vec![])];
     for _ in 0..RUNS {
         for (label, binary, stored_marker, failed_marker) in [
             (0, "main", "[wait-until] stored", "wait_until.write_failed"),
@@ -211,37 +225,45 @@ fn throughput() -> Result<String> {
             let (out, err) = server.terminate(Duration::from_secs(180))?;
             let drained_s = drain_started.elapsed().as_secs_f64();
             let stored = out.lines().filter(|l| l.starts_with(stored_marker)).count() as f64;
-            let failed = err.lines().filter(|l| l.contains(failed_marker)).count() as f64;
+            let failure_lines: Vec<&str> =
+                err.lines().filter(|l| l.contains(failed_marker)).collect();
+            let failed: f64 = failure_lines.iter().map(|l| records_in(l)).sum();
             let calls = store.lpush_calls() as f64;
+            let log_kib_per_1k =
+                (out.len() + err.len()) as f64 / 1024.0 / (load.requests as f64 / 1000.0).max(1.0);
             rows[label].1.push([
                 load.per_second,
                 load.requests as f64,
                 stored,
                 failed,
+                failure_lines.len() as f64,
                 calls,
                 stored / calls.max(1.0),
                 peak_mib,
                 drained_s,
+                log_kib_per_1k,
             ]);
         }
     }
     let mut out = String::from(
         "wrk -t2 -c32 -d10s on /api/wait-until, emulator + redis-server, 5 runs each, alternating, a fresh process per run; counted after SIGTERM drained the process.\n\n",
     );
-    out += "| | responses/s | responses | records stored | failure lines | storage calls (LPUSH) | records per call | peak RSS MiB | drain after SIGTERM s |\n|---|---|---|---|---|---|---|---|---|\n";
+    out += "| | responses/s | responses | records stored | records failed | failure lines | storage calls (LPUSH) | records per call | peak RSS MiB | drain after SIGTERM s | log KiB per 1k responses |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (name, runs) in &rows {
         let col = |i: usize, d: usize| summary(&runs.iter().map(|r| r[i]).collect::<Vec<_>>(), d);
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             col(0, 0),
             col(1, 0),
             col(2, 0),
             col(3, 0),
             col(4, 0),
-            col(5, 1),
+            col(5, 0),
             col(6, 1),
-            col(7, 1)
+            col(7, 1),
+            col(8, 1),
+            col(9, 1)
         );
     }
     let rps = |i: usize| median(&rows[i].1.iter().map(|r| r[0]).collect::<Vec<_>>());

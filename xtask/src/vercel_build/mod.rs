@@ -11,14 +11,20 @@
 //! 3. runs `vercel build` there, offline;
 //! 4. checks `.vercel/output`: routes, exactly one function, its `.vc-config.json`, an x86-64
 //!    ELF executable inside the project (`output.rs`);
-//! 5. starts that executable on a free port and probes every route end to end (`probe.rs`).
+//! 5. starts that executable on a free port and probes every route end to end (`probe.rs`);
+//! 6. starts it again as Vercel does, over the runtime's IPC socket, and checks that a failure
+//!    line reaches its request's log before its `end` (`production.rs`);
+//! 7. gives the README's `vercel logs` command (the export `replay` reads) to the pinned CLI,
+//!    which must accept it (`readme_logs.rs`).
 //!
 //! The copy keeps its `target/`, so a warm run recompiles only what changed. Runs wait for each
 //! other: they share that copy.
 
 mod output;
 mod probe;
+mod production;
 mod project;
+mod readme_logs;
 mod tools;
 
 use crate::run::{Result, root, status};
@@ -63,6 +69,8 @@ pub fn run() -> Result {
     status(&mut tools.vercel_build(&project))?;
     let executable = output::verify(&project)?;
     probe::serve_and_probe(&executable)?;
+    production::probe(&executable, &check)?;
+    readme_logs::check(&tools.vercel, &check)?;
     println!(
         "vercel-build: one function serves every route, as deployed ({:.0?})",
         started.elapsed()
