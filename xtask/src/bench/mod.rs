@@ -36,6 +36,7 @@ pub fn run() -> Result {
         ("1. Dispatch", dispatch as fn() -> Result<String>),
         ("2. Off the critical path", off_the_critical_path),
         ("3 + #7. Throughput under load", throughput),
+        ("Log volume under overload", overload),
         ("4. Cold start", cold_start),
         ("5. Footprint", footprint),
         ("#7. A single fire when idle", idle_fire),
@@ -186,6 +187,54 @@ fn off_the_critical_path() -> Result<String> {
     Ok(out)
 }
 
+/// Storage 1 s away (a bench double) at c=32: the write queue overflows, and the refused
+/// records end in failure lines. Measures how many lines and bytes that costs per record.
+fn overload() -> Result<String> {
+    let slow = storage::delayed_upstash(Duration::from_secs(1))?;
+    let env = vec![
+        ("KV_REST_API_URL", slow),
+        ("KV_REST_API_TOKEN", "t".to_string()),
+        ("WAIT_UNTIL_SUCCESS_LINES", "off".to_string()),
+    ];
+    let mut runs: Vec<[f64; 5]> = Vec::new();
+    for _ in 0..RUNS {
+        let server = Server::start("overload", &release("main"), &env)?;
+        let load = wrk::run(
+            &format!("http://127.0.0.1:{}/api/wait-until", server.port),
+            32,
+            10,
+        )?;
+        let (_, err) = server.terminate(Duration::from_secs(180))?;
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("wait_until.write_failed"))
+            .collect();
+        let failed: f64 = lines.iter().map(|l| records_in(l)).sum::<f64>() + 0.0;
+        runs.push([
+            load.requests as f64,
+            failed,
+            lines.len() as f64,
+            failed / (lines.len() as f64).max(1.0),
+            err.len() as f64 / failed.max(1.0),
+        ]);
+    }
+    let col = |i: usize, d: usize| summary(&runs.iter().map(|r| r[i]).collect::<Vec<_>>(), d);
+    let mut out = String::from(
+        "wrk -t2 -c32 -d10s on /api/wait-until, storage 1 s away (bench double), WAIT_UNTIL_SUCCESS_LINES=off, 5 runs, a fresh process per run; stderr counted after SIGTERM drained the process.\n\n",
+    );
+    out += "| responses | records failed | failure lines | records per line | stderr bytes per failed record |\n|---|---|---|---|---|\n";
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} |",
+        col(0, 0),
+        col(1, 0),
+        col(2, 0),
+        col(3, 0),
+        col(4, 0)
+    );
+    Ok(out)
+}
+
 /// The records a failure line holds: ours groups them (`count`); other lines hold one.
 fn records_in(line: &str) -> f64 {
     line.find('{')
@@ -227,7 +276,7 @@ fn throughput() -> Result<String> {
             let stored = out.lines().filter(|l| l.starts_with(stored_marker)).count() as f64;
             let failure_lines: Vec<&str> =
                 err.lines().filter(|l| l.contains(failed_marker)).collect();
-            let failed: f64 = failure_lines.iter().map(|l| records_in(l)).sum();
+            let failed: f64 = failure_lines.iter().map(|l| records_in(l)).sum::<f64>() + 0.0;
             let calls = store.lpush_calls() as f64;
             let log_kib_per_1k =
                 (out.len() + err.len()) as f64 / 1024.0 / (load.requests as f64 / 1000.0).max(1.0);
