@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use support::app::{App, failure_lines, records_of};
 use support::fake_upstash::FakeUpstash;
 use support::redis::Redis;
-use support::vercel_ipc::{Context, LogLine};
+use support::vercel_ipc::{Context, Ipc, LogLine};
 
 /// Fires one request per context, all at once; returns each context's record id and the moment
 /// its response arrived.
@@ -35,11 +35,7 @@ async fn fire_all(
             let app = app.clone();
             let user_agent = user_agent.to_string();
             tokio::spawn(async move {
-                let headers = context.headers();
-                let mut sent: Vec<(&str, &str)> =
-                    headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                sent.push(("user-agent", &user_agent));
-                let id = app.fire_with(&sent).await;
+                let id = app.fire_as(&context, &[("user-agent", &user_agent)]).await;
                 (context, (id, Instant::now()))
             })
         })
@@ -60,6 +56,21 @@ fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// Real Redis behind the storage double, answering every call after `delay`, and the app in
+/// production mode pointed at it (with `extra` settings).
+async fn start_behind_slow_storage(
+    delay: Duration,
+    extra: &[(&'static str, &str)],
+) -> (Redis, FakeUpstash, App, Ipc) {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.delay(delay);
+    let mut env = fake.env();
+    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    (redis, fake, app, ipc)
+}
+
 /// The log lines attributed to `context`.
 fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
     logs.iter()
@@ -69,11 +80,7 @@ fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_call() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    fake.delay(Duration::from_millis(300));
-    let env = fake.env();
-    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let (_redis, fake, app, ipc) = start_behind_slow_storage(Duration::from_millis(300), &[]).await;
     let app = Arc::new(app);
 
     let fired = fire_all(&app, &contexts(1..13), "prod-test").await;
@@ -183,11 +190,7 @@ async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_record_first() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    fake.delay(Duration::from_millis(300));
-    let env = fake.env();
-    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let (_redis, fake, app, ipc) = start_behind_slow_storage(Duration::from_millis(300), &[]).await;
     let app = Arc::new(app);
     let fired = fire_all(&app, &contexts(1..101), "drain").await;
     let app = Arc::into_inner(app).expect("no fire still holds the app");
@@ -287,13 +290,12 @@ async fn requests_without_internal_ids_are_answered_and_the_ids_are_never_stored
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted_for() {
     const FIRES: u64 = 3000;
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
     // Slow enough that the queue (2000 records) fills while the first call is in flight.
-    fake.delay(Duration::from_secs(2));
-    let mut env = fake.env();
-    env.push(("WAIT_UNTIL_SUCCESS_LINES", "off".into()));
-    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let (_redis, fake, app, ipc) = start_behind_slow_storage(
+        Duration::from_secs(2),
+        &[("WAIT_UNTIL_SUCCESS_LINES", "off")],
+    )
+    .await;
     let app = Arc::new(app);
 
     // 64 workers, each firing its share of the contexts one after another.
@@ -304,10 +306,8 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
                 let mut fired = Vec::new();
                 for n in (1..=FIRES).filter(|n| n % 64 == worker) {
                     let context = Context::new(n);
-                    let headers = context.headers();
-                    let sent: Vec<(&str, &str)> =
-                        headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    fired.push((context, app.fire_with(&sent).await));
+                    let id = app.fire_as(&context, &[]).await;
+                    fired.push((context, id));
                 }
                 fired
             })

@@ -65,18 +65,8 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         ) && output.contains("stored 3 records"),
         "{output}"
     );
-    let stored: Vec<String> = redis
-        .entries()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(e).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
     let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
-    assert_eq!(stored, newest_first);
+    assert_eq!(stored_ids(&redis), newest_first);
 }
 
 // Multi-threaded: the fake keeps serving while this thread waits for `replay`.
@@ -105,10 +95,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
     let mut fired = Vec::new();
     for n in 1..=4 {
         fake.fail_next([Fault::CommandError("ERR injected")]);
-        let context = Context::new(n);
-        let headers = context.headers();
-        let sent: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        fired.push(app.fire_with(&sent).await);
+        fired.push(app.fire_as(&Context::new(n), &[]).await);
         ipc.wait_for_ends(fired.len(), Duration::from_secs(5)).await;
     }
     assert_eq!(redis.llen(), 0);

@@ -1,7 +1,7 @@
 //! The real `main` binary, started on a free port with a clean environment.
 
 use super::free_port;
-use super::vercel_ipc::Ipc;
+use super::vercel_ipc::{Context, Ipc};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -107,6 +107,14 @@ impl App {
         assert_eq!(response.status(), 200);
         let body = json(response).await;
         body["id"].as_str().expect("receipt id").to_string()
+    }
+
+    /// Fires `/api/wait-until` as Vercel forwards a request: with `context`'s internal ids.
+    pub async fn fire_as(&self, context: &Context, headers: &[(&str, &str)]) -> String {
+        let ids = context.headers();
+        let mut sent: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        sent.extend_from_slice(headers);
+        self.fire_with(&sent).await
     }
 
     /// Fires `/api/wait-until` with `headers` and returns the whole response.

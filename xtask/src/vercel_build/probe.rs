@@ -111,6 +111,11 @@ fn expect(port: u16, path: &str, status: u16, body: &Value) -> Result {
 
 /// A GET over a fresh connection; the status and the body as JSON.
 fn get(port: u16, path: &str) -> Result<(u16, Value)> {
+    get_with(port, path, "")
+}
+
+/// A GET with `extra` header lines (each ending in CRLF); the status and the body as JSON.
+pub(super) fn get_with(port: u16, path: &str, extra: &str) -> Result<(u16, Value)> {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     stream
@@ -118,7 +123,7 @@ fn get(port: u16, path: &str) -> Result<(u16, Value)> {
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{extra}\r\n"
     )
     .map_err(|e| format!("send: {e}"))?;
     let mut answer = String::new();

@@ -11,8 +11,7 @@
 
 use crate::run::Result;
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -130,26 +129,14 @@ fn next(messages: &mpsc::Receiver<Value>, wanted: impl Fn(&Value) -> bool) -> Re
 
 /// `GET /api/wait-until` with Vercel's internal ids; the receipt.
 fn fire(port: u16) -> Result<Value> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET /api/wait-until HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\
-         x-vercel-internal-invocation-id: {INVOCATION}\r\nx-vercel-internal-request-id: {REQUEST}\r\n\r\n"
-    )
-    .map_err(|e| format!("send: {e}"))?;
-    let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .map_err(|e| format!("read: {e}"))?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let receipt: Value = serde_json::from_str(body)
-        .map_err(|_| format!("/api/wait-until in production mode: {answer:?}"))?;
-    if !answer.starts_with("HTTP/1.1 200") || receipt["recorded"] != true {
-        return Err(format!("/api/wait-until in production mode: {answer:?}"));
+    let ids = format!(
+        "x-vercel-internal-invocation-id: {INVOCATION}\r\nx-vercel-internal-request-id: {REQUEST}\r\n"
+    );
+    let (status, receipt) = super::probe::get_with(port, "/api/wait-until", &ids)?;
+    if status != 200 || receipt["recorded"] != true {
+        return Err(format!(
+            "/api/wait-until in production mode: {status} {receipt}"
+        ));
     }
     Ok(receipt)
 }
