@@ -11,6 +11,7 @@ pub mod replay;
 pub mod respond;
 pub mod responses;
 pub mod store;
+mod sync;
 pub mod upstash;
 pub mod web;
 

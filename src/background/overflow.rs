@@ -148,9 +148,7 @@ impl Overflow {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
         // Every critical section is a push or a take: a panic cannot leave a group half made.
-        self.open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock_unpoisoned(&self.open)
     }
 }
 

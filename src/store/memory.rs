@@ -29,9 +29,7 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<RequestRecord>> {
         // A panic while holding the lock cannot leave the deque half-updated (push_front and
         // truncate keep it valid), so a poisoned lock is safe to keep using.
-        self.newest_first
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock_unpoisoned(&self.newest_first)
     }
 }
 

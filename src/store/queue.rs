@@ -155,9 +155,7 @@ impl WriteQueue {
 
     fn lock_waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Waiting>> {
         // Every critical section is a push or a drain: a panic cannot leave the deque broken.
-        self.waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock_unpoisoned(&self.waiting)
     }
 }
 
