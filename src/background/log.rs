@@ -47,16 +47,6 @@ impl RequestLog {
         Self { sink }
     }
 
-    /// Lines to stdout and stderr: what a local run, or a request without ids, gets.
-    pub fn unattributed() -> Self {
-        Self { sink: Sink::Std }
-    }
-
-    /// Whether lines reach the platform's log of this request rather than stdout/stderr.
-    pub fn is_attributed(&self) -> bool {
-        matches!(self.sink, Sink::Attributed(_))
-    }
-
     pub fn info(&self, line: &str) {
         match &self.sink {
             Sink::Attributed(context) => context.info(line),
@@ -132,10 +122,5 @@ mod tests {
             (REQUEST_ID, "-1")
         ])));
         assert!(!carries_request_ids(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn an_unattributed_log_says_so() {
-        assert!(!RequestLog::unattributed().is_attributed());
     }
 }

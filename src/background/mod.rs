@@ -36,7 +36,7 @@ pub fn store_after_response(
 }
 
 /// Stores `record` and leaves the line its outcome calls for.
-pub async fn settle(app: &'static App, log: RequestLog, record: RequestRecord) {
+async fn settle(app: &'static App, log: RequestLog, record: RequestRecord) {
     let store = app.store();
     let started = Instant::now();
     match store.push(&record).await {
