@@ -42,6 +42,13 @@ pub struct Seen {
     pub body: Value,
 }
 
+impl Seen {
+    /// The ids of the records this `LPUSH` pipeline carried, oldest first as sent.
+    pub fn pushed_ids(&self) -> Vec<String> {
+        pushed_ids(&self.path, &self.body)
+    }
+}
+
 /// A request whose commands ran, and the moment its answer was handed to the connection.
 #[derive(Debug, Clone)]
 pub struct Answered {
@@ -51,20 +58,28 @@ pub struct Answered {
 }
 
 impl Answered {
-    /// The ids of the records an `LPUSH` pipeline stored, oldest first as sent.
+    /// The ids of the records this `LPUSH` pipeline stored, oldest first as sent.
     pub fn pushed_ids(&self) -> Vec<String> {
-        if self.path != "/pipeline" || self.body[0][0] != "LPUSH" {
-            return Vec::new();
-        }
-        self.body[0].as_array().unwrap()[2..]
-            .iter()
-            .map(|raw| {
-                let record: Value = serde_json::from_str(raw.as_str().expect("a record string"))
-                    .expect("a record is JSON");
-                record["id"].as_str().expect("a record id").to_string()
-            })
-            .collect()
+        pushed_ids(&self.path, &self.body)
     }
+}
+
+/// The ids of the records in an `LPUSH` pipeline's body; none for any other request.
+fn pushed_ids(path: &str, body: &Value) -> Vec<String> {
+    if path != "/pipeline" || body[0][0] != "LPUSH" {
+        return Vec::new();
+    }
+    body[0].as_array().expect("an LPUSH command")[2..]
+        .iter()
+        .map(|raw| {
+            let record: Value = serde_json::from_str(raw.as_str().expect("a record is a string"))
+                .expect("a record is JSON");
+            record["id"]
+                .as_str()
+                .expect("a record has an id")
+                .to_string()
+        })
+        .collect()
 }
 
 struct Shared {

@@ -217,11 +217,14 @@ impl Ipc {
             if let Some(found) = check(&self.messages()) {
                 return found;
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {within:?} waiting for {what}; got: {:#?}",
-                self.messages()
-            );
+            if Instant::now() >= deadline {
+                let messages = self.messages();
+                let last = &messages[messages.len().saturating_sub(10)..];
+                panic!(
+                    "timed out after {within:?} waiting for {what}; got {} messages, the last: {last:#?}",
+                    messages.len()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
