@@ -11,7 +11,8 @@ import { startApp } from "./support/app.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
-// Flags that work on this machine's closed network (../shared/FACTS.md, section 6).
+// Flags that work on a machine with no network: without the background-networking ones
+// Chromium keeps trying to reach Google's hosts, and each attempt is refused.
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -1,5 +1,5 @@
 //! The third-party Upstash REST emulator (`@humanwhocodes/upstash-redis-server`, npm) in front
-//! of a real Redis. Its gaps (../shared/FACTS.md section 5): one token, no bearer check on
+//! of a real Redis. Its gaps, seen against it: one token, no bearer check on
 //! `/pipeline`, HTTP 500 (not 400) for command errors. Good for compatibility, not for faults.
 
 use super::{free_port, redis::Redis, root};
