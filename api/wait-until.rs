@@ -2,8 +2,8 @@
 
 use http::StatusCode;
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
-use wait_until::responses::Receipt;
-use wait_until::{App, RequestRecord, background, respond};
+use wait_until::respond::{self, Receipt};
+use wait_until::{App, RequestRecord, background};
 
 pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error> {
     let app = App::global();

@@ -1,27 +1,30 @@
-//! The process-wide state: configuration, store and overflow grouping, built once on first use.
+//! The process-wide state: settings, store and overflow grouping, built once on first use.
 //!
 //! A Vercel Function instance serves many requests; everything here is made once per instance
 //! (once per cold start), never per request.
 
 use crate::background::overflow::{Grouping, Overflow};
-use crate::config::Config;
-use crate::store::{Backend, Store};
+use crate::settings::Settings;
+use crate::store::{Backend, Choice, Store};
 use once_cell::sync::Lazy;
 
 pub struct App {
-    config: Config,
+    settings: Settings,
+    choice: Choice,
     store: Store,
     overflow: Overflow,
 }
 
-static APP: Lazy<App> = Lazy::new(|| App::new(Config::from_env()));
+static APP: Lazy<App> = Lazy::new(|| App::new(Settings::from_env()));
 
 impl App {
-    pub fn new(config: Config) -> Self {
-        let store = Store::from_choice(&config.store);
+    pub fn new(settings: Settings) -> Self {
+        let choice = Choice::from_settings(&settings);
+        let store = Store::from_choice(&choice.store);
         let overflow = Overflow::new(store.kind(), Grouping::default());
         Self {
-            config,
+            settings,
+            choice,
             store,
             overflow,
         }
@@ -43,7 +46,7 @@ impl App {
 
     /// Whether each stored record leaves a success line.
     pub fn success_lines(&self) -> bool {
-        self.config.success_lines
+        self.settings.success_lines
     }
 
     /// The start-up lines: which store is in use and why, and any configuration notes.
@@ -51,12 +54,13 @@ impl App {
         let mut lines = vec![format!(
             "storage: {} ({})",
             self.store.kind(),
-            self.config.reason
+            self.choice.reason
         )];
         if let Backend::Unconfigured(message) = self.store.backend() {
             lines.push(format!("storage problem: {message}"));
         }
-        lines.extend(self.config.notes.iter().map(|note| format!("note: {note}")));
+        let notes = self.choice.notes.iter().chain(&self.settings.notes);
+        lines.extend(notes.map(|note| format!("note: {note}")));
         lines
     }
 }

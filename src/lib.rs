@@ -5,14 +5,12 @@
 
 pub mod app;
 pub mod background;
-pub mod config;
 pub mod record;
 pub mod replay;
 pub mod respond;
-pub mod responses;
+pub mod settings;
 pub mod store;
 mod sync;
-pub mod upstash;
 pub mod web;
 
 pub use app::App;

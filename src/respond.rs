@@ -1,10 +1,11 @@
-//! The one place that turns results into HTTP responses.
+//! The one place that turns results into HTTP responses, and the JSON bodies they carry.
 //!
-//! Every API answer is JSON with `cache-control: no-store` (the records change with every
-//! request, so no cache may keep them). Errors are `{"error": "<short message>"}`; storage errors
-//! map to statuses here and nowhere else.
+//! Every answer is built here with `cache-control: no-store` (the records change with every
+//! request, so no cache may keep them), the 404 included. Errors are
+//! `{"error": "<short message>"}`; storage errors map to statuses here and nowhere else.
 
-use crate::store::StoreError;
+use crate::record::RequestRecord;
+use crate::store::{Recent, StoreError};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
 use vercel_runtime::{Request, Response, ResponseBody};
@@ -19,6 +20,11 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<ResponseBody
 /// `{"error": message}` with `status`.
 pub fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
     json(status, &serde_json::json!({ "error": message }))
+}
+
+/// `404` `{"error":"not found"}`: what no route matched.
+pub fn not_found() -> Response<ResponseBody> {
+    error(StatusCode::NOT_FOUND, "not found")
 }
 
 /// `503` when storage is missing or down, `502` when it answered something wrong.
@@ -63,6 +69,45 @@ pub fn with_headers(
     response
 }
 
+/// What `/api/wait-until` answers before its background work has run.
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    pub recorded: bool,
+    pub id: String,
+    pub storage: &'static str,
+    pub message: &'static str,
+}
+
+impl Receipt {
+    pub fn new(record: &RequestRecord, storage: &'static str) -> Self {
+        Self {
+            recorded: true,
+            id: record.id.clone(),
+            storage,
+            message: "Responded at once; the record is written after this response is sent.",
+        }
+    }
+}
+
+/// What `/api/recent` answers.
+#[derive(Debug, Serialize)]
+pub struct RecentPage {
+    pub requests: Vec<RequestRecord>,
+    pub storage: &'static str,
+    /// Stored entries that were not valid records and were left out.
+    pub skipped: usize,
+}
+
+impl RecentPage {
+    pub fn new(recent: Recent, storage: &'static str) -> Self {
+        Self {
+            requests: recent.records,
+            storage,
+            skipped: recent.skipped,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +120,14 @@ mod tests {
         assert_eq!(bad.status(), StatusCode::BAD_GATEWAY);
         let missing = store_error(&StoreError::NotConfigured("set it".into()));
         assert_eq!(missing.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn the_404_is_json_and_never_cached_like_every_answer() {
+        let response = not_found();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! On Vercel, `vercel.json` sends `/` to the static `public/` files and only `/api/*` reaches the
 //! function, so this is what a local run needs and nothing more: the page at `/`, 404 elsewhere.
 
-use crate::respond::{allow_only, with_headers};
+use crate::respond::{allow_only, not_found, with_headers};
 use http::{Method, StatusCode};
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
 
@@ -18,6 +18,6 @@ pub async fn fallback(req: Request, _state: AppState) -> Result<Response<Respons
                 with_headers(StatusCode::OK, "text/html; charset=utf-8", INDEX_HTML)
             })
         }
-        _ => bundled_api::not_found(),
+        _ => not_found(),
     })
 }

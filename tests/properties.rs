@@ -13,7 +13,7 @@ use wait_until::record::{
     MAX_METHOD_CHARS, MAX_STORED_BYTES, MAX_USER_AGENT_CHARS, RequestRecord, country_code,
     country_to_flag, sanitize_text,
 };
-use wait_until::upstash::reply::{self, Malformed, Reply};
+use wait_until::store::upstash::reply::{self, Malformed, Reply};
 
 /// Longest error text the reply parser passes on (`reply.rs`).
 const MAX_ERROR_CHARS: usize = 200;

@@ -2,13 +2,35 @@
 
 use vercel_runtime::{Response, ResponseBody};
 
-/// `404` with the JSON body `{"error":"not found"}`.
+/// `404` with the JSON body `{"error":"not found"}` and `cache-control: no-store`: a route
+/// added by the next deployment must not be hidden by a cached 404.
 pub fn not_found() -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::from(r#"{"error":"not found"}"#));
     *response.status_mut() = http::StatusCode::NOT_FOUND;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_404_is_json_and_never_cached() {
+        let response = not_found();
+        assert_eq!(response.status(), http::StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()[http::header::CONTENT_TYPE],
+            "application/json"
+        );
+        assert_eq!(response.headers()[http::header::CACHE_CONTROL], "no-store");
+    }
 }

@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::record::RequestRecord;
 use crate::store::{StoreError, WriteFailure};
 use log::RequestLog;
-use std::time::Instant;
+use tokio::time::Instant;
 use vercel_runtime::{AppState, Request};
 
 pub use lines::WRITE_FAILED;

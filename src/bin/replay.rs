@@ -8,10 +8,10 @@
 
 use std::io::Read;
 use std::process::ExitCode;
-use wait_until::config::{Config, StoreChoice};
 use wait_until::replay::failed_records;
-use wait_until::store::{Limits, UpstashStore};
-use wait_until::upstash::retry::RetryPolicy;
+use wait_until::settings::Settings;
+use wait_until::store::upstash::retry::RetryPolicy;
+use wait_until::store::{Choice, Limits, StoreChoice, UpstashStore};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
         eprintln!("replay: cannot read stdin: {error}");
         return ExitCode::FAILURE;
     }
-    let settings = match Config::from_env().store {
+    let settings = match Choice::from_settings(&Settings::from_env()).store {
         StoreChoice::Upstash(settings) => settings,
         _ => {
             eprintln!("replay: set KV_REST_API_URL and KV_REST_API_TOKEN (or .env.local)");

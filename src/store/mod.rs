@@ -9,17 +9,18 @@
 //!   that are not valid records instead of failing;
 //! - errors are values ([`StoreError`]) that carry no secrets.
 
+pub mod choice;
 mod memory;
 mod queue;
-mod upstash;
+pub mod upstash;
 
+pub use choice::{Choice, StoreChoice};
 pub use memory::MemoryStore;
 pub use queue::{Limits, WriteQueue};
-pub use upstash::UpstashStore;
+pub use upstash::{UpstashSettings, UpstashStore};
 
-use crate::config::StoreChoice;
 use crate::record::RequestRecord;
-use crate::upstash::retry::RetryPolicy;
+use upstash::retry::RetryPolicy;
 
 /// The Redis list that holds the records.
 pub const KEY: &str = "requests:recent";

@@ -24,8 +24,10 @@ use crate::record::RequestRecord;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
+// tokio's clock, not std's: the same in production, and the tests can pause it.
+use tokio::time::Instant;
 
 pub type Outcome = Result<u32, WriteFailure>;
 
@@ -167,6 +169,8 @@ fn abandoned() -> WriteFailure {
     }
 }
 
+/// Every test runs on tokio's paused clock: sleeps take no real time and the order of events is
+/// exact, so the timings asserted here hold on any machine, however loaded.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +205,7 @@ mod tests {
         }
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_lone_record_is_written_at_once() {
         let queue = WriteQueue::new(Limits::default());
         let calls = Calls::default();
@@ -212,7 +216,7 @@ mod tests {
         assert_eq!(calls.batches(), [vec![1]]);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn records_waiting_together_go_out_in_one_call_oldest_first() {
         let queue = Arc::new(WriteQueue::new(Limits::default()));
         let calls = Arc::new(Calls::default());
@@ -234,7 +238,7 @@ mod tests {
         assert_eq!(calls.batches(), [vec![1], vec![2, 3, 4, 5, 6]]);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn each_record_settles_with_the_outcome_of_its_own_batch() {
         let queue = Arc::new(WriteQueue::new(Limits {
             max_queued: 10,
@@ -273,7 +277,7 @@ mod tests {
         assert!(outcomes[1].is_err() && outcomes[2].is_err(), "{outcomes:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_full_queue_fails_the_next_record_at_once() {
         let queue = Arc::new(WriteQueue::new(Limits {
             max_queued: 2,
@@ -307,7 +311,7 @@ mod tests {
         assert!(calls.batches().iter().all(|b| !b.contains(&4)));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn batches_never_exceed_the_cap() {
         let queue = Arc::new(WriteQueue::new(Limits {
             max_batch: 3,
@@ -330,7 +334,7 @@ mod tests {
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_record_that_waited_too_long_fails_instead_of_being_written() {
         let limits = Limits {
             max_wait: Duration::from_millis(50),
@@ -359,7 +363,32 @@ mod tests {
         assert_eq!(calls.batches(), [vec![1]]);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn a_record_that_waited_exactly_the_limit_is_still_written() {
+        // 1 is written from 0 to 200 ms; 2 queues at 10 ms, so its turn comes after 190 ms.
+        let limits = Limits {
+            max_wait: Duration::from_millis(190),
+            ..Limits::default()
+        };
+        let queue = Arc::new(WriteQueue::new(limits));
+        let calls = Arc::new(Calls::default());
+        let slow = {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tokio::spawn(async move {
+                queue
+                    .submit(record(1), |b| calls.write(b, Duration::from_millis(200)))
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let on_time = queue
+            .submit(record(2), |b| calls.write(b, Duration::ZERO))
+            .await;
+        assert_eq!((slow.await.unwrap(), on_time), (Ok(1), Ok(1)));
+        assert_eq!(calls.batches(), [vec![1], vec![2]]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_record_written_in_anothers_batch_settles_without_waiting_for_the_next_write() {
         let queue = Arc::new(WriteQueue::new(Limits::default()));
         let calls = Arc::new(Calls::default());
@@ -372,6 +401,7 @@ mod tests {
                 (outcome, tokio::time::Instant::now())
             })
         };
+        let start = tokio::time::Instant::now();
         let first = submit(1); // written alone
         tokio::time::sleep(Duration::from_millis(20)).await;
         let (second, third) = (submit(2), submit(3)); // one batch, written by 2's submitter
@@ -379,10 +409,13 @@ mod tests {
         let fourth = submit(4); // queued while 2 and 3 are in flight: the next write
         let (second, third) = (second.await.unwrap(), third.await.unwrap());
         assert_eq!((second.0, third.0), (Ok(1), Ok(1)));
-        // 3 leaves when its batch settles, not after 4's write holds the writer for 150 ms.
-        let gap = third.1.max(second.1) - third.1.min(second.1);
-        assert!(gap < Duration::from_millis(50), "3 settled {gap:?} after 2");
-        assert_eq!(fourth.await.unwrap().0, Ok(1));
+        // 1 is written from 0 to 150 ms, then 2 and 3 together until 300 ms. 3 leaves the
+        // moment its batch settles, not after 4's write holds the writer until 450 ms.
+        assert_eq!(second.1 - start, Duration::from_millis(300));
+        assert_eq!(third.1 - start, Duration::from_millis(300));
+        let fourth = fourth.await.unwrap();
+        assert_eq!(fourth.1 - start, Duration::from_millis(450));
+        assert_eq!(fourth.0, Ok(1));
         assert_eq!(first.await.unwrap().0, Ok(1));
         assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
     }

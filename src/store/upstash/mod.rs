@@ -1,0 +1,253 @@
+//! Records in Upstash Redis over its REST API: `LPUSH` + `LTRIM` in one pipeline call to write,
+//! `LRANGE` to read.
+//!
+//! - One process-wide `reqwest` client (rustls with ring, no OpenSSL), made on first use and
+//!   reused by every call, so connections to Upstash are kept alive across requests. Connect
+//!   timeout 2 s, whole-request timeout 3 s, replies capped at 1 MiB.
+//! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
+//! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
+//!   command error such as `WRONGTYPE`) is final at once.
+//! - Reads carry the read-only token, writes the write token.
+//! - Stored entries that are not valid records are skipped and counted, never an error.
+//! - Errors say what happened in a few words; they never carry the token, the URL or the
+//!   transport's own message. Transient failures (unreachable, timeout, 429, 5xx) are
+//!   [`StoreError::Unavailable`]; refusals (401/403, other 4xx, command errors, malformed
+//!   replies) are [`StoreError::Rejected`].
+
+pub mod reply;
+pub mod retry;
+
+use super::{KEEP, KEY, Recent, StoreError, WriteFailure};
+use crate::record::RequestRecord;
+use once_cell::sync::Lazy;
+use reply::Reply;
+use retry::RetryPolicy;
+use serde_json::{Value, json};
+use std::fmt;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Built once per process. Building can only fail if TLS cannot start; then every call reports
+/// storage as unavailable instead of panicking.
+static HTTP: Lazy<Option<reqwest::Client>> = Lazy::new(|| {
+    // reqwest is built without a crypto provider (see Cargo.toml); ring is ours. `Err` means one
+    // is already installed, which is just as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .ok()
+});
+
+/// Where the database is and the tokens to use. `Debug` never shows a token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstashSettings {
+    /// The REST base URL, without a trailing slash.
+    pub url: String,
+    pub write_token: String,
+    pub read_token: String,
+}
+
+impl fmt::Debug for UpstashSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstashSettings")
+            .field("url", &self.url)
+            .field("write_token", &"<redacted>")
+            .field("read_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Which token a call carries: reads use the read-only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Write,
+    Read,
+}
+
+pub struct UpstashStore {
+    settings: UpstashSettings,
+    policy: RetryPolicy,
+}
+
+impl UpstashStore {
+    pub fn new(settings: UpstashSettings, policy: RetryPolicy) -> Self {
+        Self { settings, policy }
+    }
+
+    /// Stores `batch` (oldest first, so the newest ends up first) in one pipeline call:
+    /// `LPUSH key r1 … rN` + `LTRIM key 0 9`. `Ok(attempts)` once stored.
+    pub async fn push_batch(&self, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
+        let mut lpush = vec![json!("LPUSH"), json!(KEY)];
+        lpush.extend(batch.iter().map(|record| json!(record.to_json())));
+        let last = (KEEP - 1).to_string();
+        let commands = [Value::Array(lpush), json!(["LTRIM", KEY, "0", last])];
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match self.pipeline(Token::Write, &commands).await {
+                Ok(replies) => match first_error(&replies) {
+                    None => return Ok(attempts),
+                    Some(message) => {
+                        StoreError::Rejected(format!("storage command failed: {message}"))
+                    }
+                },
+                Err(error) => error,
+            };
+            let retry_in = match error {
+                StoreError::Unavailable(_) => self.policy.delay_after(attempts, started.elapsed()),
+                _ => None,
+            };
+            match retry_in {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return Err(WriteFailure { attempts, error }),
+            }
+        }
+    }
+
+    /// The newest records, read once (a reader is waiting; it can fire again).
+    pub async fn recent(&self) -> Result<Recent, StoreError> {
+        let last = (KEEP - 1).to_string();
+        let command = ["LRANGE", KEY, "0", &last];
+        let body = serde_json::to_vec(&command).unwrap_or_default();
+        let reply = self.post("/", Token::Read, body).await?;
+        match reply::single(&reply).map_err(|_| malformed())? {
+            Reply::Result(Value::Array(entries)) => Ok(parse_entries(&entries)),
+            Reply::Result(_) => Err(malformed()),
+            Reply::Error(message) => Err(StoreError::Rejected(format!(
+                "storage command failed: {message}"
+            ))),
+        }
+    }
+
+    /// `POST /pipeline`: one reply per command, each to be checked by the caller.
+    async fn pipeline(&self, token: Token, commands: &[Value]) -> Result<Vec<Reply>, StoreError> {
+        let body = serde_json::to_vec(commands).unwrap_or_default();
+        let reply = self.post("/pipeline", token, body).await?;
+        reply::pipeline(&reply, commands.len()).map_err(|_| malformed())
+    }
+
+    /// One REST call: the body of a 2xx answer, or what went wrong in a few words.
+    async fn post(&self, path: &str, token: Token, body: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let client = HTTP
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the HTTP client could not start".into()))?;
+        let token = match token {
+            Token::Write => &self.settings.write_token,
+            Token::Read => &self.settings.read_token,
+        };
+        let mut response = client
+            .post(format!("{}{path}", self.settings.url))
+            .bearer_auth(token)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(StoreError::Rejected(
+                    "storage sent a reply that is too large".into(),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let code = status.as_u16();
+        Err(match code {
+            401 | 403 => StoreError::Rejected(format!("storage refused the token (HTTP {code})")),
+            429 | 500..=599 => StoreError::Unavailable(format!("storage answered HTTP {code}")),
+            _ => match reply::error_message(&bytes) {
+                Some(message) => StoreError::Rejected(format!("storage command failed: {message}")),
+                None => StoreError::Rejected(format!("storage answered HTTP {code}")),
+            },
+        })
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> StoreError {
+    StoreError::Unavailable(
+        if error.is_timeout() {
+            "storage timed out"
+        } else if error.is_connect() {
+            "could not connect to storage"
+        } else {
+            "the request to storage failed"
+        }
+        .into(),
+    )
+}
+
+fn malformed() -> StoreError {
+    StoreError::Rejected("storage sent a malformed reply".into())
+}
+
+fn first_error(replies: &[Reply]) -> Option<&str> {
+    replies.iter().find_map(|reply| match reply {
+        Reply::Error(message) => Some(message.as_str()),
+        Reply::Result(_) => None,
+    })
+}
+
+/// Valid records in order; everything else counted as skipped.
+fn parse_entries(entries: &[Value]) -> Recent {
+    let mut recent = Recent::default();
+    for entry in entries.iter().take(KEEP) {
+        match entry.as_str().and_then(RequestRecord::from_stored) {
+            Some(record) => recent.records.push(record),
+            None => recent.skipped += 1,
+        }
+    }
+    recent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_entries_are_skipped_and_counted() {
+        let good = RequestRecord::from_parts("GET", &http::HeaderMap::new());
+        let entries = [
+            json!(good.to_json()),
+            json!("not json"),
+            json!(42),
+            json!({"id": "an object, not a string"}),
+            json!(r#"{"id":"x","timestamp":1,"method":"GET","userAgent":"","evil":true}"#),
+        ];
+        let recent = parse_entries(&entries);
+        assert_eq!(recent.records, [good]);
+        assert_eq!(recent.skipped, 4);
+    }
+
+    #[test]
+    fn an_error_anywhere_in_a_pipeline_is_found() {
+        let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
+        assert_eq!(first_error(&replies), Some("WRONGTYPE"));
+        assert_eq!(first_error(&replies[..1]), None);
+    }
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let settings = UpstashSettings {
+            url: "https://x.upstash.io".into(),
+            write_token: "s3cret-write".into(),
+            read_token: "s3cret-read".into(),
+        };
+        let shown = format!("{settings:?}");
+        assert!(shown.contains("https://x.upstash.io"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}
