@@ -1,4 +1,4 @@
-// The page in real headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core),
+// The page in real headless Chromium (`CHROMIUM`, else Debian's /usr/bin/chromium; driven by playwright-core),
 // against the real binary: `WAIT_UNTIL_BIN` (set by `cargo xtask test`). A missing binary or
 // browser fails the suite; nothing is skipped.
 import { test, before, after } from "node:test";
@@ -10,7 +10,10 @@ import { chromium } from "playwright-core";
 import { startApp } from "./support/app.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CHROMIUM = "/usr/bin/chromium";
+// Set by `cargo xtask test` (what `cargo xtask provision` found); Debian's path otherwise.
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+// Screenshots go to Cargo's target directory (`WAIT_UNTIL_ARTIFACTS`, set by `cargo xtask test`).
+const ARTIFACTS = process.env.WAIT_UNTIL_ARTIFACTS || join(ROOT, "target");
 // Flags that work on a machine with no network: without the background-networking ones
 // Chromium keeps trying to reach Google's hosts, and each attempt is refused.
 const CHROMIUM_ARGS = [
@@ -169,7 +172,7 @@ test("a 503 from /api/recent shows the server's message", async () => {
   }
 });
 
-test("the page reads well on a phone and in dark mode (screenshots in target/)", async () => {
+test("the page reads well on a phone and in dark mode (screenshots in the target directory)", async () => {
   const app = await startApp();
   try {
     const agents = [
@@ -181,7 +184,7 @@ test("the page reads well on a phone and in dark mode (screenshots in target/)",
     for (const [country, ua] of agents) {
       await app.fire(country ? { "x-vercel-ip-country": country, "user-agent": ua } : { "user-agent": ua });
     }
-    mkdirSync(join(ROOT, "target"), { recursive: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
     const shots = [
       ["ui.png", { viewport: { width: 900, height: 760 } }],
       ["ui-dark.png", { viewport: { width: 900, height: 760 }, colorScheme: "dark" }],
@@ -193,7 +196,7 @@ test("the page reads well on a phone and in dark mode (screenshots in target/)",
       // Nothing may be wider than the viewport: no sideways scrolling at 360 px.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${file}: the page is ${overflow}px wider than the viewport`);
-      await page.screenshot({ path: join(ROOT, "target", file), fullPage: true });
+      await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
       await close();
     }
   } finally {

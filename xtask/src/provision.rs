@@ -1,21 +1,31 @@
-//! Installs what the test suites need, when it is missing, from the package registries.
+//! `cargo xtask provision`: installs what the test suites need, when it is missing. Nothing here
+//! runs a test; `cargo xtask test` calls this first and then only checks.
 //!
-//! CI runs on a fresh Debian machine as root: nothing is there unless this installs it.
+//! - On Debian or Ubuntu as root (CI: a fresh machine with nothing on it) missing system
+//!   packages come from the distribution's registry with `apt-get`.
+//! - Anywhere else (macOS, Linux as a user) nothing is installed behind your back: the error
+//!   names what is missing and the command that installs it, then you run this again.
+//! - The npm packages of `tests/js` are installed with `npm ci` everywhere.
 
 use crate::run::{Result, cmd, on_path, root, status};
+use std::path::{Path, PathBuf};
 
 /// The npm packages the node-side tests use (the Upstash emulator, the official Upstash client,
 /// playwright-core), pinned by `tests/js/package-lock.json`.
 pub const JS_DIR: &str = "tests/js";
 
 pub fn all() -> Result {
-    debian_packages()?;
+    system_packages()?;
     npm_packages()
 }
 
-/// A Debian package the tests need, and how to tell it is there.
+/// Something the tests need from the system, and how to tell it is there.
 struct Need {
-    package: &'static str,
+    what: &'static str,
+    /// The Debian package, installed by `apt-get` when we may.
+    debian: &'static str,
+    /// What installs it on macOS with Homebrew.
+    brew: &'static str,
     present: fn() -> bool,
 }
 
@@ -23,50 +33,104 @@ struct Need {
 /// browser tests and their screenshots.
 const NEEDS: &[Need] = &[
     Need {
-        package: "redis-server",
+        what: "redis-server and redis-cli",
+        debian: "redis-server",
+        brew: "brew install redis",
         present: || on_path("redis-server") && on_path("redis-cli"),
     },
     Need {
-        package: "chromium",
-        present: || on_path("chromium"),
+        what: "Chromium (or set CHROMIUM to a Chromium or Chrome executable)",
+        debian: "chromium",
+        brew: "brew install --cask chromium",
+        present: || chromium().is_some(),
     },
     Need {
-        package: "fonts-noto-color-emoji",
+        what: "a colour emoji font",
+        debian: "fonts-noto-color-emoji",
+        brew: "(macOS has one)",
         present: || {
-            std::path::Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").is_file()
+            cfg!(target_os = "macos")
+                || Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").is_file()
         },
     },
 ];
 
-pub fn debian_packages() -> Result {
-    let missing: Vec<&str> = NEEDS
-        .iter()
-        .filter(|need| !(need.present)())
-        .map(|need| need.package)
-        .collect();
+/// The Chromium the browser tests drive: `CHROMIUM` when set, else `chromium` or
+/// `chromium-browser` on the PATH, else the macOS application.
+pub fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path)).filter(|path| path.is_file());
+    }
+    let on_path = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        });
+    on_path.or_else(|| {
+        Some(PathBuf::from(
+            "/Applications/Chromium.app/Contents/MacOS/Chromium",
+        ))
+        .filter(|path| path.is_file())
+    })
+}
+
+fn system_packages() -> Result {
+    let missing: Vec<&Need> = NEEDS.iter().filter(|need| !(need.present)()).collect();
     if missing.is_empty() {
         return Ok(());
     }
-    println!("installing Debian packages: {}", missing.join(" "));
+    if !(on_path("apt-get") && is_root()) {
+        return Err(not_installed(&missing));
+    }
+    let packages: Vec<&str> = missing.iter().map(|need| need.debian).collect();
+    println!("installing Debian packages: {}", packages.join(" "));
     status(cmd("apt-get", &["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend(&missing);
+    args.extend(&packages);
     status(cmd("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))?;
     match NEEDS.iter().find(|need| !(need.present)()) {
         Some(need) => Err(format!(
-            "{} is still missing after apt-get install",
-            need.package
+            "{} is still missing after apt-get install {}",
+            need.what, need.debian
         )),
         None => Ok(()),
     }
 }
 
+/// What is missing and how to install it, for a machine where we do not install ourselves.
+fn not_installed(missing: &[&Need]) -> String {
+    let mut message = String::from("the tests need what this machine lacks:\n");
+    for need in missing {
+        message.push_str(&format!(
+            "  - {}: on Debian/Ubuntu `sudo apt-get install {}`; on macOS `{}`\n",
+            need.what, need.debian, need.brew
+        ));
+    }
+    message.push_str("install them, then run `cargo xtask provision` again");
+    message
+}
+
+/// Whether we run as root (`apt-get install` needs it; we never call sudo ourselves).
+fn is_root() -> bool {
+    cmd("id", &["-u"])
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
 /// `npm ci` in tests/js when its node_modules is missing or older than the lockfile.
 pub fn npm_packages() -> Result {
+    if !on_path("npm") {
+        return Err(
+            "the tests need Node.js 20 or newer with npm (https://nodejs.org, or your package manager)"
+                .into(),
+        );
+    }
     let dir = root().join(JS_DIR);
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.package-lock.json");
-    let modified = |path: &std::path::Path| path.metadata().and_then(|m| m.modified()).ok();
+    let modified = |path: &Path| path.metadata().and_then(|m| m.modified()).ok();
     if modified(&installed).is_some() && modified(&installed) >= modified(&lock) {
         return Ok(());
     }

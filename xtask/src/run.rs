@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
@@ -11,6 +12,32 @@ pub fn root() -> PathBuf {
         .parent()
         .expect("xtask lives one level below the workspace root")
         .to_path_buf()
+}
+
+/// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
+/// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
+/// under it, never under a hard-coded `target/`.
+pub fn target_dir() -> Result<PathBuf> {
+    static TARGET: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+    TARGET
+        .get_or_init(|| {
+            let output = cmd("cargo", &["metadata", "--format-version", "1", "--no-deps"])
+                .output()
+                .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "`cargo metadata` failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
+            metadata["target_directory"]
+                .as_str()
+                .map(PathBuf::from)
+                .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
+        })
+        .clone()
 }
 
 /// A command that runs in the workspace root.

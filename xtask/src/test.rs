@@ -1,7 +1,8 @@
-//! `cargo xtask test`: every check, in the order that fails fastest.
+//! `cargo xtask test`: every check, in the order that fails fastest. What the checks need is
+//! installed by `provision` first; everything after that only checks.
 
 use crate::provision;
-use crate::run::{Result, cmd, root, status};
+use crate::run::{Result, cmd, root, status, target_dir};
 
 pub fn run() -> Result {
     status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
@@ -40,7 +41,15 @@ fn node_suites() -> Result {
         ));
     }
     files.sort();
+    let chromium =
+        provision::chromium().ok_or("Chromium is missing: run `cargo xtask provision`")?;
+    let target = target_dir()?;
     let mut args = vec!["--test", "--test-concurrency=1"];
     args.extend(files.iter().map(String::as_str));
-    status(cmd("node", &args).env("WAIT_UNTIL_BIN", root().join("target/debug/main")))
+    status(
+        cmd("node", &args)
+            .env("WAIT_UNTIL_BIN", target.join("debug/main"))
+            .env("WAIT_UNTIL_ARTIFACTS", &target)
+            .env("CHROMIUM", chromium),
+    )
 }

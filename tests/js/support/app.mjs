@@ -26,7 +26,9 @@ function freePort() {
 export async function startApp(extraEnv = {}) {
   const binary = process.env.WAIT_UNTIL_BIN;
   if (!binary || !existsSync(binary)) {
-    throw new Error(`WAIT_UNTIL_BIN (${binary}) is not a built binary: run \`cargo xtask test\``);
+    throw new Error(
+      `WAIT_UNTIL_BIN (${binary}) is not a built binary: build it with \`cargo build --bin main\` and set WAIT_UNTIL_BIN to it (\`cargo xtask test\` does both)`,
+    );
   }
   const port = await freePort();
   const env = { ...process.env };

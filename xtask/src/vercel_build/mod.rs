@@ -5,7 +5,7 @@
 //! inspects it:
 //!
 //! 1. installs what is missing: the pinned Vercel CLI, `cargo-zigbuild` and zig (`tools.rs`);
-//! 2. brings a copy of the project up to date in `target/vercel-check/project`, with one more
+//! 2. brings a copy of the project up to date in `<target dir>/vercel-check/project`, with one more
 //!    route file, `api/hello.rs` (the template promise: a new file is a new route, nothing else
 //!    changes), and a local `.vercel/project.json` (`project.rs`); the work tree is never written;
 //! 3. runs `vercel build` there, offline;
@@ -27,13 +27,15 @@ mod project;
 mod readme_logs;
 mod tools;
 
-use crate::run::{Result, root, status};
+use crate::run::{Result, status, target_dir};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Instant;
 
-/// Everything this check writes, under the workspace's (ignored) `target/`.
-const CHECK_DIR: &str = "target/vercel-check";
+/// Where everything this check writes goes: under Cargo's target directory.
+fn check_dir() -> Result<std::path::PathBuf> {
+    Ok(target_dir()?.join("vercel-check"))
+}
 
 /// The route file that exists only in the copy: the README's "Add a route" example.
 const HELLO_ROUTE: &str = r#"//! Added by `cargo xtask vercel-build`: a new file is a new route, nothing else changes.
@@ -50,7 +52,7 @@ const PROJECT_LINK: &str =
 
 pub fn run() -> Result {
     let started = Instant::now();
-    let check = root().join(CHECK_DIR);
+    let check = check_dir()?;
     let _lock = lock(&check)?;
     let tools = tools::install()?;
     let project = check.join("project");
@@ -78,7 +80,7 @@ pub fn run() -> Result {
     Ok(())
 }
 
-/// Holds `target/vercel-check/lock` until dropped (the OS releases it if the process dies).
+/// Holds `<target dir>/vercel-check/lock` until dropped (the OS releases it if the process dies).
 fn lock(check: &Path) -> Result<std::fs::File> {
     std::fs::create_dir_all(check).map_err(|e| format!("cannot create {check:?}: {e}"))?;
     let file = std::fs::File::create(check.join("lock"))

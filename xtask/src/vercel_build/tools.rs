@@ -4,10 +4,10 @@
 //! - the Vercel CLI, pinned by `tools/vercel/package.json` and its lockfile, in
 //!   `tools/vercel/node_modules`; reinstalled when the installed version is not the pinned one;
 //! - `cargo-zigbuild` and zig (PyPI's `ziglang`), pinned by `tools/vercel/requirements.txt`, in a
-//!   virtualenv under `target/`: prebuilt wheels install in seconds, where
+//!   virtualenv under the target directory: prebuilt wheels install in seconds, where
 //!   `cargo install cargo-zigbuild` compiles for minutes on two cores.
 
-use super::{CHECK_DIR, read_json};
+use super::{check_dir, read_json};
 use crate::run::{Result, cmd, root, status};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -122,7 +122,7 @@ fn vercel_cli() -> Result<PathBuf> {
 
 /// The virtualenv with the pinned `cargo-zigbuild` and zig; returns its `bin`.
 fn cross_compilers() -> Result<PathBuf> {
-    let venv = root().join(CHECK_DIR).join("venv");
+    let venv = check_dir()?.join("venv");
     let bin = venv.join("bin");
     // A virtualenv breaks when the Python it was made from goes away: make it anew.
     if !succeeds(Command::new(bin.join("python3")).args(["-c", ""])) {
