@@ -51,6 +51,13 @@ const PROJECT_LINK: &str =
     r#"{"projectId":"prj_local","orgId":"team_local","settings":{"framework":null}}"#;
 
 pub fn run() -> Result {
+    // The check starts the built function, a Linux x86-64 executable, so it can only run where
+    // that executable runs. Say so up front rather than after minutes of building.
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        return Err("this check runs the built function, a Linux x86-64 executable: run it on \
+                    Linux x86-64, e.g. in a Debian container (see README, Test it)"
+            .into());
+    }
     let started = Instant::now();
     let check = check_dir()?;
     let _lock = lock(&check)?;
