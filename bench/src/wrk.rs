@@ -1,6 +1,6 @@
 //! Load from `wrk` (Debian's package): requests per second and latency percentiles.
 
-use crate::run::Result;
+use crate::layout::Result;
 use std::process::Command;
 
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,6 @@
 //! Servers started for a benchmark: on a free port, output to files, stopped on drop.
 
-use crate::run::{Result, root};
+use crate::layout::{Result, out_dir};
 use std::fs::File;
 use std::io::Read;
 use std::net::TcpListener;
@@ -15,16 +15,6 @@ pub fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
-/// A release binary of this workspace: `main`, or an example.
-pub fn release(name: &str) -> PathBuf {
-    let bin = root().join("target/release").join(name);
-    if bin.is_file() {
-        bin
-    } else {
-        root().join("target/release/examples").join(name)
-    }
-}
-
 pub struct Server {
     child: Child,
     pub port: u16,
@@ -33,11 +23,11 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary` with only `env` (plus PATH), logs in target/bench/logs/<label>.*, and
+    /// Starts `binary` with only `env` (plus PATH), logs in <target>/bench/logs/<label>.*, and
     /// waits until it accepts connections.
     pub fn start(label: &str, binary: &PathBuf, env: &[(&str, String)]) -> Result<Server> {
         let port = free_port();
-        let logs = root().join("target/bench/logs");
+        let logs = out_dir()?.join("logs");
         std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let stdout = logs.join(format!("{label}.out"));
         let stderr = logs.join(format!("{label}.err"));

@@ -1,5 +1,5 @@
 //! Benchmark baseline: a bare vercel_runtime 2.x function that answers "hello" on every path.
-//! Run with `cargo run --release --example hello`.
+//! Run with `cargo run --release -p bench --bin hello`.
 //!
 //! The cold-start benchmark compares our bundled function against this: the difference is what
 //! our routes, configuration and storage set-up cost at start.

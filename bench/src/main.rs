@@ -1,36 +1,43 @@
-//! `cargo xtask bench`: every benchmark of BENCHMARKS.md, each against a baseline run side by
-//! side in the same run, medians of repeated runs. Not part of CI (minutes long, and a shared
-//! CI machine makes absolute numbers meaningless); ratios are what to compare.
+//! The benchmarks of BENCHMARKS.md, each against a baseline run side by side in the same run,
+//! medians of repeated runs. Not part of CI (minutes long, and a shared CI machine makes
+//! absolute numbers meaningless); ratios are what to compare.
 //!
-//! Needs: release builds (made here), wrk (installed when missing), redis-server and the npm
-//! emulator (`cargo xtask provision`). Raw logs go to target/bench/logs, the report to
-//! target/bench/report.md. All traffic stays on 127.0.0.1.
+//! Run it as `cargo xtask bench [WORD]`: that provisions redis-server, the npm emulator and wrk,
+//! builds `main` and the baselines (`src/bin/`) in release, and runs this in release with WORD,
+//! which keeps only the sections whose title holds it. The binaries measured are the ones next
+//! to this executable; raw logs go to `<target>/bench/logs`, the report to
+//! `<target>/bench/report.md`. All traffic stays on 127.0.0.1.
 
 mod client;
+mod layout;
 mod procs;
 mod stats;
 mod storage;
 mod wrk;
 
-use crate::run::{Result, cmd, on_path, root, status};
-use procs::{Server, release};
+use layout::{Result, binary, cmd};
+use procs::Server;
 use stats::{median, summary};
 use std::fmt::Write as _;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
-pub fn run() -> Result {
-    crate::provision::all()?;
-    if !on_path("wrk") {
-        status(&mut cmd("apt-get", &["install", "-y", "-qq", "wrk"]))?;
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
     }
-    status(&mut cmd(
-        "cargo",
-        &["build", "--release", "--bin", "main", "--examples"],
-    ))?;
-    // `cargo xtask bench throughput` runs only the sections whose title holds that word.
-    let only = std::env::args().nth(2).unwrap_or_default().to_lowercase();
+}
+
+fn run() -> Result {
+    layout::check_binaries()?;
+    // `bench throughput` runs only the sections whose title holds that word.
+    let only = std::env::args().nth(1).unwrap_or_default().to_lowercase();
     let mut report = String::from("# cargo xtask bench\n");
     for (title, bench) in [
         ("1. Dispatch", dispatch as fn() -> Result<String>),
@@ -49,8 +56,10 @@ pub fn run() -> Result {
         println!("{section}");
         let _ = write!(report, "\n## {title}\n\n{section}\n");
     }
-    let path = root().join("target/bench/report.md");
-    std::fs::write(&path, &report).map_err(|e| e.to_string())?;
+    let out = layout::out_dir()?;
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let path = out.join("report.md");
+    std::fs::write(&path, &report).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("report: {}", path.display());
     Ok(())
 }
@@ -123,8 +132,8 @@ fn off_the_critical_path() -> Result<String> {
         ("KV_REST_API_URL", slow.clone()),
         ("KV_REST_API_TOKEN", "t".to_string()),
     ];
-    let ours = Server::start("critical-ours", &release("main"), &env)?;
-    let awaited = Server::start("critical-awaited", &release("awaited_write"), &env)?;
+    let ours = Server::start("critical-ours", &binary("main")?, &env)?;
+    let awaited = Server::start("critical-awaited", &binary("awaited_write")?, &env)?;
     let targets = [
         ("/api/wait-until (ours)", ours.port, "/api/wait-until"),
         ("/_vercel/ping (runtime)", ours.port, "/_vercel/ping"),
@@ -198,7 +207,7 @@ fn overload() -> Result<String> {
     ];
     let mut runs: Vec<[f64; 5]> = Vec::new();
     for _ in 0..RUNS {
-        let server = Server::start("overload", &release("main"), &env)?;
+        let server = Server::start("overload", &binary("main")?, &env)?;
         let load = wrk::run(
             &format!("http://127.0.0.1:{}/api/wait-until", server.port),
             32,
@@ -249,7 +258,7 @@ fn throughput() -> Result<String> {
     let mut rows: Vec<(&str, Vec<[f64; 10]>)> =
         vec![("ours", vec![]), ("official example", vec![])];
     for _ in 0..RUNS {
-        for (label, binary, stored_marker, failed_marker) in [
+        for (label, name, stored_marker, failed_marker) in [
             (0, "main", "[wait-until] stored", "wait_until.write_failed"),
             (
                 1,
@@ -259,11 +268,8 @@ fn throughput() -> Result<String> {
             ),
         ] {
             store.reset();
-            let server = Server::start(
-                &format!("throughput-{binary}"),
-                &release(binary),
-                &store.env(),
-            )?;
+            let server =
+                Server::start(&format!("throughput-{name}"), &binary(name)?, &store.env())?;
             let load = wrk::run(
                 &format!("http://127.0.0.1:{}/api/wait-until", server.port),
                 32,
@@ -334,7 +340,7 @@ fn cold_start() -> Result<String> {
     let mut out = String::from(
         "exec to the first 200 over a fresh connection, polled every 0.2 ms; 10 starts each, memory store.\n\n| binary and route | ms |\n|---|---|\n",
     );
-    for (label, binary, path) in [
+    for (label, name, path) in [
         ("main /api/wait-until", "main", "/api/wait-until"),
         ("main /api/recent", "main", "/api/recent"),
         ("bare vercel_runtime hello /", "hello", "/"),
@@ -343,7 +349,7 @@ fn cold_start() -> Result<String> {
         for _ in 0..10 {
             let port = procs::free_port();
             let started = Instant::now();
-            let mut child = std::process::Command::new(release(binary))
+            let mut child = std::process::Command::new(binary(name)?)
                 .env_clear()
                 .env("VERCEL_DEV_PORT", port.to_string())
                 .current_dir(std::env::temp_dir())
@@ -368,7 +374,9 @@ fn cold_start() -> Result<String> {
 /// Binary size, and memory after 20k requests.
 fn footprint() -> Result<String> {
     let size = |name: &str| {
-        std::fs::metadata(release(name))
+        binary(name)
+            .ok()
+            .and_then(|path| std::fs::metadata(path).ok())
             .map(|m| m.len() as f64 / 1_048_576.0)
             .unwrap_or(f64::NAN)
     };
@@ -378,8 +386,8 @@ fn footprint() -> Result<String> {
         size("hello")
     );
     out += "| binary | RSS after 20k requests MiB | peak RSS MiB |\n|---|---|---|\n";
-    for (binary, path) in [("main", "/api/wait-until"), ("hello", "/")] {
-        let server = Server::start(&format!("footprint-{binary}"), &release(binary), &[])?;
+    for (name, path) in [("main", "/api/wait-until"), ("hello", "/")] {
+        let server = Server::start(&format!("footprint-{name}"), &binary(name)?, &[])?;
         let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
         let port = server.port;
         let threads: Vec<_> = (0..4)
@@ -392,7 +400,7 @@ fn footprint() -> Result<String> {
         std::thread::sleep(Duration::from_millis(300));
         let _ = writeln!(
             out,
-            "| {binary} ({ok} × 200) | {:.1} | {:.1} |",
+            "| {name} ({ok} × 200) | {:.1} | {:.1} |",
             server.memory_kib("VmRSS") as f64 / 1024.0,
             server.memory_kib("VmHWM") as f64 / 1024.0
         );
@@ -416,7 +424,7 @@ fn idle_fire() -> Result<String> {
         body.len()
     );
     let rtt = client::round_trips(port, &request, 21);
-    let server = Server::start("idle", &release("main"), &store.env())?;
+    let server = Server::start("idle", &binary("main")?, &store.env())?;
     for _ in 0..11 {
         client::get_status(server.port, "/api/wait-until");
         std::thread::sleep(Duration::from_millis(300));

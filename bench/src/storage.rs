@@ -1,8 +1,8 @@
 //! Storage for the benchmarks: a real redis-server behind the npm Upstash emulator, and a
 //! BENCH DOUBLE of Upstash that answers every call after a fixed delay (for "storage is slow").
 
-use super::procs::{free_port, wait_for_port};
-use crate::run::{Result, root};
+use crate::layout::{Result, root};
+use crate::procs::{free_port, wait_for_port};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

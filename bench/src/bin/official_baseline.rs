@@ -1,5 +1,5 @@
 //! Benchmark baseline: what the official Vercel example does for `/api/wait-until`.
-//! Run with `KV_REST_API_URL=… KV_REST_API_TOKEN=… cargo run --release --example official_baseline`.
+//! Run with `KV_REST_API_URL=… KV_REST_API_TOKEN=… cargo run --release -p bench --bin official_baseline`.
 //!
 //! Per request: build a record, then in `wait_until` build a NEW reqwest client and make one
 //! Upstash pipeline call (`LPUSH` + `LTRIM`), checking only the HTTP status. No coalescing, no

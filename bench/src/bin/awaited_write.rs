@@ -1,5 +1,5 @@
 //! Benchmark baseline: `/api/wait-until` that AWAITS the write before it answers, i.e. what you
-//! get without `wait_until`. Run with `cargo run --release --example awaited_write` (same
+//! get without `wait_until`. Run with `cargo run --release -p bench --bin awaited_write` (same
 //! storage settings as the app).
 //!
 //! Same record, same store and client as the app; the only difference is that the client waits

@@ -1,0 +1,24 @@
+//! `cargo xtask bench [WORD]`: provisions what the benchmarks need, builds the measured
+//! binaries in release, then runs the `bench` crate's runner (see `bench/src/main.rs`), which
+//! measures the binaries next to it and writes `<target>/bench/report.md`.
+
+use crate::run::{Result, cmd, on_path, status};
+
+pub fn run() -> Result {
+    crate::provision::all()?;
+    if !on_path("wrk") {
+        status(&mut cmd("apt-get", &["install", "-y", "-qq", "wrk"]))?;
+    }
+    status(&mut cmd(
+        "cargo",
+        &["build", "--release", "-p", "wait-until", "--bin", "main"],
+    ))?;
+    status(&mut cmd(
+        "cargo",
+        &["build", "--release", "-p", "bench", "--bins"],
+    ))?;
+    let mut args = vec!["run", "--release", "--quiet", "-p", "bench", "--"];
+    let word = std::env::args().nth(2);
+    args.extend(word.as_deref());
+    status(&mut cmd("cargo", &args))
+}
