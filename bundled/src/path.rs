@@ -110,7 +110,14 @@ mod tests {
 
     #[test]
     fn empty_segments_are_refused() {
-        for path in ["//", "/api//recent", "/api/recent//", "//api/recent", ""] {
+        for path in [
+            "//",
+            "/api//recent",
+            "/api/recent//",
+            "//api/recent",
+            "//api//recent",
+            "",
+        ] {
             assert_eq!(segments(path), None, "{path:?}");
         }
     }
@@ -121,7 +128,9 @@ mod tests {
             "/api/../recent",
             "/api/./recent",
             "/api/%2e%2e/recent",
+            "/api/%2e%2E/recent",
             "/api/%2E",
+            "/api/recent/..",
             "/..",
         ] {
             assert_eq!(segments(path), None, "{path:?}");
@@ -145,7 +154,22 @@ mod tests {
 
     #[test]
     fn broken_percent_encoding_is_refused() {
-        for path in ["/api/%", "/api/%2", "/api/%zz", "/api/%ff", "/api/%C3"] {
+        for path in [
+            "/api/%",
+            "/api/recent%",
+            "/api/%2",
+            "/api/%zz",
+            "/api/%ff",
+            "/api/%C3",
+        ] {
+            assert_eq!(segments(path), None, "{path:?}");
+        }
+    }
+
+    #[test]
+    fn escapes_that_decode_to_invalid_utf8_are_refused() {
+        // Not UTF-8 at all, and an overlong encoding of `/` that must never become a separator.
+        for path in ["/api/%ff%fe", "/api%c0%afrecent", "/api/%C0%AF"] {
             assert_eq!(segments(path), None, "{path:?}");
         }
     }
