@@ -1,0 +1,304 @@
+//! The real app binary, started on a free port with a clean environment, in the two ways it
+//! runs: local mode (`cargo run`, `vercel dev`) and production mode (as Vercel runs it, over the
+//! runtime's IPC socket). Its output is captured line by line, so that tests read what a user
+//! would read in the logs.
+
+use crate::lines;
+use crate::raw_http::{self, Answer};
+use crate::vercel_ipc::{Context, Ipc};
+use crate::{TempDir, free_port};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
+
+/// Variables that could point a test at real storage or another mode; never inherited.
+const SCRUBBED: &[&str] = &[
+    "KV_REST_API_URL",
+    "KV_REST_API_TOKEN",
+    "KV_REST_API_READ_ONLY_TOKEN",
+    "UPSTASH_REDIS_REST_URL",
+    "UPSTASH_REDIS_REST_TOKEN",
+    "WAIT_UNTIL_STORE",
+    "WAIT_UNTIL_SUCCESS_LINES",
+    "VERCEL",
+    "VERCEL_DEV",
+    "VERCEL_IPC_PATH",
+];
+
+/// How long a raw request may wait for its answer.
+const RAW_ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// One line stream of the app: the lines so far, and the task reading them.
+struct Output {
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+pub struct App {
+    child: Child,
+    pub port: u16,
+    pub base: String,
+    pub http: reqwest::Client,
+    stdout: Output,
+    stderr: Output,
+    _workdir: TempDir,
+}
+
+impl App {
+    /// Starts `binary` with `env`, in an empty working directory (so no `.env.local` is read),
+    /// and waits for `Dev server listening`: the local mode.
+    pub async fn start(binary: impl AsRef<Path>, env: &[(&str, &str)]) -> App {
+        let port = free_port();
+        let workdir = TempDir::new("app");
+        let mut command = command(binary.as_ref(), &workdir);
+        command.envs(env.iter().copied());
+        let app = Self::spawn(command, port, workdir);
+        let listening = format!("Dev server listening: {port}");
+        app.wait_for_stdout(|line| line == listening, Duration::from_secs(10))
+            .await;
+        app
+    }
+
+    /// Starts `binary` in production mode, as Vercel runs it: with `VERCEL_IPC_PATH` naming a
+    /// socket this side listens on. Waits for `server-started` and sends requests to the
+    /// `httpPort` it names.
+    pub async fn start_in_production(binary: impl AsRef<Path>, env: &[(&str, &str)]) -> (App, Ipc) {
+        let workdir = TempDir::new("app");
+        let ipc = Ipc::listen(workdir.path());
+        let mut command = command(binary.as_ref(), &workdir);
+        command
+            .envs(env.iter().copied())
+            .env("VERCEL_IPC_PATH", &ipc.path);
+        let mut app = Self::spawn(command, free_port(), workdir);
+        app.port = ipc.server_started(Duration::from_secs(10)).await;
+        app.base = format!("http://127.0.0.1:{}", app.port);
+        (app, ipc)
+    }
+
+    /// `port` is the one given in `VERCEL_DEV_PORT`; production mode reports the one it bound.
+    fn spawn(mut command: Command, port: u16, workdir: TempDir) -> App {
+        command.env("VERCEL_DEV_PORT", port.to_string());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.as_std().get_program()));
+        let stdout = collect(child.stdout.take().expect("piped stdout"));
+        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        App {
+            child,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            http: test_client(),
+            stdout,
+            stderr,
+            _workdir: workdir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request to the app")
+    }
+
+    /// Sends exactly `request` over a connection of its own (see [`raw_http::send`]), off the
+    /// runtime's threads; `Err` for anything that is not a clean HTTP answer within 10 s.
+    pub async fn send_raw(&self, request: impl Into<Vec<u8>>) -> Result<Answer, String> {
+        let (port, request) = (self.port, request.into());
+        tokio::task::spawn_blocking(move || raw_http::send(port, &request, RAW_ANSWER_WITHIN))
+            .await
+            .expect("the raw request did not panic")
+    }
+
+    /// Fires `/api/wait-until` and returns the id it answered with.
+    pub async fn fire(&self) -> String {
+        self.fire_with(&[]).await
+    }
+
+    /// Fires `/api/wait-until` with `headers`; asserts a `200` and returns the receipt's id.
+    pub async fn fire_with(&self, headers: &[(&str, &str)]) -> String {
+        let response = self.fire_for_response(headers).await;
+        assert_eq!(response.status(), 200);
+        let body = json(response).await;
+        body["id"].as_str().expect("receipt id").to_string()
+    }
+
+    /// Fires `/api/wait-until` as Vercel forwards a request: with `context`'s internal ids.
+    pub async fn fire_as(&self, context: &Context, headers: &[(&str, &str)]) -> String {
+        let ids = context.headers();
+        let mut sent: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        sent.extend_from_slice(headers);
+        self.fire_with(&sent).await
+    }
+
+    /// Fires `/api/wait-until` with `headers` and returns the whole response.
+    pub async fn fire_for_response(&self, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(self.url("/api/wait-until"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("fire")
+    }
+
+    /// `/api/recent` as JSON, with its status.
+    pub async fn recent(&self) -> (u16, serde_json::Value) {
+        let response = self.get("/api/recent").await;
+        let status = response.status().as_u16();
+        (status, json(response).await)
+    }
+
+    /// The ids `/api/recent` lists, newest first; asserts a `200`.
+    pub async fn recent_ids(&self) -> Vec<String> {
+        let (status, body) = self.recent().await;
+        assert_eq!(status, 200, "{body}");
+        body["requests"]
+            .as_array()
+            .expect("requests array")
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_string())
+            .collect()
+    }
+
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lines.lock().unwrap().clone()
+    }
+
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.lines.lock().unwrap().clone()
+    }
+
+    /// The ids of the success lines printed so far, in order.
+    pub fn stored_ids(&self) -> Vec<String> {
+        let stdout = self.stdout();
+        stdout
+            .iter()
+            .filter_map(|line| lines::stored_id(line))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The failure lines printed so far, parsed.
+    pub fn failure_lines(&self) -> Vec<serde_json::Value> {
+        lines::failure_lines(&self.stderr())
+    }
+
+    /// The records of every failure line printed so far, in order.
+    pub fn failed_records(&self) -> Vec<serde_json::Value> {
+        lines::records_of(&self.failure_lines())
+    }
+
+    /// Waits for a line on stdout that `matches`; panics with what came instead.
+    pub async fn wait_for_stdout(&self, matches: impl Fn(&str) -> bool, within: Duration) {
+        let lines = &self.stdout.lines;
+        let deadline = tokio::time::Instant::now() + within;
+        while !lines.lock().unwrap().iter().any(|line| matches(line)) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected line not seen on stdout within {within:?}; got: {:#?}",
+                lines.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `count` failure lines were printed, and returns them all.
+    pub async fn wait_for_failure_lines(
+        &self,
+        count: usize,
+        within: Duration,
+    ) -> Vec<serde_json::Value> {
+        crate::eventually(within, "failure lines", || {
+            let n = self.failure_lines().len();
+            async move { n >= count }
+        })
+        .await;
+        self.failure_lines()
+    }
+
+    /// Sends SIGTERM: the runtime drains its `wait_until` work, then exits.
+    pub fn sigterm(&self) {
+        let pid = self.child.id().expect("the app is still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success(), "kill -TERM {pid}");
+    }
+
+    /// The exit status, once the process has exited and all its output is read.
+    pub async fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let exited = async {
+            let status = self.child.wait().await.expect("wait for exit");
+            for output in [&mut self.stdout, &mut self.stderr] {
+                if let Some(reader) = output.reader.take() {
+                    reader.await.expect("the output reader did not panic");
+                }
+            }
+            status
+        };
+        tokio::time::timeout(within, exited)
+            .await
+            .unwrap_or_else(|_| panic!("no exit within {within:?}"))
+    }
+
+    /// SIGTERM, then the exit status once the process has drained and exited.
+    pub async fn terminate(&mut self) -> ExitStatus {
+        self.sigterm();
+        self.wait_exit(Duration::from_secs(30)).await
+    }
+}
+
+/// The app's command: no inherited storage settings, its own working directory, output piped.
+fn command(binary: &Path, workdir: &TempDir) -> Command {
+    let binary = PathBuf::from(binary);
+    assert!(binary.is_file(), "no app binary at {binary:?}");
+    let mut command = Command::new(binary);
+    for name in SCRUBBED {
+        command.env_remove(name);
+    }
+    command
+        .current_dir(workdir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// A client for the app. reqwest is built without a crypto provider (as in the app), and panics
+/// when none is installed, so ring is installed first, as the app does.
+pub fn test_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// A response body as JSON (reqwest is built without its `json` feature).
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    let bytes = response.bytes().await.expect("response body");
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&bytes)))
+}
+
+fn collect(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Output {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let reader = tokio::spawn(async move {
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Output {
+        lines,
+        reader: Some(reader),
+    }
+}

@@ -1,0 +1,102 @@
+//! A real `redis-server` of our own on a free port: no persistence, gone with its owner. Real
+//! Redis, so that what the app stores is read back byte for byte, never a model of it.
+
+use crate::{free_port, missing};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The list the app keeps its newest records in.
+pub const RECENT: &str = "requests:recent";
+
+pub struct Redis {
+    child: Child,
+    pub port: u16,
+}
+
+impl Redis {
+    /// Starts it and waits until it answers `PING`.
+    pub fn start() -> Redis {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| missing(format_args!("redis-server could not start ({e})")));
+        let redis = Redis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis.try_cli(&["PING"]).as_deref() != Some("PONG") {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `redis-cli --raw` output, trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        self.try_cli(args)
+            .unwrap_or_else(|| panic!("redis-cli {args:?} failed"))
+    }
+
+    /// The length of the app's list.
+    pub fn llen(&self) -> usize {
+        self.cli(&["LLEN", RECENT])
+            .parse()
+            .expect("LLEN is a number")
+    }
+
+    /// The app's list, newest first.
+    pub fn entries(&self) -> Vec<String> {
+        let out = self.cli(&["LRANGE", RECENT, "0", "-1"]);
+        out.lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// How many times Redis ran `command` since start or the last [`Redis::reset`] (from
+    /// `INFO commandstats`).
+    pub fn calls(&self, command: &str) -> u64 {
+        let stats = self.cli(&["INFO", "commandstats"]);
+        let prefix = format!("cmdstat_{}:calls=", command.to_lowercase());
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|rest| rest.split(',').next())
+            .map(|n| n.parse().expect("calls is a number"))
+            .unwrap_or(0)
+    }
+
+    /// Empties every key and the command counters, so that one server serves several runs.
+    pub fn reset(&self) {
+        self.cli(&["FLUSHALL"]);
+        self.cli(&["CONFIG", "RESETSTAT"]);
+    }
+
+    fn try_cli(&self, args: &[&str]) -> Option<String> {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--raw"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| missing(format_args!("redis-cli could not start ({e})")));
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
