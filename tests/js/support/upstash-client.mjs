@@ -1,5 +1,5 @@
 // Upstash's official client (@upstash/redis) as an independent reader and writer of our records.
-// Run by tests/upstash_emulator.rs: `node upstash-client.mjs read|write` with UPSTASH_URL and
+// Run by tests/it/emulator.rs: `node upstash-client.mjs read|write` with UPSTASH_URL and
 // UPSTASH_TOKEN set. Prints JSON on stdout.
 import { Redis } from "@upstash/redis";
 

@@ -9,14 +9,14 @@
 //!
 //! Counts records, never storage calls, so it holds however writes are batched.
 
-mod support;
-
+use crate::{MAIN, busy_cores};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::app::App;
-use support::emulator::Emulator;
-use support::redis::Redis;
+use testkit::app::{App, test_client};
+use testkit::emulator::Emulator;
+use testkit::lines::is_failure_line;
+use testkit::redis::Redis;
 
 const REQUESTS: usize = 20_000;
 const CONCURRENCY: usize = 100;
@@ -30,13 +30,12 @@ struct Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_requests_at_c100_are_all_answered_and_accounted_for() {
+    let _alone = busy_cores().await;
     let redis = Redis::start();
     let emulator = Emulator::start(&redis);
-    let env = emulator.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::start(&env).await;
+    let app = App::start(MAIN, &emulator.env()).await;
     let url = Arc::new(app.url("/api/wait-until"));
-    let client = support::app::test_client();
+    let client = test_client();
 
     // 100 workers, each sending its next request as soon as the last is answered.
     let started = Instant::now();
@@ -145,18 +144,10 @@ async fn receipt_id(client: &reqwest::Client, url: &str) -> Result<String, Strin
 
 /// Every settled record so far, as `(id, "stored" | "failed")`, from the app's output.
 fn settled(app: &App) -> Vec<(String, &'static str)> {
-    let stored = app.stdout().into_iter().filter_map(|line| {
-        let rest = line.strip_prefix("[wait-until] stored ")?;
-        Some((rest.split(' ').next()?.to_string(), "stored"))
-    });
+    let stored = app.stored_ids().into_iter().map(|id| (id, "stored"));
     let failed = app.failed_records().into_iter().map(|record| {
         let id = record["id"].as_str().unwrap_or_default();
         (id.to_string(), "failed")
     });
     stored.chain(failed).collect()
-}
-
-fn is_failure_line(line: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(line)
-        .is_ok_and(|value| value["event"] == "wait_until.write_failed")
 }

@@ -1,27 +1,13 @@
-//! Background writes and reads when storage misbehaves, through the fault-injecting test
-//! double in `support/fake_upstash.rs` (real Redis behind it). Every fired request must end
+//! Background writes and reads when storage misbehaves, through the fault-injecting Upstash
+//! test double (`testkit::fake_upstash`, real Redis behind it). Every fired request must end
 //! stored or as exactly one replayable failure line.
 
-mod support;
-
+use crate::{MAIN, behind_the_double, quiet_cores};
 use std::time::{Duration, Instant};
-use support::app::{App, json};
-use support::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
-use support::redis::Redis;
-
-async fn start() -> (Redis, FakeUpstash, App) {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = start_app(&fake, &[]).await;
-    (redis, fake, app)
-}
-
-async fn start_app(fake: &FakeUpstash, extra: &[(&str, &str)]) -> App {
-    let env = fake.env();
-    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.extend_from_slice(extra);
-    App::start(&env).await
-}
+use testkit::app::{App, json};
+use testkit::eventually;
+use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
+use testkit::redis::{RECENT, Redis};
 
 fn writes(fake: &FakeUpstash) -> usize {
     fake.seen().iter().filter(|s| s.path == "/pipeline").count()
@@ -29,7 +15,8 @@ fn writes(fake: &FakeUpstash) -> usize {
 
 #[tokio::test]
 async fn slow_storage_does_not_delay_the_response() {
-    let (redis, fake, app) = start().await;
+    let _timed = quiet_cores().await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     fake.delay(Duration::from_secs(2));
     let started = Instant::now();
     let id = app.fire().await;
@@ -39,7 +26,7 @@ async fn slow_storage_does_not_delay_the_response() {
         "answered in {answered_in:?}"
     );
     assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
-    support::eventually(Duration::from_secs(5), "the slow write", || async {
+    eventually(Duration::from_secs(5), "the slow write", || async {
         redis.llen() == 1
     })
     .await;
@@ -48,7 +35,7 @@ async fn slow_storage_does_not_delay_the_response() {
 
 #[tokio::test]
 async fn a_500_then_success_stores_the_record_exactly_once() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     fake.fail_next([Fault::Status(500)]);
     let id = app.fire().await;
     app.wait_for_stdout(
@@ -64,7 +51,7 @@ async fn a_500_then_success_stores_the_record_exactly_once() {
 
 #[tokio::test]
 async fn transient_failures_are_retried_a_bounded_number_of_times() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     fake.fail_next([
         Fault::Status(503),
         Fault::Drop,
@@ -83,7 +70,7 @@ async fn transient_failures_are_retried_a_bounded_number_of_times() {
 
 #[tokio::test]
 async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     fake.fail_next([Fault::CommandError("ERR injected command failure")]);
     let id = app
         .fire_with(&[
@@ -108,9 +95,7 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
 
 #[tokio::test]
 async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = start_app(&fake, &[("KV_REST_API_TOKEN", "not-the-token")]).await;
+    let (_redis, fake, app) = behind_the_double(&[("KV_REST_API_TOKEN", "not-the-token")]).await;
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(lines[0]["records"][0]["id"], id.as_str());
@@ -126,11 +111,14 @@ async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line() {
 
 #[tokio::test]
 async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
-    let closed = format!("http://127.0.0.1:{}", support::free_port());
-    let app = App::start(&[
-        ("KV_REST_API_URL", &closed),
-        ("KV_REST_API_TOKEN", WRITE_TOKEN),
-    ])
+    let closed = format!("http://127.0.0.1:{}", testkit::free_port());
+    let app = App::start(
+        MAIN,
+        &[
+            ("KV_REST_API_URL", &closed),
+            ("KV_REST_API_TOKEN", WRITE_TOKEN),
+        ],
+    )
     .await;
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
@@ -145,9 +133,9 @@ async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
 
 #[tokio::test]
 async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     app.fire().await;
-    support::eventually(Duration::from_secs(5), "the write", || async {
+    eventually(Duration::from_secs(5), "the write", || async {
         redis.llen() == 1
     })
     .await;
@@ -179,8 +167,8 @@ async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
 
 #[tokio::test]
 async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
-    let (redis, _fake, app) = start().await;
-    redis.cli(&["SET", "requests:recent", "a string, not a list"]);
+    let (redis, _fake, app) = behind_the_double(&[]).await;
+    redis.cli(&["SET", RECENT, "a string, not a list"]);
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(lines[0]["records"][0]["id"], id.as_str());
@@ -199,7 +187,7 @@ async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
 
 #[tokio::test]
 async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
-    let (_redis, fake, app) = start().await;
+    let (_redis, fake, app) = behind_the_double(&[]).await;
     for (fault, status) in [
         (Fault::Status(500), 503),
         (Fault::Status(429), 503),
@@ -221,7 +209,8 @@ async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
 
 #[tokio::test]
 async fn a_read_that_times_out_is_a_503() {
-    let (_redis, fake, app) = start().await;
+    let _timed = quiet_cores().await;
+    let (_redis, fake, app) = behind_the_double(&[]).await;
     fake.delay(Duration::from_secs(5));
     let started = Instant::now();
     let (status, body) = app.recent().await;
@@ -232,7 +221,7 @@ async fn a_read_that_times_out_is_a_503() {
 
 #[tokio::test]
 async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, mut app) = behind_the_double(&[]).await;
     fake.delay(Duration::from_millis(800));
     for _ in 0..5 {
         app.fire().await;
@@ -245,7 +234,7 @@ async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
 
 #[tokio::test]
 async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
-    let app = App::start(&[("VERCEL", "1")]).await;
+    let app = App::start(MAIN, &[("VERCEL", "1")]).await;
     assert!(
         app.stdout()
             .iter()
@@ -269,10 +258,13 @@ async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
 async fn without_a_read_only_token_reads_use_the_write_token_and_say_so() {
     let redis = Redis::start();
     let fake = FakeUpstash::start(&redis).await;
-    let app = App::start(&[
-        ("UPSTASH_REDIS_REST_URL", &fake.url),
-        ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
-    ])
+    let app = App::start(
+        MAIN,
+        &[
+            ("UPSTASH_REDIS_REST_URL", &fake.url),
+            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+        ],
+    )
     .await;
     assert!(
         app.stdout()

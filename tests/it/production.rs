@@ -1,6 +1,6 @@
 //! The function as Vercel runs it: production mode, over the runtime's IPC socket.
 //!
-//! `support::vercel_ipc` plays the platform's side (the socket, the internal request ids, the
+//! `testkit::vercel_ipc` plays the platform's side (the socket, the internal request ids, the
 //! messages); the binary, the storage double in front of real Redis and the runtime are real.
 //! What a user relies on there:
 //! - a request's `end` (the platform's signal that the invocation is over) comes only after its
@@ -11,15 +11,13 @@
 //! - requests without the internal ids are still answered, and the ids are never stored or
 //!   echoed.
 
-mod support;
-
+use crate::{MAIN, behind_the_double_in_production, busy_cores, quiet_cores};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::app::{App, failure_lines, records_of};
-use support::fake_upstash::FakeUpstash;
-use support::redis::Redis;
-use support::vercel_ipc::{Context, Ipc, LogLine};
+use testkit::app::App;
+use testkit::lines::{failure_lines, records_of};
+use testkit::vercel_ipc::{Context, LogLine};
 
 /// Fires one request per context, all at once; returns each context's record id and the moment
 /// its response arrived.
@@ -52,25 +50,6 @@ fn contexts(range: std::ops::Range<u64>) -> Vec<Context> {
     range.map(Context::new).collect()
 }
 
-fn borrowed<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// Real Redis behind the storage double, answering every call after `delay`, and the app in
-/// production mode pointed at it (with `extra` settings).
-async fn start_behind_slow_storage(
-    delay: Duration,
-    extra: &[(&'static str, &str)],
-) -> (Redis, FakeUpstash, App, Ipc) {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    fake.delay(delay);
-    let mut env = fake.env();
-    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
-    (redis, fake, app, ipc)
-}
-
 /// The log lines attributed to `context`.
 fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
     logs.iter()
@@ -80,7 +59,9 @@ fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_call() {
-    let (_redis, fake, app, ipc) = start_behind_slow_storage(Duration::from_millis(300), &[]).await;
+    let _timed = quiet_cores().await;
+    let (_redis, fake, app, ipc) =
+        behind_the_double_in_production(Duration::from_millis(300), &[]).await;
     let app = Arc::new(app);
 
     let fired = fire_all(&app, &contexts(1..13), "prod-test").await;
@@ -142,12 +123,12 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
     // Nothing listens on this port: every attempt fails to connect, and is retried.
-    let down = format!("http://127.0.0.1:{}", support::free_port());
+    let down = format!("http://127.0.0.1:{}", testkit::free_port());
     let env = [
         ("KV_REST_API_URL", down.as_str()),
         ("KV_REST_API_TOKEN", "token"),
     ];
-    let (app, ipc) = App::start_in_production(&env).await;
+    let (app, ipc) = App::start_in_production(MAIN, &env).await;
     let app = Arc::new(app);
     let fired = fire_all(&app, &contexts(1..6), "kept for replay").await;
     let ends = ipc
@@ -190,10 +171,11 @@ async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_record_first() {
-    let (_redis, fake, app, ipc) = start_behind_slow_storage(Duration::from_millis(300), &[]).await;
+    let (_redis, fake, app, ipc) =
+        behind_the_double_in_production(Duration::from_millis(300), &[]).await;
     let app = Arc::new(app);
     let fired = fire_all(&app, &contexts(1..101), "drain").await;
-    let app = Arc::into_inner(app).expect("no fire still holds the app");
+    let mut app = Arc::into_inner(app).expect("no fire still holds the app");
 
     // The drain has work to do: not every request has ended yet.
     let ended_before = ipc.ends().len();
@@ -230,10 +212,7 @@ async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_recor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_without_internal_ids_are_answered_and_the_ids_are_never_stored_or_echoed() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let env = fake.env();
-    let (app, ipc) = App::start_in_production(&borrowed(&env)).await;
+    let (redis, _fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
 
     // Without ids (and with ids the runtime cannot parse): answered, logged to stdout.
     let bare = app.fire().await;
@@ -289,9 +268,10 @@ async fn requests_without_internal_ids_are_answered_and_the_ids_are_never_stored
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted_for() {
+    let _alone = busy_cores().await;
     const FIRES: u64 = 3000;
     // Slow enough that the queue (2000 records) fills while the first call is in flight.
-    let (_redis, fake, app, ipc) = start_behind_slow_storage(
+    let (_redis, fake, app, ipc) = behind_the_double_in_production(
         Duration::from_secs(2),
         &[("WAIT_UNTIL_SUCCESS_LINES", "off")],
     )

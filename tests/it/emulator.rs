@@ -1,20 +1,18 @@
 //! The app against real Redis behind the third-party Upstash emulator, and against Upstash's
 //! official JavaScript client as a second, independent reader and writer.
 
-mod support;
-
+use crate::MAIN;
 use std::process::Command;
 use std::time::Duration;
-use support::app::App;
-use support::emulator::{Emulator, TOKEN};
-use support::redis::Redis;
+use testkit::app::App;
+use testkit::emulator::{Emulator, TOKEN};
+use testkit::redis::{RECENT, Redis};
+use testkit::{eventually, workspace_root};
 
 async fn start() -> (Redis, Emulator, App) {
     let redis = Redis::start();
     let emulator = Emulator::start(&redis);
-    let env = emulator.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::start(&env).await;
+    let app = App::start(MAIN, &emulator.env()).await;
     (redis, emulator, app)
 }
 
@@ -31,7 +29,7 @@ async fn a_fire_is_stored_in_redis() {
     let id = app
         .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
         .await;
-    support::eventually(Duration::from_secs(5), "LLEN 1", || async {
+    eventually(Duration::from_secs(5), "LLEN 1", || async {
         redis.llen() == 1
     })
     .await;
@@ -48,7 +46,7 @@ async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
     let mut fired = Vec::new();
     for n in 1..=12 {
         fired.push(app.fire().await);
-        support::eventually(Duration::from_secs(5), "the write", || async {
+        eventually(Duration::from_secs(5), "the write", || async {
             redis.calls("lpush") == n
         })
         .await;
@@ -64,19 +62,15 @@ async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
 async fn corrupt_entries_are_skipped_and_counted() {
     let (redis, _emulator, app) = start().await;
     let id = app.fire().await;
-    support::eventually(Duration::from_secs(5), "the write", || async {
+    eventually(Duration::from_secs(5), "the write", || async {
         redis.llen() == 1
     })
     .await;
-    redis.cli(&["LPUSH", "requests:recent", "not json at all"]);
+    redis.cli(&["LPUSH", RECENT, "not json at all"]);
+    redis.cli(&["LPUSH", RECENT, r#"{"id":"x","timestamp":"soon"}"#]);
     redis.cli(&[
         "LPUSH",
-        "requests:recent",
-        r#"{"id":"x","timestamp":"soon"}"#,
-    ]);
-    redis.cli(&[
-        "LPUSH",
-        "requests:recent",
+        RECENT,
         &format!(r#"{{"id":"big","userAgent":"{}"}}"#, "a".repeat(10_000)),
     ]);
     let (status, body) = app.recent().await;
@@ -88,14 +82,16 @@ async fn corrupt_entries_are_skipped_and_counted() {
 
 /// Runs tests/js/support/upstash-client.mjs, which uses `@upstash/redis`.
 fn official_client(emulator: &Emulator, action: &str) -> String {
-    let script = support::root().join("tests/js/support/upstash-client.mjs");
+    let script = workspace_root().join("tests/js/support/upstash-client.mjs");
     let output = Command::new("node")
         .arg(script)
         .arg(action)
         .env("UPSTASH_URL", &emulator.url)
         .env("UPSTASH_TOKEN", TOKEN)
         .output()
-        .expect("node runs the official client script");
+        .unwrap_or_else(|e| {
+            panic!("node could not run the official client ({e}); run `cargo xtask provision`")
+        });
     assert!(
         output.status.success(),
         "{}",
@@ -113,7 +109,7 @@ async fn the_official_client_reads_what_we_write() {
             ("x-vercel-ip-country", "BR"),
         ])
         .await;
-    support::eventually(Duration::from_secs(5), "the write", || async {
+    eventually(Duration::from_secs(5), "the write", || async {
         redis.llen() == 1
     })
     .await;

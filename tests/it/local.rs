@@ -1,15 +1,15 @@
 //! The real `main` binary with the embedded memory store, driven over HTTP: what `cargo run`
 //! gives a user with no account and no network.
 
-mod support;
-
+use crate::MAIN;
 use std::time::Duration;
-use support::app::{App, json};
-use support::raw_http;
+use testkit::app::{App, json};
+use testkit::eventually;
+use testkit::raw_http::closed;
 
 #[tokio::test]
 async fn start_up_names_the_store_and_why() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     assert!(
         app.stdout()
             .iter()
@@ -21,7 +21,7 @@ async fn start_up_names_the_store_and_why() {
 
 #[tokio::test]
 async fn a_fire_answers_at_once_and_lands_in_recent() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let response = app.get("/api/wait-until").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -29,7 +29,7 @@ async fn a_fire_answers_at_once_and_lands_in_recent() {
     assert_eq!(receipt["recorded"], true);
     assert_eq!(receipt["storage"], "memory");
     let id = receipt["id"].as_str().unwrap().to_string();
-    support::eventually(
+    eventually(
         Duration::from_secs(5),
         "the record in /api/recent",
         || async { app.recent_ids().await.contains(&id) },
@@ -45,13 +45,13 @@ async fn a_fire_answers_at_once_and_lands_in_recent() {
 
 #[tokio::test]
 async fn twelve_fires_keep_exactly_the_ten_newest_newest_first() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let mut fired = Vec::new();
     for _ in 0..12 {
         fired.push(app.fire().await);
         // Each write lands before the next fire, so the order is the firing order.
         let last = fired.last().unwrap().clone();
-        support::eventually(Duration::from_secs(5), "the record", || async {
+        eventually(Duration::from_secs(5), "the record", || async {
             app.recent_ids().await.first() == Some(&last)
         })
         .await;
@@ -62,10 +62,10 @@ async fn twelve_fires_keep_exactly_the_ten_newest_newest_first() {
 
 #[tokio::test]
 async fn the_country_header_becomes_a_country_and_its_flag() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let id = app.fire_with(&[("x-vercel-ip-country", "jp")]).await;
     let unknown = app.fire_with(&[("x-vercel-ip-country", "JPN")]).await;
-    support::eventually(Duration::from_secs(5), "both records", || async {
+    eventually(Duration::from_secs(5), "both records", || async {
         app.recent_ids().await.len() == 2
     })
     .await;
@@ -87,7 +87,7 @@ async fn the_country_header_becomes_a_country_and_its_flag() {
 
 #[tokio::test]
 async fn no_ip_address_is_ever_stored() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let ip = "203.0.113.77";
     app.fire_with(&[
         ("x-forwarded-for", ip),
@@ -98,7 +98,7 @@ async fn no_ip_address_is_ever_stored() {
         ("user-agent", "tester"),
     ])
     .await;
-    support::eventually(Duration::from_secs(5), "the record", || async {
+    eventually(Duration::from_secs(5), "the record", || async {
         app.recent_ids().await.len() == 1
     })
     .await;
@@ -110,7 +110,7 @@ async fn no_ip_address_is_ever_stored() {
 
 #[tokio::test]
 async fn wait_until_accepts_any_method_and_records_it() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
         let response = app
             .http
@@ -120,7 +120,7 @@ async fn wait_until_accepts_any_method_and_records_it() {
             .unwrap();
         assert_eq!(response.status(), 200, "{method}");
     }
-    support::eventually(Duration::from_secs(5), "four records", || async {
+    eventually(Duration::from_secs(5), "four records", || async {
         app.recent_ids().await.len() == 4
     })
     .await;
@@ -137,7 +137,7 @@ async fn wait_until_accepts_any_method_and_records_it() {
 
 #[tokio::test]
 async fn recent_answers_get_and_head_and_refuses_other_methods_with_allow() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let head = app.http.head(app.url("/api/recent")).send().await.unwrap();
     assert_eq!(head.status(), 200);
     assert!(head.bytes().await.unwrap().is_empty());
@@ -156,7 +156,7 @@ async fn recent_answers_get_and_head_and_refuses_other_methods_with_allow() {
 
 #[tokio::test]
 async fn unknown_paths_are_a_json_404() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     for path in [
         "/api/nope",
         "/api",
@@ -176,7 +176,7 @@ async fn unknown_paths_are_a_json_404() {
 
 #[tokio::test]
 async fn path_tricks_never_reach_a_route() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     for path in [
         "/api/../api/recent",
         "/api//recent",
@@ -185,18 +185,23 @@ async fn path_tricks_never_reach_a_route() {
         "//api/recent",
         "/api/./recent",
     ] {
-        let (status, body) =
-            raw_http::request(app.port, &format!("GET {path} HTTP/1.1\r\nhost: x")).await;
-        assert_eq!(status, 404, "{path}: {body}");
+        let answer = app
+            .send_raw(closed(format!("GET {path} HTTP/1.1\r\nhost: x")))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
     }
     // Encoded text and a trailing slash still name the route.
-    let (status, _) = raw_http::request(app.port, "GET /api/recen%74/ HTTP/1.1\r\nhost: x").await;
-    assert_eq!(status, 200);
+    let answer = app
+        .send_raw(closed("GET /api/recen%74/ HTTP/1.1\r\nhost: x"))
+        .await
+        .expect("an answer");
+    assert_eq!(answer.status, 200);
 }
 
 #[tokio::test]
 async fn the_page_is_served_at_the_root() {
-    let app = App::start(&[]).await;
+    let app = App::start(MAIN, &[]).await;
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
     assert!(

@@ -4,23 +4,22 @@
 //! (`vercel logs --deployment … --json`: newest first, one `{"type":"log","data":{…}}` per
 //! entry with the text in `data.message`, a closing `{"type":"summary",…}`).
 
-mod support;
-
+use crate::{behind_the_double, behind_the_double_in_production};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::app::App;
-use support::fake_upstash::{FakeUpstash, Fault};
-use support::redis::Redis;
-use support::vercel_ipc::Context;
+use testkit::TempDir;
+use testkit::fake_upstash::{FakeUpstash, Fault};
+use testkit::redis::{RECENT, Redis};
+use testkit::vercel_ipc::Context;
 
 fn replay(fake: &FakeUpstash, log: &str) -> (bool, String) {
-    let workdir = support::app::TempDir::new("replay");
+    let workdir = TempDir::new("replay");
     let mut child = Command::new(env!("CARGO_BIN_EXE_replay"))
         .envs(fake.env())
         .env_remove("UPSTASH_REDIS_REST_URL")
         .env_remove("WAIT_UNTIL_STORE")
-        .current_dir(&workdir.0)
+        .current_dir(workdir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -38,14 +37,10 @@ fn replay(fake: &FakeUpstash, log: &str) -> (bool, String) {
     (output.status.success(), text)
 }
 
-// Multi-threaded: the fake keeps serving while this thread waits for `replay`.
+// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let env = fake.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::start(&env).await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     let mut fired = Vec::new();
     for _ in 0..3 {
         fake.fail_next([Fault::CommandError("ERR injected")]);
@@ -69,12 +64,12 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
     assert_eq!(stored_ids(&redis), newest_first);
 }
 
-// Multi-threaded: the fake keeps serving while this thread waits for `replay`.
+// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_fails_loudly_when_storage_still_refuses() {
     let redis = Redis::start();
     let fake = FakeUpstash::start(&redis).await;
-    redis.cli(&["SET", "requests:recent", "not a list"]);
+    redis.cli(&["SET", RECENT, "not a list"]);
     let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"a","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
     let (ok, output) = replay(&fake, line);
     assert!(!ok);
@@ -84,14 +79,10 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
     );
 }
 
-// Multi-threaded: the fake keeps serving while this thread waits for `replay`.
+// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let env = fake.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (app, ipc) = App::start_in_production(&env).await;
+    let (redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
     let mut fired = Vec::new();
     for n in 1..=4 {
         fake.fail_next([Fault::CommandError("ERR injected")]);

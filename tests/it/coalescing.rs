@@ -1,56 +1,46 @@
-//! Coalesced background writes against real Redis (through the fault double, to hold a write in
-//! flight): records that wait together go out in one call, the newest ends up first, and each
-//! request's `wait_until` settles with its own record's outcome.
+//! Coalesced background writes against real Redis (through the Upstash test double, to hold a
+//! write in flight): records that wait together go out in one call, the newest ends up first,
+//! and each request's `wait_until` settles with its own record's outcome.
 
-mod support;
-
+use crate::{behind_the_double, quiet_cores};
 use std::time::Duration;
-use support::app::App;
-use support::fake_upstash::{FakeUpstash, Fault};
-use support::redis::Redis;
+use testkit::app::App;
+use testkit::eventually;
+use testkit::fake_upstash::{FakeUpstash, Fault};
+use testkit::lines::STORED;
+use testkit::redis::Redis;
 
-async fn start() -> (Redis, FakeUpstash, App) {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let env = fake.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::start(&env).await;
-    (redis, fake, app)
-}
-
-/// The records of each pipeline call the double received, by id, in argument order.
+/// The records of each `LPUSH` call the double received, by id, in argument order.
 fn batches(fake: &FakeUpstash) -> Vec<Vec<String>> {
     fake.seen()
         .iter()
         .filter(|s| s.path == "/pipeline" && s.body[0][0] == "LPUSH")
-        .map(|s| {
-            s.body[0].as_array().unwrap()[2..]
-                .iter()
-                .map(|r| {
-                    let record: serde_json::Value =
-                        serde_json::from_str(r.as_str().unwrap()).unwrap();
-                    record["id"].as_str().unwrap().to_string()
-                })
-                .collect()
-        })
+        .map(|s| s.pushed_ids())
         .collect()
+}
+
+/// Storage that answers after `delay`, and one fire whose write is in flight: what the test fires
+/// next queues behind it. Returns that first fire's id.
+async fn first_write_in_flight(delay: Duration) -> (Redis, FakeUpstash, App, String) {
+    let (redis, fake, app) = behind_the_double(&[]).await;
+    fake.delay(delay);
+    let first = app.fire().await;
+    eventually(Duration::from_secs(2), "the first write", || async {
+        !fake.seen().is_empty()
+    })
+    .await;
+    (redis, fake, app, first)
 }
 
 #[tokio::test]
 async fn records_waiting_together_go_out_in_one_call_and_the_newest_comes_first() {
-    let (redis, fake, app) = start().await;
-    fake.delay(Duration::from_millis(400));
-    let first = app.fire().await;
-    // Wait until the first write is in flight, then queue five behind it.
-    support::eventually(Duration::from_secs(2), "the first write", || async {
-        !fake.seen().is_empty()
-    })
-    .await;
+    let _timed = quiet_cores().await;
+    let (redis, fake, app, first) = first_write_in_flight(Duration::from_millis(400)).await;
     let mut queued = Vec::new();
     for _ in 0..5 {
         queued.push(app.fire().await);
     }
-    support::eventually(Duration::from_secs(5), "six records", || async {
+    eventually(Duration::from_secs(5), "six records", || async {
         redis.llen() == 6
     })
     .await;
@@ -64,14 +54,9 @@ async fn records_waiting_together_go_out_in_one_call_and_the_newest_comes_first(
 
 #[tokio::test]
 async fn each_request_settles_with_the_outcome_of_its_own_record() {
-    let (redis, fake, app) = start().await;
-    fake.delay(Duration::from_millis(300));
+    let _timed = quiet_cores().await;
     // The first call succeeds; the second (the three queued records) fails with a command error.
-    let stored = app.fire().await;
-    support::eventually(Duration::from_secs(2), "the first write", || async {
-        !fake.seen().is_empty()
-    })
-    .await;
+    let (redis, fake, app, stored) = first_write_in_flight(Duration::from_millis(300)).await;
     fake.fail_next([Fault::CommandError("ERR injected")]);
     let mut failed = Vec::new();
     for _ in 0..3 {
@@ -92,7 +77,7 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
         "one failure line per queued record, each with its own record"
     );
     app.wait_for_stdout(
-        |l| l.contains(&stored) && l.starts_with("[wait-until] stored"),
+        |l| l.contains(&stored) && l.starts_with(STORED),
         Duration::from_secs(5),
     )
     .await;
@@ -107,7 +92,7 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
 
 #[tokio::test]
 async fn sigterm_drains_a_coalesced_queue_before_exit() {
-    let (redis, fake, app) = start().await;
+    let (redis, fake, mut app) = behind_the_double(&[]).await;
     fake.delay(Duration::from_millis(300));
     for _ in 0..30 {
         app.fire().await;

@@ -1,0 +1,63 @@
+//! The integration suite, one binary: the real `main` binary driven over HTTP (and in
+//! production mode over Vercel's IPC socket), against real Redis behind the npm Upstash emulator
+//! or behind our Upstash test double. The kit it uses is `testkit/`. One module per concern;
+//! run one with `cargo test --test it <module>::`.
+
+mod coalescing;
+mod drain;
+mod emulator;
+mod hostile;
+mod load;
+mod local;
+mod production;
+mod properties;
+mod replay;
+mod storage_faults;
+
+use std::time::Duration;
+use testkit::app::App;
+use testkit::fake_upstash::FakeUpstash;
+use testkit::redis::Redis;
+use testkit::vercel_ipc::Ipc;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The binary under test.
+const MAIN: &str = env!("CARGO_BIN_EXE_main");
+
+/// Real Redis behind the Upstash test double, and the app in local mode pointed at it (with
+/// `extra` settings, which win).
+async fn behind_the_double(extra: &[(&str, &str)]) -> (Redis, FakeUpstash, App) {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = App::start(MAIN, &[&fake.env()[..], extra].concat()).await;
+    (redis, fake, app)
+}
+
+/// Real Redis behind the Upstash test double, answering every call after `delay`, and the app
+/// in production mode pointed at it (with `extra` settings).
+async fn behind_the_double_in_production(
+    delay: Duration,
+    extra: &[(&str, &str)],
+) -> (Redis, FakeUpstash, App, Ipc) {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.delay(delay);
+    let (app, ipc) = App::start_in_production(MAIN, &[&fake.env()[..], extra].concat()).await;
+    (redis, fake, app, ipc)
+}
+
+/// Tests that keep both cores busy (thousands of requests) run alone, and the tests whose
+/// assertions are timed (an answer within 100 ms, a write held in flight while others queue)
+/// never run beside them: on two cores one would measure the other. Everything else runs
+/// freely, as the test harness schedules it.
+static CORES: RwLock<()> = RwLock::const_new(());
+
+/// Held by a test that keeps both cores busy.
+async fn busy_cores() -> RwLockWriteGuard<'static, ()> {
+    CORES.write().await
+}
+
+/// Held by a test whose assertions are timed.
+async fn quiet_cores() -> RwLockReadGuard<'static, ()> {
+    CORES.read().await
+}
