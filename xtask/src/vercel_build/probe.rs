@@ -7,11 +7,11 @@
 
 use crate::run::Result;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use testkit::raw_http;
 
 /// Kills the server when the probe ends, whatever happened.
 struct Server(Child);
@@ -24,10 +24,7 @@ impl Drop for Server {
 }
 
 pub fn serve_and_probe(executable: &Path) -> Result {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
+    let port = testkit::free_port();
     let mut child = Command::new(executable)
         .env_clear()
         .env("VERCEL_DEV_PORT", port.to_string())
@@ -40,13 +37,13 @@ pub fn serve_and_probe(executable: &Path) -> Result {
     let _server = Server(child);
     wait_for_listening(stdout, port)?;
 
-    let (status, receipt) = get(port, "/api/wait-until")?;
+    let (status, receipt) = get(port, "/api/wait-until", &[])?;
     if status != 200 || receipt["recorded"] != true || receipt["storage"] != "memory" {
         return Err(format!("/api/wait-until answered {status} {receipt}"));
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let (status, recent) = get(port, "/api/recent")?;
+        let (status, recent) = get(port, "/api/recent", &[])?;
         let ids: Vec<&Value> = recent["requests"]
             .as_array()
             .map(|r| r.iter().map(|r| &r["id"]).collect())
@@ -99,7 +96,7 @@ fn wait_for_listening(stdout: impl Read + Send + 'static, port: u16) -> Result {
 }
 
 fn expect(port: u16, path: &str, status: u16, body: &Value) -> Result {
-    let (got_status, got_body) = get(port, path)?;
+    let (got_status, got_body) = get(port, path, &[])?;
     if got_status == status && got_body == *body {
         Ok(())
     } else {
@@ -109,34 +106,11 @@ fn expect(port: u16, path: &str, status: u16, body: &Value) -> Result {
     }
 }
 
-/// A GET over a fresh connection; the status and the body as JSON.
-fn get(port: u16, path: &str) -> Result<(u16, Value)> {
-    get_with(port, path, "")
-}
-
-/// A GET with `extra` header lines (each ending in CRLF); the status and the body as JSON.
-pub(super) fn get_with(port: u16, path: &str, extra: &str) -> Result<(u16, Value)> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n{extra}\r\n"
-    )
-    .map_err(|e| format!("send: {e}"))?;
-    let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .map_err(|e| format!("read {path}: {e}"))?;
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("{path}: not an HTTP answer"))?;
-    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let json =
-        serde_json::from_str(body).map_err(|_| format!("{path}: body is not JSON: {body:?}"))?;
-    Ok((status, json))
+/// A GET with `headers` over a fresh connection; the status and the body as JSON.
+pub(super) fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<(u16, Value)> {
+    let answer = raw_http::get(port, path, headers, Duration::from_secs(10))
+        .map_err(|e| format!("{path}: {e}"))?;
+    let json = serde_json::from_str(&answer.body)
+        .map_err(|_| format!("{path}: body is not JSON: {:?}", answer.body))?;
+    Ok((answer.status, json))
 }
