@@ -50,13 +50,15 @@ pub async fn handler(_req: Request, _state: AppState) -> Result<Response<Respons
 const PROJECT_LINK: &str =
     r#"{"projectId":"prj_local","orgId":"team_local","settings":{"framework":null}}"#;
 
+/// Where this check cannot run, and what to do instead.
+const NOT_HERE: &str = "this check runs the built function, a Linux x86-64 executable: run it \
+                        on Linux x86-64, e.g. in a Debian container (see README, Test it)";
+
 pub fn run() -> Result {
     // The check starts the built function, a Linux x86-64 executable, so it can only run where
     // that executable runs. Say so up front rather than after minutes of building.
     if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-        return Err("this check runs the built function, a Linux x86-64 executable: run it on \
-                    Linux x86-64, e.g. in a Debian container (see README, Test it)"
-            .into());
+        return Err(NOT_HERE.into());
     }
     let started = Instant::now();
     let check = check_dir()?;
