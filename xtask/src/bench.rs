@@ -2,13 +2,10 @@
 //! binaries in release, then runs the `bench` crate's runner (see `bench/src/main.rs`), which
 //! measures the binaries next to it and writes `<target>/bench/report.md`.
 
-use crate::run::{Result, cmd, on_path, status};
+use crate::run::{Result, cmd, status};
 
 pub fn run() -> Result {
-    crate::provision::all()?;
-    if !on_path("wrk") {
-        status(&mut cmd("apt-get", &["install", "-y", "-qq", "wrk"]))?;
-    }
+    crate::provision::bench()?;
     status(&mut cmd(
         "cargo",
         &["build", "--release", "-p", "wait-until", "--bin", "main"],

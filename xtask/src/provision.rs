@@ -15,8 +15,19 @@ use std::path::{Path, PathBuf};
 pub const JS_DIR: &str = "tests/js";
 
 pub fn all() -> Result {
-    system_packages()?;
+    system_packages(NEEDS)?;
     npm_packages()
+}
+
+/// What `cargo xtask bench` needs on top: the tests' tools, and wrk to load the servers.
+pub fn bench() -> Result {
+    all()?;
+    system_packages(&[Need {
+        what: "wrk",
+        debian: "wrk",
+        brew: "brew install wrk",
+        present: || on_path("wrk"),
+    }])
 }
 
 /// Something the tests need from the system, and how to tell it is there.
@@ -76,8 +87,8 @@ pub fn chromium() -> Option<PathBuf> {
     })
 }
 
-fn system_packages() -> Result {
-    let missing: Vec<&Need> = NEEDS.iter().filter(|need| !(need.present)()).collect();
+fn system_packages(needs: &[Need]) -> Result {
+    let missing: Vec<&Need> = needs.iter().filter(|need| !(need.present)()).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -90,7 +101,7 @@ fn system_packages() -> Result {
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend(&packages);
     status(cmd("apt-get", &args).env("DEBIAN_FRONTEND", "noninteractive"))?;
-    match NEEDS.iter().find(|need| !(need.present)()) {
+    match needs.iter().find(|need| !(need.present)()) {
         Some(need) => Err(format!(
             "{} is still missing after apt-get install {}",
             need.what, need.debian
