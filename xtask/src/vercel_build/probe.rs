@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use testkit::raw_http;
 
 /// Kills the server when the probe ends, whatever happened.
-struct Server(Child);
+pub(super) struct Server(pub(super) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {

@@ -9,25 +9,16 @@
 //!   store is unconfigured, so the record fails at once and must come back as an IPC `log`
 //!   message at error level, attributed to the request, holding the record, then an `end`.
 
+use super::probe::Server;
 use crate::run::Result;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use testkit::vercel_ipc::{Context, Ipc, Received};
 
 /// How long each step may take.
 const WITHIN: Duration = Duration::from_secs(10);
-
-/// Kills the function when the probe ends, whatever happened.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 pub fn probe(executable: &Path, scratch: &Path) -> Result {
     let ipc = Ipc::listen(scratch);
