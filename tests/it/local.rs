@@ -20,6 +20,29 @@ async fn start_up_names_the_store_and_why() {
 }
 
 #[tokio::test]
+async fn wait_until_store_memory_wins_even_over_an_unusable_upstash_url() {
+    let app = App::start(
+        MAIN,
+        &[
+            ("KV_REST_API_URL", "redis://127.0.0.1:6379"),
+            ("KV_REST_API_TOKEN", "token"),
+            ("WAIT_UNTIL_STORE", "memory"),
+        ],
+    )
+    .await;
+    let stdout = app.stdout();
+    assert!(
+        stdout.contains(&"storage: memory (WAIT_UNTIL_STORE=memory)".to_string()),
+        "{stdout:?}"
+    );
+    let id = app.fire().await;
+    eventually(Duration::from_secs(5), "the fire in recent", || async {
+        app.recent_ids().await.contains(&id)
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_fire_answers_at_once_and_lands_in_recent() {
     let app = App::start(MAIN, &[]).await;
     let response = app.get("/api/wait-until").await;
@@ -166,6 +189,8 @@ async fn unknown_paths_are_a_json_404() {
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 404, "{path}");
+        // Like every answer: a route added by the next deployment must not hide behind a cache.
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
         assert_eq!(
             json(response).await,
             serde_json::json!({"error": "not found"}),
@@ -190,6 +215,7 @@ async fn path_tricks_never_reach_a_route() {
             .await
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        assert_eq!(answer.header("cache-control"), Some("no-store"), "{path}");
     }
     // Encoded text and a trailing slash still name the route.
     let answer = app

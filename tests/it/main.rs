@@ -11,6 +11,7 @@ mod load;
 mod local;
 mod production;
 mod properties;
+mod readme;
 mod replay;
 mod storage_faults;
 

@@ -47,7 +47,7 @@ use wait_until::record::{
 /// | framing       | 10    | 4                          |
 /// | paths         | 10    | 1                          |
 /// | sizes         | 11    | 3                          |
-const CASES: &[(&str, usize)] = &[
+pub(crate) const CASES: &[(&str, usize)] = &[
     ("user_agents", 19),
     ("country", 17),
     ("ip_headers", 11),

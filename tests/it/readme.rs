@@ -1,0 +1,95 @@
+//! The README's numbers are the code's: each figure a user may rely on is read from the code
+//! here and must appear in the README as written, so changing one without the other fails.
+
+use crate::hostile::CASES;
+use wait_until::background::overflow::Grouping;
+use wait_until::record::{MAX_STORED_BYTES, MAX_USER_AGENT_CHARS};
+use wait_until::store::upstash::retry::RetryPolicy;
+use wait_until::store::{KEEP, Limits};
+
+/// The README with every run of whitespace (line breaks included) made one space.
+fn readme() -> String {
+    let text = include_str!("../../README.md");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[track_caller]
+fn says(readme: &str, phrase: &str) {
+    assert!(readme.contains(phrase), "README.md should say {phrase:?}");
+}
+
+#[test]
+fn the_write_queue_limits_are_the_code_s() {
+    let (readme, limits) = (readme(), Limits::default());
+    says(
+        &readme,
+        &format!("at most **{} records** per call", limits.max_batch),
+    );
+    says(&readme, &format!("**{} records** wait", limits.max_queued));
+    says(
+        &readme,
+        &format!(
+            "waited over **{} s** for its turn",
+            limits.max_wait.as_secs()
+        ),
+    );
+}
+
+#[test]
+fn the_retry_policy_is_the_code_s() {
+    let (readme, policy) = (readme(), RetryPolicy::default());
+    says(
+        &readme,
+        &format!("at most **{} attempts**", policy.max_attempts),
+    );
+    let waits: Vec<String> = (0..policy.max_attempts - 1)
+        .map(|n| (policy.base_delay * (1 << n)).as_millis().to_string())
+        .collect();
+    says(
+        &readme,
+        &format!("waits of up to **{} ms**", waits.join(", ")),
+    );
+    says(
+        &readme,
+        &format!("no new attempt after **{} s**", policy.deadline.as_secs()),
+    );
+}
+
+#[test]
+fn the_record_rules_are_the_code_s() {
+    let readme = readme();
+    says(&readme, &format!("so the {KEEP} newest stay"));
+    says(
+        &readme,
+        &format!("cut to {MAX_USER_AGENT_CHARS} characters"),
+    );
+    says(&readme, &format!("over {} KiB", MAX_STORED_BYTES / 1024));
+}
+
+#[test]
+fn overload_grouping_is_the_code_s() {
+    let (readme, grouping) = (readme(), Grouping::default());
+    assert_eq!(
+        grouping.window.as_secs(),
+        1,
+        "the README says 'within one second'"
+    );
+    says(&readme, "every record refused within one second");
+    says(
+        &readme,
+        &format!("up to {} KiB of records", grouping.max_bytes / 1024),
+    );
+}
+
+#[test]
+fn the_hostile_case_count_is_the_suite_s() {
+    let readme = readme();
+    let total: usize = CASES.iter().map(|(_, cases)| cases).sum();
+    says(
+        &readme,
+        &format!(
+            "sends {total} raw requests built like an attacker's, in {} concerns",
+            CASES.len()
+        ),
+    );
+}
