@@ -138,6 +138,22 @@ fn now_millis() -> u64 {
         .unwrap_or(0)
 }
 
+/// Records for the library's unit tests, which only need them distinct and ordered.
+#[cfg(test)]
+impl RequestRecord {
+    /// Id `id-000n`, timestamp `n`, method `GET`, nothing else.
+    pub(crate) fn numbered(n: u64) -> Self {
+        Self {
+            id: format!("id-{n:04}"),
+            timestamp: n,
+            method: "GET".into(),
+            user_agent: String::new(),
+            country: None,
+            flag: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,14 +157,11 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// 100-byte user agents, so that a group's size in bytes is easy to reason about.
     fn record(n: u64) -> RequestRecord {
         RequestRecord {
-            id: format!("id-{n:04}"),
-            timestamp: n,
-            method: "GET".into(),
             user_agent: "x".repeat(100),
-            country: None,
-            flag: None,
+            ..RequestRecord::numbered(n)
         }
     }
 

@@ -38,14 +38,7 @@ mod tests {
     use super::*;
 
     fn record(n: u64) -> RequestRecord {
-        RequestRecord {
-            id: format!("id-{n}"),
-            timestamp: n,
-            method: "GET".into(),
-            user_agent: String::new(),
-            country: None,
-            flag: None,
-        }
+        RequestRecord::numbered(n)
     }
 
     #[test]
@@ -54,7 +47,7 @@ mod tests {
         store.push_batch([record(1)]);
         store.push_batch([record(2), record(3)]);
         let ids: Vec<_> = store.recent().into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, ["id-3", "id-2", "id-1"]);
+        assert_eq!(ids, ["id-0003", "id-0002", "id-0001"]);
     }
 
     #[test]

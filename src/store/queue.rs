@@ -177,14 +177,7 @@ mod tests {
     use std::sync::Arc;
 
     fn record(n: u64) -> RequestRecord {
-        RequestRecord {
-            id: n.to_string(),
-            timestamp: n,
-            method: "GET".into(),
-            user_agent: String::new(),
-            country: None,
-            flag: None,
-        }
+        RequestRecord::numbered(n)
     }
 
     /// A storage stand-in that records each batch and takes `latency` per call.
@@ -334,15 +327,15 @@ mod tests {
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_record_that_waited_too_long_fails_instead_of_being_written() {
-        let limits = Limits {
-            max_wait: Duration::from_millis(50),
+    /// Record 1 is written from 0 to 200 ms; record 2 queues at 10 ms, so its turn comes after
+    /// it waited 190 ms. Returns 2's outcome and the batches written.
+    async fn second_record_waiting_190_ms(max_wait: Duration) -> (Outcome, Vec<Vec<u64>>) {
+        let queue = Arc::new(WriteQueue::new(Limits {
+            max_wait,
             ..Limits::default()
-        };
-        let queue = Arc::new(WriteQueue::new(limits));
+        }));
         let calls = Arc::new(Calls::default());
-        let slow = {
+        let first = {
             let (queue, calls) = (queue.clone(), calls.clone());
             tokio::spawn(async move {
                 queue
@@ -351,41 +344,30 @@ mod tests {
             })
         };
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let late = queue
+        let second = queue
             .submit(record(2), |b| calls.write(b, Duration::ZERO))
             .await;
-        assert_eq!(slow.await.unwrap(), Ok(1));
+        assert_eq!(first.await.unwrap(), Ok(1));
+        (second, calls.batches())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_that_waited_too_long_fails_instead_of_being_written() {
+        let (late, batches) = second_record_waiting_190_ms(Duration::from_millis(189)).await;
         let failure = late.unwrap_err();
+        assert_eq!(failure.attempts, 0);
         assert!(
             failure.error.to_string().contains("in the write queue"),
             "{failure:?}"
         );
-        assert_eq!(calls.batches(), [vec![1]]);
+        assert_eq!(batches, [vec![1]]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_record_that_waited_exactly_the_limit_is_still_written() {
-        // 1 is written from 0 to 200 ms; 2 queues at 10 ms, so its turn comes after 190 ms.
-        let limits = Limits {
-            max_wait: Duration::from_millis(190),
-            ..Limits::default()
-        };
-        let queue = Arc::new(WriteQueue::new(limits));
-        let calls = Arc::new(Calls::default());
-        let slow = {
-            let (queue, calls) = (queue.clone(), calls.clone());
-            tokio::spawn(async move {
-                queue
-                    .submit(record(1), |b| calls.write(b, Duration::from_millis(200)))
-                    .await
-            })
-        };
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let on_time = queue
-            .submit(record(2), |b| calls.write(b, Duration::ZERO))
-            .await;
-        assert_eq!((slow.await.unwrap(), on_time), (Ok(1), Ok(1)));
-        assert_eq!(calls.batches(), [vec![1], vec![2]]);
+        let (on_time, batches) = second_record_waiting_190_ms(Duration::from_millis(190)).await;
+        assert_eq!(on_time, Ok(1));
+        assert_eq!(batches, [vec![1], vec![2]]);
     }
 
     #[tokio::test(start_paused = true)]
