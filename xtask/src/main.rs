@@ -17,8 +17,10 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test           fmt, clippy, unit and integration tests, browser tests, vercel build check
-  provision      install redis-server, Chromium and the npm test packages when missing
+  test           what CI runs: fmt, clippy, provision, every Rust test, the browser tests,
+                 the vercel build check
+  provision      install what the tests need when missing (apt-get on Debian as root;
+                 elsewhere it lists what to install)
   vercel-build   run `vercel build` offline and verify the output it would deploy
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
                  (minutes; not part of test)";
