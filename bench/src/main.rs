@@ -127,11 +127,8 @@ fn dispatch() -> Result<String> {
 /// Two views: paced (a fixed 800 requests/s, what a client waits) is the figure for the goal;
 /// saturated (wrk, as fast as it can) shows what each request costs the server.
 fn off_the_critical_path() -> Result<String> {
-    let slow = storage::delayed_upstash(Duration::from_millis(200))?;
-    let env = vec![
-        ("KV_REST_API_URL", slow.clone()),
-        ("KV_REST_API_TOKEN", "t".to_string()),
-    ];
+    let slow = storage::Slow::start(Duration::from_millis(200))?;
+    let env = slow.env(&[]);
     let ours = Server::start("critical-ours", &binary("main")?, &env)?;
     let awaited = Server::start("critical-awaited", &binary("awaited_write")?, &env)?;
     let targets = [
@@ -160,7 +157,7 @@ fn off_the_critical_path() -> Result<String> {
     }
     let column = |runs: &[[f64; 2]], k: usize| runs.iter().map(|r| r[k]).collect::<Vec<_>>();
     let mut out = String::from(
-        "Storage: a bench double that answers every call after 200 ms. 5 runs, interleaved.\n\n",
+        "Storage: the Upstash test double answering every call after 200 ms. 5 runs, interleaved.\n\n",
     );
     out += "Paced: 4 keep-alive connections, one request every 5 ms each (800 requests/s), 250 per connection per run; each request timed by the client.\n\n";
     out += "| endpoint | p50 ms | p99 ms |\n|---|---|---|\n";
@@ -196,15 +193,11 @@ fn off_the_critical_path() -> Result<String> {
     Ok(out)
 }
 
-/// Storage 1 s away (a bench double) at c=32: the write queue overflows, and the refused
+/// Storage 1 s away (the Upstash test double) at c=32: the write queue overflows, and the refused
 /// records end in failure lines. Measures how many lines and bytes that costs per record.
 fn overload() -> Result<String> {
-    let slow = storage::delayed_upstash(Duration::from_secs(1))?;
-    let env = vec![
-        ("KV_REST_API_URL", slow),
-        ("KV_REST_API_TOKEN", "t".to_string()),
-        ("WAIT_UNTIL_SUCCESS_LINES", "off".to_string()),
-    ];
+    let slow = storage::Slow::start(Duration::from_secs(1))?;
+    let env = slow.env(&[("WAIT_UNTIL_SUCCESS_LINES", "off")]);
     let mut runs: Vec<[f64; 5]> = Vec::new();
     for _ in 0..RUNS {
         let server = Server::start("overload", &binary("main")?, &env)?;
@@ -229,7 +222,7 @@ fn overload() -> Result<String> {
     }
     let col = |i: usize, d: usize| summary(&runs.iter().map(|r| r[i]).collect::<Vec<_>>(), d);
     let mut out = String::from(
-        "wrk -t2 -c32 -d10s on /api/wait-until, storage 1 s away (bench double), WAIT_UNTIL_SUCCESS_LINES=off, 5 runs, a fresh process per run; stderr counted after SIGTERM drained the process.\n\n",
+        "wrk -t2 -c32 -d10s on /api/wait-until, storage 1 s away (the Upstash test double), WAIT_UNTIL_SUCCESS_LINES=off, 5 runs, a fresh process per run; stderr counted after SIGTERM drained the process.\n\n",
     );
     out += "| responses | records failed | failure lines | records per line | stderr bytes per failed record |\n|---|---|---|---|---|\n";
     let _ = writeln!(
@@ -254,7 +247,7 @@ fn records_in(line: &str) -> f64 {
 
 /// c=32 for 10 s through the emulator to Redis: ours vs the official example's pattern.
 fn throughput() -> Result<String> {
-    let store = storage::Emulated::start()?;
+    let store = storage::Emulated::start();
     let mut rows: Vec<(&str, Vec<[f64; 10]>)> =
         vec![("ours", vec![]), ("official example", vec![])];
     for _ in 0..RUNS {
@@ -347,7 +340,7 @@ fn cold_start() -> Result<String> {
     ] {
         let mut times = Vec::new();
         for _ in 0..10 {
-            let port = procs::free_port();
+            let port = testkit::free_port();
             let started = Instant::now();
             let mut child = std::process::Command::new(binary(name)?)
                 .env_clear()
@@ -410,9 +403,9 @@ fn footprint() -> Result<String> {
 
 /// An idle fire's write time vs one storage round trip.
 fn idle_fire() -> Result<String> {
-    let store = storage::Emulated::start()?;
+    let store = storage::Emulated::start();
     let port: u16 = store
-        .url
+        .url()
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
@@ -420,7 +413,7 @@ fn idle_fire() -> Result<String> {
     let body = r#"["LRANGE","requests:recent","0","9"]"#;
     let request = format!(
         "POST / HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        storage::TOKEN,
+        testkit::emulator::TOKEN,
         body.len()
     );
     let rtt = client::round_trips(port, &request, 21);

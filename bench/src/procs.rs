@@ -3,17 +3,9 @@
 use crate::layout::{Result, out_dir};
 use std::fs::File;
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
 
 pub struct Server {
     child: Child,
@@ -26,7 +18,7 @@ impl Server {
     /// Starts `binary` with only `env` (plus PATH), logs in <target>/bench/logs/<label>.*, and
     /// waits until it accepts connections.
     pub fn start(label: &str, binary: &PathBuf, env: &[(&str, String)]) -> Result<Server> {
-        let port = free_port();
+        let port = testkit::free_port();
         let logs = out_dir()?.join("logs");
         std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
         let stdout = logs.join(format!("{label}.out"));
@@ -48,7 +40,11 @@ impl Server {
             stdout,
             stderr,
         };
-        wait_for_port(port, Duration::from_secs(20))?;
+        if !testkit::wait_for_port(port, Duration::from_secs(20)) {
+            return Err(format!(
+                "{label}: nothing listened on port {port} within 20 s"
+            ));
+        }
         Ok(server)
     }
 
@@ -94,17 +90,6 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
-}
-
-pub fn wait_for_port(port: u16, within: Duration) -> Result {
-    let deadline = Instant::now() + within;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err(format!("nothing listened on port {port} within {within:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Ok(())
 }
 
 pub fn read(path: &PathBuf) -> String {

@@ -1,153 +1,80 @@
-//! Storage for the benchmarks: a real redis-server behind the npm Upstash emulator, and a
-//! BENCH DOUBLE of Upstash that answers every call after a fixed delay (for "storage is slow").
+//! Storage for the benchmarks, all from the test kit: a real `redis-server` behind the npm
+//! Upstash emulator, and the kit's Upstash TEST DOUBLE told to answer every call after a fixed
+//! delay (for "storage is slow"; it still applies the commands to its own Redis).
 
-use crate::layout::{Result, root};
-use crate::procs::{free_port, wait_for_port};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use crate::layout::Result;
 use std::time::Duration;
+use testkit::emulator::{Emulator, TOKEN};
+use testkit::fake_upstash::FakeUpstash;
+use testkit::redis::Redis;
 
-pub const TOKEN: &str = "bench-token";
-
+/// The npm emulator in front of a real Redis: what the throughput benchmark writes through.
 pub struct Emulated {
-    redis: Child,
-    emulator: Child,
-    pub redis_port: u16,
-    pub url: String,
+    // Dropped in this order: the emulator before the Redis it talks to.
+    emulator: Emulator,
+    redis: Redis,
 }
 
 impl Emulated {
-    pub fn start() -> Result<Emulated> {
-        let redis_port = free_port();
-        let redis = Command::new("redis-server")
-            .args([
-                "--port",
-                &redis_port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("redis-server: {e} (run `cargo xtask provision`)"))?;
-        wait_for_port(redis_port, Duration::from_secs(10))?;
-        let port = free_port();
-        let server =
-            root().join("tests/js/node_modules/@humanwhocodes/upstash-redis-server/dist/server.js");
-        let emulator = Command::new("node")
-            .arg(server)
-            .env("URS_TOKEN", TOKEN)
-            .env("PORT", port.to_string())
-            .env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("the emulator: {e}"))?;
-        wait_for_port(port, Duration::from_secs(20))?;
-        Ok(Emulated {
-            redis,
-            emulator,
-            redis_port,
-            url: format!("http://127.0.0.1:{port}"),
-        })
+    pub fn start() -> Emulated {
+        let redis = Redis::start();
+        let emulator = Emulator::start(&redis);
+        Emulated { emulator, redis }
     }
 
+    /// The app's settings: the URL and the write token (reads use it too).
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("KV_REST_API_URL", self.url.clone()),
+            ("KV_REST_API_URL", self.emulator.url.clone()),
             ("KV_REST_API_TOKEN", TOKEN.into()),
         ]
     }
 
-    pub fn redis(&self, args: &[&str]) -> String {
-        Command::new("redis-cli")
-            .args(["-p", &self.redis_port.to_string(), "--raw"])
-            .args(args)
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_default()
+    pub fn url(&self) -> &str {
+        &self.emulator.url
     }
 
     /// Empties Redis and its command counters between runs.
     pub fn reset(&self) {
-        self.redis(&["FLUSHALL"]);
-        self.redis(&["CONFIG", "RESETSTAT"]);
+        self.redis.reset();
     }
 
+    /// How many `LPUSH` calls Redis ran since the last reset: the storage calls.
     pub fn lpush_calls(&self) -> u64 {
-        self.redis(&["INFO", "commandstats"])
-            .lines()
-            .find_map(|l| l.strip_prefix("cmdstat_lpush:calls="))
-            .and_then(|rest| rest.split(',').next()?.parse().ok())
-            .unwrap_or(0)
+        self.redis.calls("LPUSH")
     }
 }
 
-impl Drop for Emulated {
-    fn drop(&mut self) {
-        for child in [&mut self.emulator, &mut self.redis] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// Storage `delay` away. The double is async: it runs on a runtime of its own, kept as long as
+/// this value.
+pub struct Slow {
+    double: FakeUpstash,
+    _redis: Redis,
+    _runtime: tokio::runtime::Runtime,
 }
 
-/// BENCH DOUBLE: answers every Upstash call with success after `delay`, one thread per
-/// connection, keep-alive. Runs until the process ends.
-pub fn delayed_upstash(delay: Duration) -> Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream);
-                loop {
-                    let mut length = 0usize;
-                    let mut pipeline = false;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if lower.starts_with("post /pipeline") {
-                            pipeline = true;
-                        }
-                        if let Some(value) = lower.strip_prefix("content-length:") {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    std::thread::sleep(delay);
-                    let answer = if pipeline {
-                        r#"[{"result":1},{"result":"OK"}]"#
-                    } else {
-                        r#"{"result":[]}"#
-                    };
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    if reader.get_mut().write_all(response.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(url)
+impl Slow {
+    pub fn start(delay: Duration) -> Result<Slow> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("no runtime for the storage double: {e}"))?;
+        let redis = Redis::start();
+        let double = runtime.block_on(FakeUpstash::start(&redis));
+        double.delay(delay);
+        Ok(Slow {
+            double,
+            _redis: redis,
+            _runtime: runtime,
+        })
+    }
+
+    /// The app's settings for the double, plus `extra`.
+    pub fn env(&self, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        let settings = self.double.env().into_iter().chain(extra.iter().copied());
+        settings
+            .map(|(name, value)| (name, value.to_string()))
+            .collect()
+    }
 }
