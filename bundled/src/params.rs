@@ -5,11 +5,15 @@
 /// `#[bundled_api]` stores it in the request's extensions for routes that capture anything;
 /// a handler reads it with [`RouteParams::of`]:
 ///
-/// ```ignore
-/// // api/users/[id].rs
-/// let id = RouteParams::of(&req).get("id").unwrap_or_default();
-/// // api/docs/[...slug].rs
+/// ```
+/// use bundled_api::RouteParams;
+/// # let req = http::Request::new(());
+/// // In api/users/[id].rs:
+/// let id: &str = RouteParams::of(&req).get("id").unwrap_or_default();
+/// // In api/docs/[...slug].rs:
 /// let slug: &[String] = RouteParams::of(&req).get_all("slug");
+/// # // A request `#[bundled_api]` did not route has no captures.
+/// # assert_eq!((id, slug.len()), ("", 0));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteParams {
