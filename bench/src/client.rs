@@ -1,4 +1,6 @@
-//! A minimal keep-alive HTTP/1.1 client for fixed request counts and first-answer timing.
+//! The load side of the benchmarks: keep-alive HTTP/1.1 connections sending fixed request
+//! counts, at a fixed pace, timing each answer. (One-off requests use the test kit's
+//! `raw_http`.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -23,19 +25,6 @@ pub fn keep_alive(port: u16, request: &str, n: usize) -> usize {
         }
     }
     ok
-}
-
-/// `GET path` with a fresh connection; the status, if any answer came.
-pub fn get_status(port: u16, path: &str) -> Option<u16> {
-    let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream);
-    write!(
-        reader.get_mut(),
-        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    )
-    .ok()?;
-    read_response(&mut reader)
 }
 
 /// Milliseconds of one request on a kept connection, `n` times (for a storage round trip).

@@ -349,7 +349,8 @@ fn cold_start() -> Result<String> {
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .map_err(|e| e.to_string())?;
-            while client::get_status(port, path) != Some(200) {
+            let answered = || testkit::raw_http::get(port, path, &[], Duration::from_secs(5));
+            while answered().map(|answer| answer.status).ok() != Some(200) {
                 if started.elapsed() > Duration::from_secs(10) {
                     return Err(format!("{label} never answered 200"));
                 }
@@ -419,7 +420,7 @@ fn idle_fire() -> Result<String> {
     let rtt = client::round_trips(port, &request, 21);
     let server = Server::start("idle", &binary("main")?, &store.env())?;
     for _ in 0..11 {
-        client::get_status(server.port, "/api/wait-until");
+        testkit::raw_http::get(server.port, "/api/wait-until", &[], Duration::from_secs(5))?;
         std::thread::sleep(Duration::from_millis(300));
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
