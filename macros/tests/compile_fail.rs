@@ -47,7 +47,11 @@ fn build_fixture(name: &str, route_files: &[(&str, &str)]) -> (bool, String) {
         .args(["build", "--offline", "--quiet"])
         .current_dir(&dir)
         // Its own target folder: the one of the running `cargo test` is locked.
-        .env("CARGO_TARGET_DIR", workspace().join("target/compile-fail"))
+        .env(
+            "CARGO_TARGET_DIR",
+            // Under Cargo's own target directory, wherever that is (`CARGO_TARGET_DIR`).
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-fail"),
+        )
         .output()
         .expect("cargo runs");
     let _ = std::fs::remove_dir_all(&dir);

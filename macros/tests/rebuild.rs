@@ -66,7 +66,11 @@ impl Fixture {
         let output = Command::new(env!("CARGO"))
             .args(["build", "--offline", "--quiet"])
             .current_dir(&self.0)
-            .env("CARGO_TARGET_DIR", workspace().join("target/compile-fail"))
+            .env(
+                "CARGO_TARGET_DIR",
+                // Under Cargo's own target directory, wherever that is (`CARGO_TARGET_DIR`).
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-fail"),
+            )
             .output()
             .expect("cargo runs");
         (
