@@ -9,24 +9,32 @@ use crate::store::{Backend, Choice, Store};
 use once_cell::sync::Lazy;
 
 pub struct App {
-    settings: Settings,
-    choice: Choice,
     store: Store,
     overflow: Overflow,
+    success_lines: bool,
+    /// Why this store was chosen, and notes on the settings, for the start-up lines.
+    reason: String,
+    notes: Vec<String>,
 }
 
 static APP: Lazy<App> = Lazy::new(|| App::new(Settings::from_env()));
 
 impl App {
     pub fn new(settings: Settings) -> Self {
-        let choice = Choice::from_settings(&settings);
-        let store = Store::from_choice(&choice.store);
+        let Choice {
+            store,
+            reason,
+            mut notes,
+        } = Choice::from_settings(&settings);
+        let store = Store::from_choice(store);
         let overflow = Overflow::new(store.kind(), Grouping::default());
+        notes.extend(settings.notes);
         Self {
-            settings,
-            choice,
             store,
             overflow,
+            success_lines: settings.success_lines,
+            reason,
+            notes,
         }
     }
 
@@ -46,21 +54,16 @@ impl App {
 
     /// Whether each stored record leaves a success line.
     pub fn success_lines(&self) -> bool {
-        self.settings.success_lines
+        self.success_lines
     }
 
     /// The start-up lines: which store is in use and why, and any configuration notes.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines = vec![format!(
-            "storage: {} ({})",
-            self.store.kind(),
-            self.choice.reason
-        )];
+        let mut lines = vec![format!("storage: {} ({})", self.store.kind(), self.reason)];
         if let Backend::Unconfigured(message) = self.store.backend() {
             lines.push(format!("storage problem: {message}"));
         }
-        let notes = self.choice.notes.iter().chain(&self.settings.notes);
-        lines.extend(notes.map(|note| format!("note: {note}")));
+        lines.extend(self.notes.iter().map(|note| format!("note: {note}")));
         lines
     }
 }

@@ -41,51 +41,55 @@ enum Unusable {
 
 impl Choice {
     pub fn from_settings(settings: &Settings) -> Self {
-        let mut notes = Vec::new();
-        let upstash = upstash(settings, &mut notes);
-        let (store, reason) = match (settings.store.as_deref(), upstash) {
-            (Some("memory"), _) => {
-                notes.clear();
-                (StoreChoice::Memory, "WAIT_UNTIL_STORE=memory".to_string())
-            }
-            (Some("upstash"), Ok(upstash)) => (
-                StoreChoice::Upstash(upstash),
-                "WAIT_UNTIL_STORE=upstash".into(),
-            ),
-            (Some("upstash"), Err(Unusable::Missing)) => (
-                StoreChoice::Unconfigured(NOT_CONFIGURED.into()),
-                "WAIT_UNTIL_STORE=upstash but no Upstash settings".into(),
-            ),
-            (Some(other), _) if other != "upstash" => (
-                StoreChoice::Unconfigured(format!(
+        // Rules 1 and 3 need nothing else; rule 2 changes only what a missing setting means.
+        let forced = match settings.store.as_deref() {
+            None => false,
+            Some("upstash") => true,
+            Some("memory") => return Self::new(StoreChoice::Memory, "WAIT_UNTIL_STORE=memory"),
+            Some(other) => {
+                let message = format!(
                     "WAIT_UNTIL_STORE must be `memory` or `upstash`, not `{}`",
                     shown(other)
-                )),
-                "WAIT_UNTIL_STORE has an unknown value".into(),
-            ),
-            (_, Err(Unusable::NotHttp)) => (
+                );
+                let reason = "WAIT_UNTIL_STORE has an unknown value";
+                return Self::new(StoreChoice::Unconfigured(message), reason);
+            }
+        };
+        let mut notes = Vec::new();
+        let (store, reason) = match upstash(settings, &mut notes) {
+            Ok(upstash) if forced => (StoreChoice::Upstash(upstash), "WAIT_UNTIL_STORE=upstash"),
+            Ok(upstash) => (StoreChoice::Upstash(upstash), "Upstash settings found"),
+            Err(Unusable::NotHttp) => (
                 StoreChoice::Unconfigured(NOT_HTTP.into()),
-                "the Upstash URL is not an http(s) URL".into(),
+                "the Upstash URL is not an http(s) URL",
             ),
-            (_, Ok(upstash)) => (
-                StoreChoice::Upstash(upstash),
-                "Upstash settings found".into(),
+            Err(Unusable::Missing) if forced => (
+                StoreChoice::Unconfigured(NOT_CONFIGURED.into()),
+                "WAIT_UNTIL_STORE=upstash but no Upstash settings",
             ),
-            (_, Err(Unusable::Missing)) if settings.on_vercel => (
+            Err(Unusable::Missing) if settings.on_vercel => (
                 StoreChoice::Unconfigured(NOT_CONFIGURED.into()),
                 "running on Vercel (VERCEL=1) without Upstash settings; memory would lose \
-                 records between instances"
-                    .into(),
+                 records between instances",
             ),
-            (_, Err(Unusable::Missing)) => (
+            Err(Unusable::Missing) => (
                 StoreChoice::Memory,
-                "no Upstash settings: records live in this process only".into(),
+                "no Upstash settings: records live in this process only",
             ),
         };
         Self {
             store,
-            reason,
+            reason: reason.into(),
             notes,
+        }
+    }
+
+    /// A choice made without reading the Upstash settings, so with nothing to note about them.
+    fn new(store: StoreChoice, reason: &str) -> Self {
+        Self {
+            store,
+            reason: reason.into(),
+            notes: Vec::new(),
         }
     }
 }
@@ -215,6 +219,8 @@ mod tests {
     fn an_unknown_wait_until_store_is_named_in_the_message() {
         let c = choose(&with(&[("WAIT_UNTIL_STORE", "postgres")]));
         assert!(matches!(c.store, StoreChoice::Unconfigured(ref m) if m.contains("`postgres`")));
+        // Upstash is not used, so its read-only token is not worth a note.
+        assert!(c.notes.is_empty(), "{:?}", c.notes);
     }
 
     #[test]

@@ -88,13 +88,13 @@ impl Store {
         }
     }
 
-    pub fn from_choice(choice: &StoreChoice) -> Self {
+    pub fn from_choice(choice: StoreChoice) -> Self {
         let backend = match choice {
             StoreChoice::Memory => Backend::Memory(MemoryStore::default()),
             StoreChoice::Upstash(settings) => {
-                Backend::Upstash(UpstashStore::new(settings.clone(), RetryPolicy::default()))
+                Backend::Upstash(UpstashStore::new(settings, RetryPolicy::default()))
             }
-            StoreChoice::Unconfigured(message) => Backend::Unconfigured(message.clone()),
+            StoreChoice::Unconfigured(message) => Backend::Unconfigured(message),
         };
         Self::new(backend, Limits::default())
     }
