@@ -15,18 +15,21 @@ pub fn stored_id(line: &str) -> Option<&str> {
     line.strip_prefix(STORED)?.split(' ').next()
 }
 
+/// `line` parsed, when it is a failure line.
+pub fn failure_line(line: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .filter(|value| value["event"] == WRITE_FAILED)
+}
+
 /// Whether `line` is a failure line.
 pub fn is_failure_line(line: &str) -> bool {
-    serde_json::from_str::<Value>(line).is_ok_and(|value| value["event"] == WRITE_FAILED)
+    failure_line(line).is_some()
 }
 
 /// The failure lines among `lines`, parsed.
 pub fn failure_lines(lines: &[String]) -> Vec<Value> {
-    lines
-        .iter()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|value| value["event"] == WRITE_FAILED)
-        .collect()
+    lines.iter().filter_map(|line| failure_line(line)).collect()
 }
 
 /// The records the failure lines hold, in order, each line checked against its `count`.
