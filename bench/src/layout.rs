@@ -56,17 +56,9 @@ pub fn check_binaries() -> Result {
     }
 }
 
-/// The workspace root (sources, and the npm emulator in `tests/js`).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("bench lives one level below the workspace root")
-        .to_path_buf()
-}
-
 /// A command that runs in the workspace root.
 pub fn cmd(program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
-    command.args(args).current_dir(root());
+    command.args(args).current_dir(testkit::workspace_root());
     command
 }

@@ -1,18 +1,13 @@
 //! Running commands from the workspace root, with the command echoed and failures explained.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
-/// The workspace root: the parent of this crate's folder.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
-}
+/// The workspace root.
+pub use testkit::workspace_root as root;
 
 /// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
 /// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
