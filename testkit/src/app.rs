@@ -103,8 +103,14 @@ impl App {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request("GET", path).await
+    }
+
+    /// `method path` with no body.
+    pub async fn request(&self, method: &str, path: &str) -> reqwest::Response {
+        let method: reqwest::Method = method.parse().expect("an HTTP method");
         self.http
-            .get(self.url(path))
+            .request(method, self.url(path))
             .send()
             .await
             .expect("request to the app")

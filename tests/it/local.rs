@@ -135,12 +135,7 @@ async fn no_ip_address_is_ever_stored() {
 async fn wait_until_accepts_any_method_and_records_it() {
     let app = App::start(MAIN, &[]).await;
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
-        let response = app
-            .http
-            .request(method.parse().unwrap(), app.url("/api/wait-until"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.request(method, "/api/wait-until").await;
         assert_eq!(response.status(), 200, "{method}");
     }
     eventually(Duration::from_secs(5), "four records", || async {
@@ -161,16 +156,11 @@ async fn wait_until_accepts_any_method_and_records_it() {
 #[tokio::test]
 async fn recent_answers_get_and_head_and_refuses_other_methods_with_allow() {
     let app = App::start(MAIN, &[]).await;
-    let head = app.http.head(app.url("/api/recent")).send().await.unwrap();
+    let head = app.request("HEAD", "/api/recent").await;
     assert_eq!(head.status(), 200);
     assert!(head.bytes().await.unwrap().is_empty());
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
-        let response = app
-            .http
-            .request(method.parse().unwrap(), app.url("/api/recent"))
-            .send()
-            .await
-            .unwrap();
+        let response = app.request(method, "/api/recent").await;
         assert_eq!(response.status(), 405, "{method}");
         assert_eq!(response.headers()["allow"], "GET, HEAD");
         assert_eq!(json(response).await["error"], "method not allowed");
@@ -238,6 +228,6 @@ async fn the_page_is_served_at_the_root() {
     );
     let page = response.text().await.unwrap();
     assert!(page.contains("Fire a request"), "{page}");
-    let response = app.http.post(app.url("/")).send().await.unwrap();
+    let response = app.request("POST", "/").await;
     assert_eq!(response.status(), 405);
 }
