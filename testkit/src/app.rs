@@ -178,6 +178,17 @@ impl App {
         self.stdout.lines.lock().unwrap().clone()
     }
 
+    /// Panics, showing stdout, unless one of its lines starts with `prefix` (the start-up
+    /// lines say which store is in use and why).
+    #[track_caller]
+    pub fn assert_printed(&self, prefix: &str) {
+        let stdout = self.stdout();
+        assert!(
+            stdout.iter().any(|line| line.starts_with(prefix)),
+            "no stdout line starts with {prefix:?}: {stdout:?}"
+        );
+    }
+
     pub fn stderr(&self) -> Vec<String> {
         self.stderr.lines.lock().unwrap().clone()
     }

@@ -19,13 +19,7 @@ async fn start() -> (Redis, Emulator, App) {
 #[tokio::test]
 async fn a_fire_is_stored_in_redis() {
     let (redis, _emulator, app) = start().await;
-    assert!(
-        app.stdout()
-            .iter()
-            .any(|l| l.starts_with("storage: upstash")),
-        "{:?}",
-        app.stdout()
-    );
+    app.assert_printed("storage: upstash");
     let id = app
         .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
         .await;

@@ -10,13 +10,7 @@ use testkit::raw_http::closed;
 #[tokio::test]
 async fn start_up_names_the_store_and_why() {
     let app = App::start(MAIN, &[]).await;
-    assert!(
-        app.stdout()
-            .iter()
-            .any(|l| l.starts_with("storage: memory (no Upstash settings")),
-        "{:?}",
-        app.stdout()
-    );
+    app.assert_printed("storage: memory (no Upstash settings");
 }
 
 #[tokio::test]

@@ -235,13 +235,7 @@ async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
 #[tokio::test]
 async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
     let app = App::start(MAIN, &[("VERCEL", "1")]).await;
-    assert!(
-        app.stdout()
-            .iter()
-            .any(|l| l.starts_with("storage problem:")),
-        "{:?}",
-        app.stdout()
-    );
+    app.assert_printed("storage problem:");
     let (status, body) = app.recent().await;
     assert_eq!(status, 503);
     assert!(
@@ -266,13 +260,7 @@ async fn without_a_read_only_token_reads_use_the_write_token_and_say_so() {
         ],
     )
     .await;
-    assert!(
-        app.stdout()
-            .iter()
-            .any(|l| l.contains("reads use the write token")),
-        "{:?}",
-        app.stdout()
-    );
+    app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN is not set: reads use the write token");
     assert_eq!(app.recent().await.0, 200);
     let read = fake
         .seen()
