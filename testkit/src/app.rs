@@ -52,8 +52,22 @@ impl App {
     /// Starts `binary` with `env`, in an empty working directory (so no `.env.local` is read),
     /// and waits for `Dev server listening`: the local mode.
     pub async fn start(binary: impl AsRef<Path>, env: &[(&str, &str)]) -> App {
+        Self::start_with_env_local(binary, env, None).await
+    }
+
+    /// [`App::start`], with `env_local` (if any) written to `.env.local` in its working
+    /// directory first, as `vercel env pull .env.local` would.
+    pub async fn start_with_env_local(
+        binary: impl AsRef<Path>,
+        env: &[(&str, &str)],
+        env_local: Option<&str>,
+    ) -> App {
         let port = free_port();
         let workdir = TempDir::new("app");
+        if let Some(contents) = env_local {
+            std::fs::write(workdir.path().join(".env.local"), contents)
+                .expect("cannot write .env.local");
+        }
         let mut command = command(binary.as_ref(), &workdir);
         command.envs(env.iter().copied());
         let app = Self::spawn(command, port, workdir);

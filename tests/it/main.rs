@@ -13,6 +13,7 @@ mod production;
 mod properties;
 mod readme;
 mod replay;
+mod settings;
 mod storage_faults;
 
 use std::time::Duration;

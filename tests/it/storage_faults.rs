@@ -93,15 +93,26 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
     assert_eq!(redis.llen(), 0);
 }
 
+/// A refused token is final: one attempt per batch, and the failure line names the variable to
+/// check and where it was read.
 #[tokio::test]
-async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line() {
+async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line_naming_it() {
     let (_redis, fake, app) = behind_the_double(&[("KV_REST_API_TOKEN", "not-the-token")]).await;
-    let id = app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 1);
-    assert_eq!(lines[0]["error"], "storage refused the token (HTTP 401)");
-    assert_eq!(writes(&fake), 1);
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        ids.push(app.fire().await);
+        app.wait_for_failure_lines(n, Duration::from_secs(5)).await;
+    }
+    let lines = app.failure_lines();
+    for (line, id) in lines.iter().zip(&ids) {
+        assert_eq!(line["records"][0]["id"], id.as_str());
+        assert_eq!(line["attempts"], 1);
+        assert_eq!(
+            line["error"],
+            "storage refused the token (HTTP 401): check KV_REST_API_TOKEN in the environment"
+        );
+    }
+    assert_eq!(writes(&fake), 3, "one call per batch, never retried");
     let everything = [app.stdout(), app.stderr()].concat().join("\n");
     assert!(
         !everything.contains("not-the-token"),
@@ -260,7 +271,7 @@ async fn without_a_read_only_token_reads_use_the_write_token_and_say_so() {
         ],
     )
     .await;
-    app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN is not set: reads use the write token");
+    app.assert_printed("note: UPSTASH_* has no read-only token name: reads use the write token");
     assert_eq!(app.recent().await.0, 200);
     let read = fake
         .seen()

@@ -7,7 +7,8 @@
 //! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
 //! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
 //!   command error such as `WRONGTYPE`) is final at once.
-//! - Reads carry the read-only token, writes the write token.
+//! - Reads carry the read-only token, writes the write token; a refused token (401/403) is
+//!   reported with the variable it came from, so the message says what to fix.
 //! - Stored entries that are not valid records are skipped and counted, never an error.
 //! - Errors say what happened in a few words; they never carry the token, the URL or the
 //!   transport's own message. Transient failures (unreachable, timeout, 429, 5xx) are
@@ -16,6 +17,7 @@
 
 pub mod reply;
 pub mod retry;
+pub mod settings;
 
 use super::{KEEP, KEY, Recent, StoreError, WriteFailure};
 use crate::record::RequestRecord;
@@ -23,12 +25,12 @@ use once_cell::sync::Lazy;
 use reply::Reply;
 use retry::RetryPolicy;
 use serde_json::{Value, json};
-use std::fmt;
+pub use settings::{Credential, UpstashSettings};
 use std::time::Duration;
-use tokio::time::Instant;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// The bound of one attempt: connecting, sending and reading the whole reply.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_REPLY_BYTES: usize = 1 << 20;
 
 /// Built once per process. Building can only fail if TLS cannot start; then every call reports
@@ -44,25 +46,6 @@ static HTTP: Lazy<Option<reqwest::Client>> = Lazy::new(|| {
         .build()
         .ok()
 });
-
-/// Where the database is and the tokens to use. `Debug` never shows a token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UpstashSettings {
-    /// The REST base URL, without a trailing slash.
-    pub url: String,
-    pub write_token: String,
-    pub read_token: String,
-}
-
-impl fmt::Debug for UpstashSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpstashSettings")
-            .field("url", &self.url)
-            .field("write_token", &"<redacted>")
-            .field("read_token", &"<redacted>")
-            .finish()
-    }
-}
 
 /// Which token a call carries: reads use the read-only one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,28 +71,17 @@ impl UpstashStore {
         lpush.extend(batch.iter().map(|record| json!(record.to_json())));
         let last = (KEEP - 1).to_string();
         let commands = [Value::Array(lpush), json!(["LTRIM", KEY, "0", last])];
-        let started = Instant::now();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let error = match self.pipeline(Token::Write, &commands).await {
-                Ok(replies) => match first_error(&replies) {
-                    None => return Ok(attempts),
-                    Some(message) => {
-                        StoreError::Rejected(format!("storage command failed: {message}"))
-                    }
-                },
-                Err(error) => error,
-            };
-            let retry_in = match error {
-                StoreError::Unavailable(_) => self.policy.delay_after(attempts, started.elapsed()),
-                _ => None,
-            };
-            match retry_in {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => return Err(WriteFailure { attempts, error }),
-            }
-        }
+        self.policy
+            .run(|| async {
+                let replies = self.pipeline(Token::Write, &commands).await?;
+                match first_error(&replies) {
+                    None => Ok(()),
+                    Some(message) => Err(StoreError::Rejected(format!(
+                        "storage command failed: {message}"
+                    ))),
+                }
+            })
+            .await
     }
 
     /// The newest records, read once (a reader is waiting; it can fire again).
@@ -139,13 +111,13 @@ impl UpstashStore {
         let client = HTTP
             .as_ref()
             .ok_or_else(|| StoreError::Unavailable("the HTTP client could not start".into()))?;
-        let token = match token {
-            Token::Write => &self.settings.write_token,
-            Token::Read => &self.settings.read_token,
+        let credential = match token {
+            Token::Write => &self.settings.write,
+            Token::Read => &self.settings.read,
         };
         let mut response = client
             .post(format!("{}{path}", self.settings.url))
-            .bearer_auth(token)
+            .header(http::header::AUTHORIZATION, credential.header.clone())
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
@@ -166,7 +138,11 @@ impl UpstashStore {
         }
         let code = status.as_u16();
         Err(match code {
-            401 | 403 => StoreError::Rejected(format!("storage refused the token (HTTP {code})")),
+            // Not worth a retry: the same token will be refused again. Say which one to check.
+            401 | 403 => StoreError::Rejected(format!(
+                "storage refused the token (HTTP {code}): check {}",
+                credential.origin
+            )),
             429 | 500..=599 => StoreError::Unavailable(format!("storage answered HTTP {code}")),
             _ => match reply::error_message(&bytes) {
                 Some(message) => StoreError::Rejected(format!("storage command failed: {message}")),
@@ -236,18 +212,5 @@ mod tests {
         let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
         assert_eq!(first_error(&replies), Some("WRONGTYPE"));
         assert_eq!(first_error(&replies[..1]), None);
-    }
-
-    #[test]
-    fn tokens_never_show_in_debug_output() {
-        let settings = UpstashSettings {
-            url: "https://x.upstash.io".into(),
-            write_token: "s3cret-write".into(),
-            read_token: "s3cret-read".into(),
-        };
-        let shown = format!("{settings:?}");
-        assert!(shown.contains("https://x.upstash.io"), "{shown}");
-        assert!(shown.contains("<redacted>"), "{shown}");
-        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

@@ -1,11 +1,15 @@
 //! When to try a write again: bounded attempts, exponential backoff with full jitter, and a
 //! deadline for the whole write.
 
+use crate::store::{StoreError, WriteFailure};
+use std::future::Future;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// The bounds of one background write. The defaults keep a write well under any function's
 /// `maxDuration`: at most 4 attempts, each limited by the client's 3 s request timeout, waits
-/// of up to 100, 200 and 400 ms between them, and no new attempt once 8 s have passed.
+/// of up to 100, 200 and 400 ms between them, and no new attempt once 8 s have passed, so a
+/// write ends within 11 s ([`RetryPolicy::longest_write`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
@@ -35,12 +39,53 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        let bound = self
-            .base_delay
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-            .min(self.max_delay);
-        let delay = bound.mul_f64(fastrand::f64());
+        let delay = self.bound(attempt).mul_f64(fastrand::f64());
         (elapsed + delay < self.deadline).then_some(delay)
+    }
+
+    /// Makes `attempt` until one succeeds (`Ok(attempts made)`), one fails for good (anything
+    /// but [`StoreError::Unavailable`]: the same call would be refused again), or the policy
+    /// says stop.
+    pub async fn run<F, A>(&self, mut attempt: F) -> Result<u32, WriteFailure>
+    where
+        F: FnMut() -> A,
+        A: Future<Output = Result<(), StoreError>>,
+    {
+        let started = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match attempt().await {
+                Ok(()) => return Ok(attempts),
+                Err(error) => error,
+            };
+            let retry_in = match error {
+                StoreError::Unavailable(_) => self.delay_after(attempts, started.elapsed()),
+                _ => None,
+            };
+            match retry_in {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return Err(WriteFailure { attempts, error }),
+            }
+        }
+    }
+
+    /// The longest [`run`](Self::run) can take when one attempt takes at most `attempt_timeout`:
+    /// every attempt timing out, with the longest waits between them, or the last attempt
+    /// starting just before the deadline, whichever ends first.
+    pub fn longest_write(&self, attempt_timeout: Duration) -> Duration {
+        let waits: Duration = (1..self.max_attempts)
+            .map(|attempt| self.bound(attempt))
+            .sum();
+        let every_attempt = attempt_timeout * self.max_attempts + waits;
+        every_attempt.min(self.deadline + attempt_timeout)
+    }
+
+    /// The longest wait after failed attempt number `attempt`.
+    fn bound(&self, attempt: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(self.max_delay)
     }
 }
 

@@ -1,0 +1,153 @@
+//! Settings: what the environment says, read once per process. Choosing a store from them is
+//! [`crate::store::choice`]'s job; this module only reads.
+//!
+//! - Two sources: the process environment, and `.env.local` (what `vercel env pull .env.local`
+//!   writes), read but never loaded into the environment.
+//! - Every value is trimmed (`vercel env pull` can write a token with its newline), and a value
+//!   that is empty or only whitespace counts as unset in both sources.
+//! - The Upstash URL and tokens are resolved as one set, from one source and one naming family
+//!   ([`upstash`]), so they can never point at two databases.
+//! - `WAIT_UNTIL_*` settings are read name by name: the environment, else `.env.local`.
+//! - `VERCEL` and `VERCEL_DEV` come from the environment only: they describe where this process
+//!   runs, and a pulled `.env.local` may carry the deployment's values.
+//! - Tokens never appear in `Debug` output or in any message built here.
+
+pub mod upstash;
+
+use std::collections::HashMap;
+use std::fmt;
+pub use upstash::{Family, UpstashVars};
+
+/// Where a value was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Environment,
+    EnvLocal,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Environment => "the environment",
+            Source::EnvLocal => ".env.local",
+        })
+    }
+}
+
+/// One value, trimmed and not empty, with the name and source it was read under: what a message
+/// about it must name, so the user knows what to fix and where.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub source: Source,
+    pub value: String,
+}
+
+impl Setting {
+    /// `KV_REST_API_TOKEN in .env.local`: the variable to check, never its value.
+    pub fn origin(&self) -> String {
+        format!("{} in {}", self.name, self.source)
+    }
+
+    /// For `Debug` of a secret: where it came from, not what it is.
+    fn redacted(&self) -> String {
+        format!("<redacted> ({})", self.origin())
+    }
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self.value, self.origin())
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Settings {
+    /// The Upstash URL and tokens, from one source and one family (`Debug` redacts the tokens).
+    pub upstash: UpstashVars,
+    /// `WAIT_UNTIL_STORE`, as written: `memory` or `upstash` forces a backend.
+    pub store: Option<String>,
+    /// Running on Vercel (`VERCEL=1`), and not under `vercel dev` (which also sets
+    /// `VERCEL_DEV=1` and runs locally).
+    pub on_vercel: bool,
+    /// Whether each stored record leaves a success line (`WAIT_UNTIL_SUCCESS_LINES=off` turns
+    /// them off; failure lines are never turned off).
+    pub success_lines: bool,
+    /// Values that were not understood or were ignored, for the start-up lines.
+    pub notes: Vec<String>,
+}
+
+impl Settings {
+    /// The process environment and `.env.local` in the current directory.
+    pub fn from_env() -> Self {
+        let file: HashMap<String, String> = dotenvy::from_filename_iter(".env.local")
+            .map(|entries| entries.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        Self::from_sources(
+            |name| std::env::var(name).ok(),
+            |name| file.get(name).cloned(),
+        )
+    }
+
+    /// Settings from the two sources as lookups (the environment, the file, or a test's tables).
+    pub fn from_sources(
+        environment: impl Fn(&str) -> Option<String>,
+        file: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let environment = |name: &str| present(environment(name));
+        let file = |name: &str| present(file(name));
+        let either = |name: &str| environment(name).or_else(|| file(name));
+        let mut notes = Vec::new();
+        let upstash = upstash::resolve(&environment, &file, &mut notes);
+        let success_lines = match either("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                notes.push(format!(
+                    "WAIT_UNTIL_SUCCESS_LINES must be `on` or `off`, not `{}`: success lines stay on",
+                    shown(other)
+                ));
+                true
+            }
+        };
+        Self {
+            upstash,
+            store: either("WAIT_UNTIL_STORE"),
+            on_vercel: environment("VERCEL").as_deref() == Some("1")
+                && environment("VERCEL_DEV").as_deref() != Some("1"),
+            success_lines,
+            notes,
+        }
+    }
+}
+
+/// Trimmed, and `None` when nothing is left.
+fn present(value: Option<String>) -> Option<String> {
+    let value = value?.trim().to_string();
+    (!value.is_empty()).then_some(value)
+}
+
+/// A value as it may appear in a message: its first 32 characters.
+pub(crate) fn shown(value: &str) -> String {
+    value.chars().take(32).collect()
+}
+
+/// Settings from a table standing for the environment, with no `.env.local`.
+#[cfg(test)]
+pub(crate) fn from_table(vars: &[(&str, &str)]) -> Settings {
+    from_tables(vars, &[])
+}
+
+/// Settings from two tables: the environment and `.env.local`.
+#[cfg(test)]
+pub(crate) fn from_tables(environment: &[(&str, &str)], file: &[(&str, &str)]) -> Settings {
+    let lookup = |vars: &[(&str, &str)], name: &str| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    };
+    Settings::from_sources(|name| lookup(environment, name), |name| lookup(file, name))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,236 @@
+use super::*;
+use crate::settings::from_table;
+
+fn choose(vars: &[(&str, &str)]) -> Choice {
+    Choice::from_settings(&from_table(vars))
+}
+
+fn upstash(choice: &Choice) -> &UpstashSettings {
+    match &choice.store {
+        StoreChoice::Upstash(settings) => settings,
+        other => panic!("expected Upstash, got {other:?}"),
+    }
+}
+
+fn unconfigured(choice: &Choice) -> &str {
+    match &choice.store {
+        StoreChoice::Unconfigured(message) => message,
+        other => panic!("expected unconfigured, got {other:?}"),
+    }
+}
+
+const SETTINGS: [(&str, &str); 2] = [
+    ("KV_REST_API_URL", "https://x.upstash.io/"),
+    ("KV_REST_API_TOKEN", "write"),
+];
+
+fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut vars = SETTINGS.to_vec();
+    vars.extend_from_slice(extra);
+    vars
+}
+
+#[test]
+fn without_settings_the_memory_store_is_used() {
+    assert_eq!(choose(&[]).store, StoreChoice::Memory);
+}
+
+#[test]
+fn the_upstash_settings_select_upstash_with_both_tokens() {
+    let c = choose(&with(&[("KV_REST_API_READ_ONLY_TOKEN", "read")]));
+    let s = upstash(&c);
+    assert_eq!(s.url, "https://x.upstash.io");
+    assert_eq!(s.write.header, "Bearer write");
+    assert_eq!(s.read.header, "Bearer read");
+    assert_eq!(s.write.origin, "KV_REST_API_TOKEN in the environment");
+    assert_eq!(
+        s.read.origin,
+        "KV_REST_API_READ_ONLY_TOKEN in the environment"
+    );
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+}
+
+#[test]
+fn without_a_read_only_token_reads_use_the_write_token_and_a_note_says_so() {
+    let c = choose(&SETTINGS);
+    assert_eq!(upstash(&c).read, upstash(&c).write);
+    assert_eq!(
+        c.notes,
+        ["KV_REST_API_READ_ONLY_TOKEN is not set: reads use the write token"]
+    );
+    let c = choose(&[
+        ("UPSTASH_REDIS_REST_URL", "https://x.upstash.io"),
+        ("UPSTASH_REDIS_REST_TOKEN", "write"),
+    ]);
+    assert_eq!(
+        upstash(&c).read.origin,
+        "UPSTASH_REDIS_REST_TOKEN in the environment"
+    );
+    assert_eq!(
+        c.notes,
+        ["UPSTASH_* has no read-only token name: reads use the write token"]
+    );
+}
+
+#[test]
+fn on_vercel_missing_settings_are_an_error_not_a_fallback() {
+    let c = choose(&[("VERCEL", "1")]);
+    assert!(unconfigured(&c).contains("KV_REST_API_URL"));
+    assert!(c.reason.contains("VERCEL=1"), "{}", c.reason);
+}
+
+#[test]
+fn vercel_dev_without_settings_uses_memory_like_any_local_run() {
+    assert_eq!(
+        choose(&[("VERCEL", "1"), ("VERCEL_DEV", "1")]).store,
+        StoreChoice::Memory
+    );
+}
+
+#[test]
+fn wait_until_store_memory_wins_over_any_upstash_settings() {
+    let forced = choose(&with(&[("WAIT_UNTIL_STORE", "memory"), ("VERCEL", "1")]));
+    assert_eq!(forced.store, StoreChoice::Memory);
+    assert!(forced.notes.is_empty(), "{:?}", forced.notes);
+    // Even settings that could not be used do not stand in its way.
+    let odd_url = choose(&[
+        ("KV_REST_API_URL", "redis://x:6379"),
+        ("KV_REST_API_TOKEN", "w"),
+        ("WAIT_UNTIL_STORE", "memory"),
+    ]);
+    assert_eq!(odd_url.store, StoreChoice::Memory);
+    assert_eq!(odd_url.reason, "WAIT_UNTIL_STORE=memory");
+}
+
+#[test]
+fn wait_until_store_upstash_without_settings_is_unconfigured_not_memory() {
+    let c = choose(&[("WAIT_UNTIL_STORE", "upstash")]);
+    assert!(unconfigured(&c).contains("KV_REST_API_URL"));
+    let c = choose(&with(&[("WAIT_UNTIL_STORE", "upstash")]));
+    assert_eq!(upstash(&c).url, "https://x.upstash.io");
+    assert_eq!(c.reason, "WAIT_UNTIL_STORE=upstash");
+}
+
+#[test]
+fn an_unknown_wait_until_store_is_named_in_the_message() {
+    let c = choose(&with(&[("WAIT_UNTIL_STORE", "postgres")]));
+    assert!(unconfigured(&c).contains("`postgres`"));
+    // Upstash is not used, so its read-only token is not worth a note.
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+}
+
+#[test]
+fn urls_are_read_as_urls_the_scheme_in_any_case() {
+    for (written, used) in [
+        ("HTTPS://X.Upstash.IO/", "https://x.upstash.io"),
+        ("https://x.upstash.io//", "https://x.upstash.io"),
+        ("http://127.0.0.1:8079", "http://127.0.0.1:8079"),
+        (" https://x.upstash.io \r\n", "https://x.upstash.io"),
+    ] {
+        let c = choose(&[("KV_REST_API_URL", written), ("KV_REST_API_TOKEN", "w")]);
+        assert_eq!(upstash(&c).url, used, "{written:?}");
+    }
+}
+
+/// Settings that cannot work: the store is unconfigured (never memory, never a call that fails
+/// later), and the message names the variable and where it was read, never its value.
+#[test]
+fn unusable_settings_are_refused_naming_the_variable_never_its_value() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[
+                ("KV_REST_API_URL", "redis://x:6379"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment must be an https:// URL: the database's REST \
+             URL, not its `redis` address",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "x.upstash.io"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment is not a URL",
+        ),
+        (
+            &[("KV_REST_API_URL", "https://"), ("KV_REST_API_TOKEN", "w")],
+            "KV_REST_API_URL in the environment is not a URL",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io/?token=s3cret"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment must be the database's REST URL, without `?` or `#`",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "s3cret\nline"),
+            ],
+            "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "s3crét"),
+            ],
+            "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "w"),
+                ("KV_REST_API_READ_ONLY_TOKEN", "s3cret\u{7f}"),
+            ],
+            "KV_REST_API_READ_ONLY_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[("KV_REST_API_URL", "https://x.io")],
+            "KV_REST_API_URL is set in the environment, but KV_REST_API_TOKEN is not",
+        ),
+        (
+            &[("UPSTASH_REDIS_REST_TOKEN", "s3cret")],
+            "UPSTASH_REDIS_REST_TOKEN is set in the environment, but UPSTASH_REDIS_REST_URL is not",
+        ),
+        (
+            &[("KV_REST_API_READ_ONLY_TOKEN", "s3cret")],
+            "KV_REST_API_READ_ONLY_TOKEN is set in the environment, but KV_REST_API_URL and \
+             KV_REST_API_TOKEN are not",
+        ),
+    ];
+    for (vars, expected) in cases {
+        for forced in [false, true] {
+            let mut vars = vars.to_vec();
+            if forced {
+                vars.push(("WAIT_UNTIL_STORE", "upstash"));
+            }
+            let c = choose(&vars);
+            let message = unconfigured(&c);
+            assert!(message.starts_with(expected), "{vars:?}: {message}");
+            assert!(!message.contains("s3cret"), "{vars:?}: {message}");
+            assert_eq!(c.reason, "the Upstash settings cannot be used", "{vars:?}");
+        }
+    }
+}
+
+#[test]
+fn a_token_pulled_with_its_newline_works() {
+    let c = choose(&[
+        ("KV_REST_API_URL", "https://x.upstash.io"),
+        ("KV_REST_API_TOKEN", "write\r\n"),
+    ]);
+    assert_eq!(upstash(&c).write.header, "Bearer write");
+}
+
+#[test]
+fn debug_output_shows_the_url_and_where_each_token_came_from_never_a_token() {
+    let c = choose(&with(&[("KV_REST_API_READ_ONLY_TOKEN", "s3cret-read")]));
+    let shown = format!("{:?}", upstash(&c));
+    assert_eq!(
+        shown,
+        "UpstashSettings { url: \"https://x.upstash.io\", \
+         write: <redacted> (KV_REST_API_TOKEN in the environment), \
+         read: <redacted> (KV_REST_API_READ_ONLY_TOKEN in the environment) }"
+    );
+}

@@ -1,0 +1,145 @@
+//! The Upstash settings checked before first use: a URL that parses as http(s), and tokens that
+//! can be sent as a header. A setting that cannot work is refused at start-up with the name of
+//! the variable (never its value), instead of failing every call later as "storage down".
+
+use crate::settings::{Setting, UpstashVars};
+use http::HeaderValue;
+use std::fmt;
+
+/// Where the database is and the tokens to use. `Debug` never shows a token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstashSettings {
+    /// The REST base URL, without a trailing slash.
+    pub url: String,
+    pub write: Credential,
+    /// The read-only token, or the write token when there is none.
+    pub read: Credential,
+}
+
+impl fmt::Debug for UpstashSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstashSettings")
+            .field("url", &self.url)
+            .field("write", &self.write)
+            .field("read", &self.read)
+            .finish()
+    }
+}
+
+/// A token as the `Authorization` header it is sent in, and the variable it came from, for
+/// messages that must say what to check when storage refuses it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub header: HeaderValue,
+    /// e.g. `KV_REST_API_TOKEN in .env.local`.
+    pub origin: String,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted> ({})", self.origin)
+    }
+}
+
+impl Credential {
+    fn new(token: &Setting) -> Result<Self, String> {
+        let refused = || {
+            format!(
+                "{} cannot be sent as an HTTP header: it holds a character that is not \
+                 visible ASCII, such as a line break, a space or a typographic quote \
+                 (copy the token again)",
+                token.origin()
+            )
+        };
+        // Upstash tokens are visible ASCII. hyper would send other bytes (or fail on each call
+        // as "request failed", retried as if storage were down), so refuse them here, once.
+        if !token.value.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(refused());
+        }
+        let mut header =
+            HeaderValue::from_str(&format!("Bearer {}", token.value)).map_err(|_| refused())?;
+        // Keeps it out of any debug output of the HTTP stack.
+        header.set_sensitive(true);
+        Ok(Self {
+            header,
+            origin: token.origin(),
+        })
+    }
+}
+
+/// Why the Upstash settings cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    /// Nothing of the family is set.
+    Missing,
+    /// Something is set, but not enough or not right: the message names what to fix.
+    Invalid(String),
+}
+
+impl UpstashSettings {
+    /// Checks `vars`; a note when reads will use the write token.
+    pub fn from_vars(vars: &UpstashVars, notes: &mut Vec<String>) -> Result<Self, Unusable> {
+        if vars.is_empty() {
+            return Err(Unusable::Missing);
+        }
+        let missing = [
+            (vars.family.url, vars.url.is_none()),
+            (vars.family.token, vars.write_token.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect::<Vec<_>>();
+        let (Some(url), Some(write_token)) = (&vars.url, &vars.write_token) else {
+            // Something is set (not empty), so at least one of the three is there.
+            let set = [&vars.url, &vars.write_token, &vars.read_token]
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|setting| format!("{} is set in {}", setting.name, setting.source))
+                .unwrap_or_default();
+            return Err(Unusable::Invalid(format!(
+                "{set}, but {} not: set the URL and the token together, in one place",
+                match missing.as_slice() {
+                    [one] => format!("{one} is"),
+                    both => format!("{} are", both.join(" and ")),
+                }
+            )));
+        };
+        let url = base_url(url).map_err(Unusable::Invalid)?;
+        let write = Credential::new(write_token).map_err(Unusable::Invalid)?;
+        let read = match &vars.read_token {
+            Some(token) => Credential::new(token).map_err(Unusable::Invalid)?,
+            None => {
+                notes.push(match vars.family.read_token {
+                    Some(name) => format!("{name} is not set: reads use the write token"),
+                    None => format!(
+                        "{} has no read-only token name: reads use the write token",
+                        vars.family.label
+                    ),
+                });
+                write.clone()
+            }
+        };
+        Ok(Self { url, write, read })
+    }
+}
+
+/// The URL as calls are made to it: http(s), no query or fragment, no trailing slash. The
+/// scheme is matched in any case (`HTTPS://` works), as URLs are.
+fn base_url(setting: &Setting) -> Result<String, String> {
+    let origin = setting.origin();
+    let url = reqwest::Url::parse(&setting.value)
+        .map_err(|_| format!("{origin} is not a URL (expected https://<database>.upstash.io)"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(format!(
+            "{origin} must be an https:// URL: the database's REST URL, not its `{}` address",
+            url.scheme()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{origin} must be the database's REST URL, without `?` or `#`"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}

@@ -1,0 +1,166 @@
+//! Settings as a user writes them, through the real binary: the Upstash URL and tokens come
+//! from one source and one family, values are trimmed, and what cannot work is refused at
+//! start-up naming the variable and where it was read, never its value. The full table of
+//! cases is the unit test in `src/settings/tests.rs`; these prove the binary reads it so.
+
+use crate::MAIN;
+use std::time::Duration;
+use testkit::app::App;
+use testkit::fake_upstash::{FakeUpstash, READ_TOKEN, WRITE_TOKEN};
+use testkit::redis::Redis;
+
+/// Fires one request and waits until Redis holds it.
+async fn stored_in(redis: &Redis, app: &App) {
+    let id = app.fire().await;
+    testkit::eventually(Duration::from_secs(5), "the record in Redis", || async {
+        redis.entries().iter().any(|entry| entry.contains(&id))
+    })
+    .await;
+}
+
+fn everything(app: &App) -> String {
+    [app.stdout(), app.stderr()].concat().join("\n")
+}
+
+/// The case seen by a user: one database's `UPSTASH_*` URL and token, and another database's
+/// `KV_*` read-only token. The families are never mixed: reads use the write token.
+#[tokio::test]
+async fn a_read_token_of_another_family_is_ignored_not_mixed_in() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = App::start(
+        MAIN,
+        &[
+            ("UPSTASH_REDIS_REST_URL", &fake.url),
+            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+            ("KV_REST_API_READ_ONLY_TOKEN", "another-databases-token"),
+        ],
+    )
+    .await;
+    app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN ignored");
+    stored_in(&redis, &app).await;
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+}
+
+/// The environment wins as a whole: `.env.local`'s `KV_*` (another database, here one that
+/// does not exist) never beats `UPSTASH_*` exported in the shell.
+#[tokio::test]
+async fn the_environment_beats_env_local_as_a_whole() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let nowhere = format!("http://127.0.0.1:{}", testkit::free_port());
+    let file = format!("KV_REST_API_URL={nowhere}\nKV_REST_API_TOKEN=elsewhere\n");
+    let app = App::start_with_env_local(
+        MAIN,
+        &[
+            ("UPSTASH_REDIS_REST_URL", &fake.url),
+            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+        ],
+        Some(&file),
+    )
+    .await;
+    app.assert_printed(
+        "note: the environment sets Upstash settings, so those in .env.local are not read",
+    );
+    stored_in(&redis, &app).await;
+}
+
+/// What `vercel env pull` writes: quoted values, a token ending in an escaped newline, and an
+/// empty variable in the environment that must not hide the file's value.
+#[tokio::test]
+async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let file = format!(
+        "# Created by Vercel CLI\nKV_REST_API_URL=\"{}\"\nKV_REST_API_TOKEN=\"{WRITE_TOKEN}\\n\"\n\
+         KV_REST_API_READ_ONLY_TOKEN=\"{READ_TOKEN}\\r\\n\"\n",
+        fake.url
+    );
+    let app = App::start_with_env_local(MAIN, &[("KV_REST_API_URL", " ")], Some(&file)).await;
+    app.assert_printed("storage: upstash (Upstash settings found)");
+    stored_in(&redis, &app).await;
+    assert_eq!(app.recent().await.0, 200);
+}
+
+/// A token with a line break inside cannot be a header: refused at start-up, by name, and
+/// every fire leaves its failure line at once (nothing is sent, nothing retried).
+#[tokio::test]
+async fn a_token_that_cannot_be_a_header_is_refused_at_start_up_by_name() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = App::start(
+        MAIN,
+        &[
+            ("KV_REST_API_URL", &fake.url),
+            ("KV_REST_API_TOKEN", "s3cret-first-line\ns3cret-second-line"),
+        ],
+    )
+    .await;
+    let problem = "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header";
+    app.assert_printed(&format!("storage problem: {problem}"));
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"].as_str().unwrap().starts_with(problem),
+        "{body}"
+    );
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 0);
+    assert!(fake.seen().is_empty(), "nothing may be sent");
+    assert!(
+        !everything(&app).contains("s3cret"),
+        "a token reached the logs"
+    );
+}
+
+#[tokio::test]
+async fn a_url_of_the_wrong_kind_is_refused_at_start_up_by_name() {
+    for (url, problem) in [
+        (
+            "rediss://default:s3cret@x.upstash.io:6379",
+            "must be an https:// URL",
+        ),
+        ("x.upstash.io", "is not a URL"),
+    ] {
+        let app = App::start(
+            MAIN,
+            &[("KV_REST_API_URL", url), ("KV_REST_API_TOKEN", "s3cret")],
+        )
+        .await;
+        app.assert_printed(&format!(
+            "storage problem: KV_REST_API_URL in the environment {problem}"
+        ));
+        assert_eq!(app.recent().await.0, 503);
+        assert!(
+            !everything(&app).contains("s3cret"),
+            "{url}: a secret reached the logs"
+        );
+    }
+}
+
+/// A refused read token: one attempt, and the answer says which variable to check.
+#[tokio::test]
+async fn a_refused_read_token_is_named_in_the_answer() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = App::start(
+        MAIN,
+        &[
+            &fake.env()[..],
+            &[("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")],
+        ]
+        .concat(),
+    )
+    .await;
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 502);
+    assert_eq!(
+        body["error"],
+        "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
+    );
+    assert_eq!(fake.seen().len(), 1, "a refusal is not retried");
+}
