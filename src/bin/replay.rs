@@ -22,7 +22,11 @@ async fn main() -> ExitCode {
     }
     let settings = match Choice::from_settings(&Settings::from_env()).store {
         StoreChoice::Upstash(settings) => settings,
-        _ => {
+        StoreChoice::Unconfigured(message) => {
+            eprintln!("replay: {message}");
+            return ExitCode::FAILURE;
+        }
+        StoreChoice::Memory => {
             eprintln!("replay: set KV_REST_API_URL and KV_REST_API_TOKEN (or .env.local)");
             return ExitCode::FAILURE;
         }
@@ -54,7 +58,7 @@ async fn main() -> ExitCode {
     let store = UpstashStore::new(settings, RetryPolicy::default());
     let mut stored = 0;
     // As many records per call as the app's write queue sends.
-    for batch in found.records.chunks(Limits::default().max_batch) {
+    for batch in found.records.chunks(Limits::default().max_batch()) {
         if let Err(failure) = store.push_batch(batch).await {
             eprintln!(
                 "replay: stored {stored} of {}; then failed: {}",

@@ -14,10 +14,13 @@
 //!   settles well within the function's `maxDuration` even through a long outage.
 //! - **Each record's own outcome.** `submit` settles only when its own record is stored or has
 //!   finally failed, so `wait_until` (and the SIGTERM drain) still covers every record.
+//! - **A settle bound.** A record settles within `max_wait` plus one write's own bound (see
+//!   [`Limits::settle_bound`]): a submitter whose record has settled never writes for others, so
+//!   no one's outcome waits behind batches that are not theirs.
 //!
 //! There is no background task: whichever submitter gets the writer lock writes what is queued.
 //! Only submitters whose records are still queued wait for that lock, so the number of waiting
-//! tasks is bounded by the queue too.
+//! tasks is bounded by the queue too, and one of them always takes the next turn.
 
 use super::{StoreError, WriteFailure};
 use crate::record::RequestRecord;
@@ -31,15 +34,13 @@ use tokio::time::Instant;
 
 pub type Outcome = Result<u32, WriteFailure>;
 
+/// How much the queue holds and how long a record may wait. Made by [`Limits::new`], which
+/// refuses values that cannot work, or [`Limits::default`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Records waiting for a write, beyond the batch in flight.
-    pub max_queued: usize,
-    /// Records in one storage call.
-    pub max_batch: usize,
-    /// The longest a record may wait for its turn. With a write's own bound of about 12 s
-    /// (see `RetryPolicy`), a record settles within ~22 s, under the 30 s `maxDuration`.
-    pub max_wait: Duration,
+    max_queued: usize,
+    max_batch: usize,
+    max_wait: Duration,
 }
 
 impl Default for Limits {
@@ -52,6 +53,46 @@ impl Default for Limits {
             max_batch: 500,
             max_wait: Duration::from_secs(10),
         }
+    }
+}
+
+impl Limits {
+    /// At most `max_queued` records waiting beyond the batch in flight, `max_batch` records per
+    /// storage call, and `max_wait` in the queue before a record fails instead of being written.
+    pub fn new(max_queued: usize, max_batch: usize, max_wait: Duration) -> Result<Self, String> {
+        if max_queued == 0 {
+            return Err("max_queued must be at least 1: with 0 every record is refused".into());
+        }
+        if max_batch == 0 {
+            return Err("max_batch must be at least 1: empty batches never drain the queue".into());
+        }
+        if max_wait.is_zero() {
+            return Err("max_wait must be above zero: any record that waits would fail".into());
+        }
+        Ok(Self {
+            max_queued,
+            max_batch,
+            max_wait,
+        })
+    }
+
+    pub fn max_queued(&self) -> usize {
+        self.max_queued
+    }
+
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The longest any record takes to settle, when one write (all its attempts) takes at most
+    /// `longest_write`: it waits at most `max_wait` for its turn, and the write in flight when
+    /// that time is up, or its own, ends within `longest_write`.
+    pub fn settle_bound(&self, longest_write: Duration) -> Duration {
+        self.max_wait + longest_write
     }
 }
 
@@ -111,11 +152,12 @@ impl WriteQueue {
                 result = &mut outcome => return result.unwrap_or_else(|_| Err(abandoned())),
                 writer = self.writer.lock() => writer,
             };
-            let batch = self.take_batch();
-            if batch.is_empty() {
-                // Our record went out with the batch that just finished: its outcome is ready.
-                continue;
-            }
+            let batch = match self.take_turn(&mut outcome) {
+                // Ours has settled (it waited too long): leave the writing to those whose
+                // records still wait, or our caller would wait on batches that are not its own.
+                Turn::Settled(result) => return result,
+                Turn::Write(batch) => batch,
+            };
             let (records, senders): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|w| (w.record, w.done)).unzip();
             let result = write(records).await;
@@ -132,33 +174,52 @@ impl WriteQueue {
         self.lock_waiting().len()
     }
 
-    /// The next batch, oldest first; records that waited too long are failed, not written.
-    fn take_batch(&self) -> Vec<Waiting> {
-        let mut batch = Vec::new();
+    /// What the holder of the writer lock does next. Records that waited too long are failed
+    /// first (they are the oldest, at the front); then, if `mine` has not settled, the next
+    /// batch, oldest first.
+    fn take_turn(&self, mine: &mut oneshot::Receiver<Outcome>) -> Turn {
         let mut waiting = self.lock_waiting();
-        while batch.len() < self.limits.max_batch {
-            let Some(next) = waiting.pop_front() else {
+        while let Some(next) = waiting.front() {
+            if next.since.elapsed() <= self.limits.max_wait {
                 break;
-            };
-            if next.since.elapsed() > self.limits.max_wait {
-                let _ = next.done.send(Err(WriteFailure {
+            }
+            if let Some(expired) = waiting.pop_front() {
+                let _ = expired.done.send(Err(WriteFailure {
                     attempts: 0,
                     error: StoreError::Overloaded(format!(
-                        "waited over {} s in the write queue",
-                        self.limits.max_wait.as_secs()
+                        "waited over {:?} in the write queue",
+                        self.limits.max_wait
                     )),
                 }));
-            } else {
-                batch.push(next);
             }
         }
-        batch
+        match mine.try_recv() {
+            Ok(result) => return Turn::Settled(result),
+            Err(oneshot::error::TryRecvError::Closed) => return Turn::Settled(Err(abandoned())),
+            Err(oneshot::error::TryRecvError::Empty) => {}
+        }
+        // Ours has not settled and no batch is in flight (we hold the writer lock), so ours is
+        // still queued and the batch is never empty. Were it empty, failing this record beats
+        // writing empty batches forever.
+        let take = self.limits.max_batch.min(waiting.len());
+        if take == 0 {
+            return Turn::Settled(Err(abandoned()));
+        }
+        Turn::Write(waiting.drain(..take).collect())
     }
 
     fn lock_waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Waiting>> {
         // Every critical section is a push or a drain: a panic cannot leave the deque broken.
         crate::sync::lock_unpoisoned(&self.waiting)
     }
+}
+
+/// What a submitter holding the writer lock does.
+enum Turn {
+    /// Its own record has settled: it returns this and writes nothing more.
+    Settled(Outcome),
+    /// It writes this batch.
+    Write(Vec<Waiting>),
 }
 
 /// The writer holding this record was dropped mid-write (only at a hard shutdown).
@@ -174,7 +235,10 @@ fn abandoned() -> WriteFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::upstash::REQUEST_TIMEOUT;
+    use crate::store::upstash::retry::RetryPolicy;
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     fn record(n: u64) -> RequestRecord {
         RequestRecord::numbered(n)
@@ -400,6 +464,96 @@ mod tests {
         assert_eq!(fourth.0, Ok(1));
         assert_eq!(first.await.unwrap().0, Ok(1));
         assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
+    }
+
+    /// Storage that is slow under sustained load: every attempt runs into the request timeout
+    /// (the worst case), or, for `answers_every` > 0, every that-many-th attempt succeeds just
+    /// under it. Writes go through the real retry policy, so the waits between attempts are
+    /// the real backoff.
+    async fn slow_storage(
+        policy: RetryPolicy,
+        calls: Arc<AtomicU32>,
+        answers_every: u32,
+    ) -> Outcome {
+        policy
+            .run(|| async {
+                let call = calls.fetch_add(1, Ordering::Relaxed) + 1;
+                if answers_every > 0 && call.is_multiple_of(answers_every) {
+                    tokio::time::sleep(REQUEST_TIMEOUT - Duration::from_millis(1)).await;
+                    Ok(())
+                } else {
+                    tokio::time::sleep(REQUEST_TIMEOUT).await;
+                    Err(StoreError::Unavailable("storage timed out".into()))
+                }
+            })
+            .await
+    }
+
+    /// The settle bound is kept: a record every 5 ms for a minute against slow storage, and
+    /// each one settles (stored, refused as the queue is full, or failed after waiting too
+    /// long) within `max_wait` plus the longest write, computed from the real constants.
+    #[tokio::test(start_paused = true)]
+    async fn every_record_settles_within_the_bound_under_sustained_load() {
+        let (limits, policy) = (Limits::default(), RetryPolicy::default());
+        let bound = limits.settle_bound(policy.longest_write(REQUEST_TIMEOUT));
+        assert_eq!(bound, Duration::from_secs(21));
+        for answers_every in [0, 4] {
+            let queue = Arc::new(WriteQueue::new(limits));
+            let calls = Arc::new(AtomicU32::new(0));
+            let mut tasks = Vec::new();
+            for n in 0..12_000 {
+                let (queue, calls) = (queue.clone(), calls.clone());
+                tasks.push(tokio::spawn(async move {
+                    let queued = Instant::now();
+                    let outcome = queue
+                        .submit(record(n), |_| {
+                            slow_storage(policy, calls.clone(), answers_every)
+                        })
+                        .await;
+                    (outcome, queued.elapsed())
+                }));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut slowest = Duration::ZERO;
+            let (mut stored, mut waited_too_long) = (0, 0);
+            for task in tasks {
+                let (outcome, took) = task.await.unwrap();
+                assert!(took <= bound, "settled after {took:?}: {outcome:?}");
+                slowest = slowest.max(took);
+                match outcome {
+                    Ok(_) => stored += 1,
+                    Err(failure) if failure.error.to_string().contains("waited over") => {
+                        waited_too_long += 1
+                    }
+                    Err(_) => {}
+                }
+            }
+            // The load reached every path that could break the bound.
+            assert!(slowest > limits.max_wait(), "{answers_every}: {slowest:?}");
+            assert!(waited_too_long > 0, "{answers_every}");
+            assert_eq!(stored > 0, answers_every > 0, "{answers_every}");
+        }
+    }
+
+    #[test]
+    fn limits_that_cannot_work_are_refused() {
+        let second = Duration::from_secs(1);
+        assert!(
+            Limits::new(0, 1, second)
+                .unwrap_err()
+                .contains("max_queued")
+        );
+        assert!(Limits::new(1, 0, second).unwrap_err().contains("max_batch"));
+        assert!(
+            Limits::new(1, 1, Duration::ZERO)
+                .unwrap_err()
+                .contains("max_wait")
+        );
+        let limits = Limits::new(1, 2, second).unwrap();
+        assert_eq!(
+            (limits.max_queued(), limits.max_batch(), limits.max_wait()),
+            (1, 2, second)
+        );
     }
 
     async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {

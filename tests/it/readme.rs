@@ -23,14 +23,17 @@ fn the_write_queue_limits_are_the_code_s() {
     let (readme, limits) = (readme(), Limits::default());
     says(
         &readme,
-        &format!("at most **{} records** per call", limits.max_batch),
+        &format!("at most **{} records** per call", limits.max_batch()),
     );
-    says(&readme, &format!("**{} records** wait", limits.max_queued));
+    says(
+        &readme,
+        &format!("**{} records** wait", limits.max_queued()),
+    );
     says(
         &readme,
         &format!(
             "waited over **{} s** for its turn",
-            limits.max_wait.as_secs()
+            limits.max_wait().as_secs()
         ),
     );
 }
