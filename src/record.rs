@@ -4,11 +4,16 @@
 //! - Built only from the method, `user-agent` and `x-vercel-ip-country`. No IP and no IP
 //!   header (`x-forwarded-for`, `x-real-ip`, `x-vercel-forwarded-for`, …) is ever read.
 //! - `userAgent` is at most [`MAX_USER_AGENT_CHARS`] characters, non-UTF-8 bytes replaced with
-//!   U+FFFD, control characters removed. `method` is at most [`MAX_METHOD_CHARS`].
+//!   U+FFFD, control characters (Unicode category Cc) and format characters (category Cf: bidi
+//!   embeddings, overrides, isolates and marks, zero-width and other invisible characters, the
+//!   BOM, tags) removed, so that a stored text shows what was sent: nothing reversed, nothing
+//!   hidden. `method` follows the same rules and is at most [`MAX_METHOD_CHARS`]. The bound
+//!   counts the characters kept: removal comes first.
 //! - `country` is present only when there is exactly one `x-vercel-ip-country` header holding
 //!   exactly two ASCII letters; it is upper-cased, and `flag` is its regional-indicator emoji.
 //! - A stored record read back is checked against the same rules ([`RequestRecord::from_stored`]):
-//!   whatever another writer put in storage, what we hand out obeys them.
+//!   whatever another writer put in storage, what we hand out obeys them. One holding a control
+//!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
 
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -71,9 +76,8 @@ impl RequestRecord {
     }
 
     fn is_well_formed(&self) -> bool {
-        let text_ok = |text: &str, max: usize| {
-            text.chars().count() <= max && !text.chars().any(char::is_control)
-        };
+        let text_ok =
+            |text: &str, max: usize| text.chars().count() <= max && !text.chars().any(is_removed);
         let country_ok = match (&self.country, &self.flag) {
             (None, None) => true,
             (Some(country), Some(flag)) => {
@@ -91,14 +95,71 @@ impl RequestRecord {
     }
 }
 
-/// Lossy UTF-8, control characters removed, at most `max` characters.
+/// Lossy UTF-8, control and format characters removed ([`is_removed`]), at most `max`
+/// characters. Removal comes before the cut, so `max` counts characters a reader sees: padding a
+/// text with invisible characters cannot push what follows out of the bound.
+///
+/// Removed, not replaced with a visible mark such as U+FFFD: these characters carry no text of
+/// their own (a renderer draws nothing for them, or only reorders or joins their neighbours), so
+/// removing them stores the text as a reader sees it with nothing reversed or hidden. U+FFFD
+/// already says "these bytes were not UTF-8" here, and a user agent with a stray BOM or zero-width
+/// space (copy-paste leftovers) would otherwise show noise.
 pub fn sanitize_text(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(bytes)
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !is_removed(c))
         .take(max)
         .collect()
 }
+
+/// Whether `c` is a character no record holds: a control character (Unicode general category
+/// Cc) or a format character (Cf, [`FORMAT`]).
+pub fn is_removed(c: char) -> bool {
+    c.is_control() || is_format(c)
+}
+
+fn is_format(c: char) -> bool {
+    // Sorted ranges: stop at the first that starts after `c`, so ASCII costs one comparison.
+    FORMAT
+        .iter()
+        .take_while(|(first, _)| *first <= c)
+        .any(|(_, last)| c <= *last)
+}
+
+/// Unicode's general category Cf (Format), Unicode 16.0, as sorted inclusive ranges; a unit
+/// test checks it against Unicode's tables. The whole category, excluding nothing: it is one
+/// rule anyone can check, and it holds every character that reorders or hides text (bidi
+/// controls, zero-width and invisible characters, tags). Its few visible members (the Arabic,
+/// Syriac and Kaithi signs that span the digits after them) lay themselves over their
+/// neighbours too and have no place in a user agent or a method. Some costs, accepted because
+/// each is visible and nothing is hidden: tags spell invisible ASCII, so a subdivision flag
+/// (🏴 and tags, e.g. England's) is stored as the bare 🏴; without U+200D an emoji ZWJ sequence
+/// (a family, the rainbow flag) is stored as its emoji side by side, and Persian or Indic text
+/// loses a join. Not in Cf, so kept: variation selectors (emoji need U+FE0F), U+2028/U+2029,
+/// combining marks.
+const FORMAT: [(char, char); 21] = [
+    ('\u{AD}', '\u{AD}'),       // soft hyphen
+    ('\u{600}', '\u{605}'),     // Arabic number signs (visible, span the digits after)
+    ('\u{61C}', '\u{61C}'),     // Arabic letter mark (bidi)
+    ('\u{6DD}', '\u{6DD}'),     // Arabic end of ayah (visible)
+    ('\u{70F}', '\u{70F}'),     // Syriac abbreviation mark (visible)
+    ('\u{890}', '\u{891}'),     // Arabic pound and piastre marks above (visible)
+    ('\u{8E2}', '\u{8E2}'),     // Arabic disputed end of ayah (visible)
+    ('\u{180E}', '\u{180E}'),   // Mongolian vowel separator
+    ('\u{200B}', '\u{200F}'),   // zero-width space, non-joiner, joiner; LRM, RLM
+    ('\u{202A}', '\u{202E}'),   // bidi embeddings and overrides: LRE, RLE, PDF, LRO, RLO
+    ('\u{2060}', '\u{2064}'),   // word joiner, invisible operators
+    ('\u{2066}', '\u{206F}'),   // bidi isolates LRI, RLI, FSI, PDI; deprecated format controls
+    ('\u{FEFF}', '\u{FEFF}'),   // byte order mark (zero-width no-break space)
+    ('\u{FFF9}', '\u{FFFB}'),   // interlinear annotation anchor, separator, terminator
+    ('\u{110BD}', '\u{110BD}'), // Kaithi number sign (visible)
+    ('\u{110CD}', '\u{110CD}'), // Kaithi number sign above (visible)
+    ('\u{13430}', '\u{1343F}'), // Egyptian hieroglyph format controls
+    ('\u{1BCA0}', '\u{1BCA3}'), // shorthand format controls
+    ('\u{1D173}', '\u{1D17A}'), // musical symbol beam, tie, slur and phrase controls
+    ('\u{E0001}', '\u{E0001}'), // language tag
+    ('\u{E0020}', '\u{E007F}'), // tag characters: invisible ASCII
+];
 
 /// `Some("FR")` for `fr` or `FR`; `None` for anything that is not exactly two ASCII letters.
 pub fn country_code(value: &[u8]) -> Option<String> {
@@ -212,6 +273,114 @@ mod tests {
         );
     }
 
+    /// `text` as the user agent and, with `GET` around it, as the method.
+    fn cleaned(text: &str) -> (String, String) {
+        let r = record(&[("user-agent", text.as_bytes())]);
+        let method = RequestRecord::from_parts(&format!("GE{text}T"), &HeaderMap::new()).method;
+        (r.user_agent, method)
+    }
+
+    #[test]
+    fn bidi_embeddings_and_overrides_are_removed() {
+        // LRE, RLE, PDF, LRO, RLO: "abc\u{202E}fed" would display as "abcdef".
+        let (ua, method) = cleaned("abc\u{202E}fed \u{202A}1\u{202B}2\u{202C}3\u{202D}4");
+        assert_eq!(
+            (ua.as_str(), method.as_str()),
+            ("abcfed 1234", "GEabcfed 1234T")
+        );
+    }
+
+    #[test]
+    fn bidi_isolates_are_removed() {
+        // LRI, RLI, FSI, PDI.
+        let (ua, method) = cleaned("a\u{2066}b\u{2067}c\u{2068}d\u{2069}e");
+        assert_eq!((ua.as_str(), method.as_str()), ("abcde", "GEabcdeT"));
+    }
+
+    #[test]
+    fn bidi_marks_are_removed() {
+        // LRM, RLM, ALM.
+        let (ua, method) = cleaned("a\u{200E}b\u{200F}c\u{61C}d");
+        assert_eq!((ua.as_str(), method.as_str()), ("abcd", "GEabcdT"));
+    }
+
+    #[test]
+    fn zero_width_and_invisible_characters_are_removed() {
+        // Zero-width space, non-joiner, joiner; word joiner, invisible operators; Mongolian
+        // vowel separator; soft hyphen; interlinear annotation; a deprecated format control.
+        let hidden = "pay\u{200B}p\u{200C}a\u{200D}l \u{2060}\u{2061}\u{2062}\u{2063}\u{2064}\
+                      x\u{180E}y\u{AD}z\u{FFF9}n\u{FFFA}o\u{FFFB}\u{206A}";
+        let (ua, method) = cleaned(hidden);
+        assert_eq!(
+            (ua.as_str(), method.as_str()),
+            ("paypal xyzno", "GEpaypal xyznoT")
+        );
+    }
+
+    #[test]
+    fn the_byte_order_mark_is_removed_wherever_it_is() {
+        let (ua, method) = cleaned("\u{FEFF}Mozilla\u{FEFF}/5.0\u{FEFF}");
+        assert_eq!(
+            (ua.as_str(), method.as_str()),
+            ("Mozilla/5.0", "GEMozilla/5.0T")
+        );
+    }
+
+    #[test]
+    fn tag_characters_spelling_hidden_text_are_removed() {
+        // "ignore" in tag characters, behind a language tag: invisible ASCII.
+        let spelled = "ignore"
+            .chars()
+            .filter_map(|c| char::from_u32(0xE0000 + c as u32));
+        let tags: String = std::iter::once('\u{E0001}').chain(spelled).collect();
+        assert_eq!(tags.chars().count(), 7);
+        let (ua, method) = cleaned(&format!("Mozilla{tags}"));
+        assert_eq!((ua.as_str(), method.as_str()), ("Mozilla", "GEMozillaT"));
+    }
+
+    #[test]
+    fn ordinary_non_ascii_text_is_kept_intact() {
+        // Accents (precomposed and combining), CJK, Hebrew and Arabic letters, a flag, an emoji
+        // with a skin tone, one with its variation selector: none is a control or format
+        // character.
+        let text = "café naïve e\u{301} 日本語 中文 한국어 עברית العربية 🇫🇷 👍🏽 ❤\u{FE0F} ok";
+        let r = record(&[
+            ("user-agent", text.as_bytes()),
+            ("x-vercel-ip-country", b"FR"),
+        ]);
+        assert_eq!(r.user_agent, text);
+        assert_eq!(RequestRecord::from_stored(&r.to_json()), Some(r));
+    }
+
+    #[test]
+    fn the_bound_counts_the_characters_left_after_removal() {
+        let padded = "a\u{200B}\u{202E}".repeat(MAX_USER_AGENT_CHARS + 10);
+        assert_eq!(cleaned(&padded).0, "a".repeat(MAX_USER_AGENT_CHARS));
+        let method = RequestRecord::from_parts(&"\u{FEFF}G".repeat(40), &HeaderMap::new()).method;
+        assert_eq!(method, "G".repeat(MAX_METHOD_CHARS));
+    }
+
+    /// `FORMAT` is Unicode's category Cf, all of it and nothing more, checked against Unicode's
+    /// tables as proptest has them (regex-syntax's, for the version `FORMAT` names): 100,000
+    /// draws from `\p{Cf}` (seeded, so every run draws the same) meet each of its 170
+    /// characters, the rarest 30 times; then every code point is checked.
+    #[test]
+    fn the_format_characters_are_exactly_unicode_s_category_cf() {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+        use std::collections::BTreeSet;
+        let cf = proptest::string::string_regex(r"\p{Cf}").unwrap();
+        let mut runner = TestRunner::deterministic();
+        let drawn: BTreeSet<char> = (0..100_000)
+            .filter_map(|_| cf.new_tree(&mut runner).ok())
+            .flat_map(|tree| tree.current().chars().collect::<Vec<_>>())
+            .collect();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let expected = c.is_control() || drawn.contains(&c);
+            assert_eq!(is_removed(c), expected, "U+{:04X}", c as u32);
+        }
+    }
+
     #[test]
     fn no_ip_header_reaches_the_record() {
         let r = record(&[
@@ -255,7 +424,24 @@ mod tests {
         lower_country.country = Some("de".into());
         let mut control = good.clone();
         control.user_agent = "a\u{7}".into();
-        for bad in [wrong_flag, lower_country, control] {
+        // Another writer's records with format characters, which ours never hold.
+        let mut overridden = good.clone();
+        overridden.user_agent = "abc\u{202E}fed".into();
+        let mut isolated = good.clone();
+        isolated.method = "G\u{2067}ET".into();
+        let mut zero_width = good.clone();
+        zero_width.user_agent = "a\u{200B}b".into();
+        let mut bom = good.clone();
+        bom.id = "\u{FEFF}id".into();
+        for bad in [
+            wrong_flag,
+            lower_country,
+            control,
+            overridden,
+            isolated,
+            zero_width,
+            bom,
+        ] {
             assert_eq!(RequestRecord::from_stored(&bad.to_json()), None, "{bad:?}");
         }
         for raw in [
