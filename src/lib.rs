@@ -8,6 +8,7 @@ pub mod background;
 pub mod record;
 pub mod replay;
 pub mod respond;
+pub mod security;
 pub mod settings;
 pub mod store;
 mod sync;

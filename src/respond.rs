@@ -1,10 +1,12 @@
 //! The one place that turns results into HTTP responses, and the JSON bodies they carry.
 //!
 //! Every answer is built here with `cache-control: no-store` (the records change with every
-//! request, so no cache may keep them), the 404 included. Errors are
+//! request, so no cache may keep them) and the headers of `security::EVERY_RESPONSE`, the 404
+//! included. Errors are
 //! `{"error": "<short message>"}`; storage errors map to statuses here and nowhere else.
 
 use crate::record::RequestRecord;
+use crate::security;
 use crate::store::{Recent, StoreError};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
@@ -55,7 +57,8 @@ pub fn allow_only(req: &Request, allowed: &[Method]) -> Option<Response<Response
     Some(response)
 }
 
-/// A response with a body, its content type and `cache-control: no-store`.
+/// A response with a body, its content type, `cache-control: no-store` and the security
+/// headers every answer carries.
 pub fn with_headers(
     status: StatusCode,
     content_type: &'static str,
@@ -66,6 +69,9 @@ pub fn with_headers(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in security::EVERY_RESPONSE {
+        headers.insert(name, value);
+    }
     response
 }
 
@@ -135,5 +141,25 @@ mod tests {
         let response = json(StatusCode::OK, &serde_json::json!({}));
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn every_kind_of_answer_carries_the_security_headers() {
+        // The 405 needs a real request (hyper's body): tests/it/headers.rs checks it on the binary.
+        let answers = [
+            ("json", json(StatusCode::OK, &serde_json::json!({}))),
+            ("404", not_found()),
+            ("503", store_error(&StoreError::Unavailable("down".into()))),
+            ("page", with_headers(StatusCode::OK, "text/html", "")),
+        ];
+        for (what, response) in answers {
+            for (name, value) in security::EVERY_RESPONSE {
+                assert_eq!(
+                    response.headers().get(&name),
+                    Some(&value),
+                    "{what}: {name}"
+                );
+            }
+        }
     }
 }

@@ -4,6 +4,11 @@ use vercel_runtime::{Response, ResponseBody};
 
 /// `404` with the JSON body `{"error":"not found"}` and `cache-control: no-store`: a route
 /// added by the next deployment must not be hidden by a cached 404.
+///
+/// It also carries `x-content-type-options: nosniff` (a browser must never sniff an API answer
+/// into HTML) and `referrer-policy: no-referrer`. These are the app's own values
+/// (`wait_until::security::EVERY_RESPONSE`, whose test holds this copy to them): this crate
+/// knows nothing of the app, so it keeps a copy rather than depending on it.
 pub fn not_found() -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::from(r#"{"error":"not found"}"#));
     *response.status_mut() = http::StatusCode::NOT_FOUND;
@@ -15,6 +20,14 @@ pub fn not_found() -> Response<ResponseBody> {
     headers.insert(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        http::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        http::header::REFERRER_POLICY,
+        http::HeaderValue::from_static("no-referrer"),
     );
     response
 }
@@ -32,5 +45,9 @@ mod tests {
             "application/json"
         );
         assert_eq!(response.headers()[http::header::CACHE_CONTROL], "no-store");
+        assert_eq!(
+            response.headers()[http::header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
     }
 }
