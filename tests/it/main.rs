@@ -6,6 +6,7 @@
 mod coalescing;
 mod drain;
 mod emulator;
+mod headers;
 mod hostile;
 mod load;
 mod local;
