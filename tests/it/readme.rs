@@ -4,6 +4,7 @@
 use crate::hostile::CASES;
 use wait_until::background::overflow::Grouping;
 use wait_until::record::{MAX_STORED_BYTES, MAX_USER_AGENT_CHARS};
+use wait_until::store::upstash::REQUEST_TIMEOUT;
 use wait_until::store::upstash::retry::RetryPolicy;
 use wait_until::store::{KEEP, Limits};
 
@@ -55,6 +56,18 @@ fn the_retry_policy_is_the_code_s() {
     says(
         &readme,
         &format!("no new attempt after **{} s**", policy.deadline.as_secs()),
+    );
+    let longest = policy.longest_write(REQUEST_TIMEOUT);
+    says(
+        &readme,
+        &format!("a write ends within **{} s**", longest.as_secs()),
+    );
+    says(
+        &readme,
+        &format!(
+            "**every record settles within {} s**",
+            Limits::default().settle_bound(longest).as_secs()
+        ),
     );
 }
 
