@@ -12,9 +12,9 @@
 //!   runs, and a pulled `.env.local` may carry the deployment's values.
 //! - Tokens never appear in `Debug` output or in any message built here.
 
+mod env_file;
 pub mod upstash;
 
-use std::collections::HashMap;
 use std::fmt;
 pub use upstash::{Family, UpstashVars};
 
@@ -65,7 +65,7 @@ impl fmt::Debug for Setting {
 pub struct Settings {
     /// The Upstash URL and tokens, from one source and one family (`Debug` redacts the tokens).
     pub upstash: UpstashVars,
-    /// `WAIT_UNTIL_STORE`, as written: `memory` or `upstash` forces a backend.
+    /// `WAIT_UNTIL_STORE`, lower-cased: `memory` or `upstash` forces a backend.
     pub store: Option<String>,
     /// Running on Vercel (`VERCEL=1`), and not under `vercel dev` (which also sets
     /// `VERCEL_DEV=1` and runs locally).
@@ -80,13 +80,13 @@ pub struct Settings {
 impl Settings {
     /// The process environment and `.env.local` in the current directory.
     pub fn from_env() -> Self {
-        let file: HashMap<String, String> = dotenvy::from_filename_iter(".env.local")
-            .map(|entries| entries.filter_map(Result::ok).collect())
-            .unwrap_or_default();
-        Self::from_sources(
+        let (file, file_notes) = env_file::read(std::path::Path::new(".env.local"));
+        let mut settings = Self::from_sources(
             |name| std::env::var(name).ok(),
             |name| file.get(name).cloned(),
-        )
+        );
+        settings.notes.splice(0..0, file_notes);
+        settings
     }
 
     /// Settings from the two sources as lookups (the environment, the file, or a test's tables).
@@ -99,7 +99,9 @@ impl Settings {
         let either = |name: &str| environment(name).or_else(|| file(name));
         let mut notes = Vec::new();
         let upstash = upstash::resolve(&environment, &file, &mut notes);
-        let success_lines = match either("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
+        // Our own words are matched in any case: `Memory` or `OFF` mean what they say.
+        let word = |name: &str| either(name).map(|value| value.to_ascii_lowercase());
+        let success_lines = match word("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
             Some(other) => {
@@ -112,7 +114,7 @@ impl Settings {
         };
         Self {
             upstash,
-            store: either("WAIT_UNTIL_STORE"),
+            store: word("WAIT_UNTIL_STORE"),
             on_vercel: environment("VERCEL").as_deref() == Some("1")
                 && environment("VERCEL_DEV").as_deref() != Some("1"),
             success_lines,

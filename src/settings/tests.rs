@@ -253,6 +253,17 @@ fn wait_until_settings_fall_back_to_the_file_name_by_name() {
 }
 
 #[test]
+fn our_own_words_are_matched_in_any_case() {
+    assert_eq!(
+        from_table(&[("WAIT_UNTIL_STORE", " Memory ")])
+            .store
+            .as_deref(),
+        Some("memory")
+    );
+    assert!(!from_table(&[("WAIT_UNTIL_SUCCESS_LINES", "OFF")]).success_lines);
+}
+
+#[test]
 fn vercel_means_deployed_unless_vercel_dev_says_local() {
     assert!(!from_table(&[]).on_vercel);
     assert!(from_table(&[("VERCEL", "1")]).on_vercel);

@@ -136,6 +136,12 @@ fn base_url(setting: &Setting) -> Result<String, String> {
             url.scheme()
         ));
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // It would be shown wherever the URL is (start-up lines, `Debug`): refuse it whole.
+        return Err(format!(
+            "{origin} must not hold a user or password: the token goes in its own variable"
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "{origin} must be the database's REST URL, without `?` or `#`"
