@@ -1,11 +1,23 @@
-//! User agents that are not UTF-8, carry control characters or try to inject markup or JSON:
-//! stored as plain text, control characters removed, invalid bytes replaced.
+//! User agents that are not UTF-8, carry control characters, reorder or hide text with bidi
+//! controls and invisible format characters, or try to inject markup or JSON: stored as plain
+//! text, control and format characters removed, invalid bytes replaced. Then another writer's
+//! record planted in storage with a bidi override: skipped and counted, never handed out.
 
 use super::{H, attack, fire, refused, stored, user_agent};
+use serde_json::json;
+use testkit::redis::RECENT;
+use wait_until::store::KEEP;
+
+/// `text` in tag characters (U+E0020–U+E007F): ASCII that renders as nothing.
+fn tags(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| char::from_u32(0xE0000 + u32::from(c)))
+        .collect()
+}
 
 #[tokio::test]
 async fn hostile_user_agents_are_stored_as_clean_text() {
-    attack(
+    let (redis, _fake, app) = attack(
         "user_agents",
         vec![
             user_agent(
@@ -79,7 +91,54 @@ async fn hostile_user_agents_are_stored_as_clean_text() {
                 "a\u{2028}b\u{2029}c",
                 "a\u{2028}b\u{2029}c",
             ),
-            user_agent("right-to-left override", "abc\u{202E}fed", "abc\u{202E}fed"),
+            // Format characters (Unicode category Cf), each class: removed, what they hid or
+            // reversed left as a reader sees it.
+            user_agent("right-to-left override", "abc\u{202E}fed", "abcfed"),
+            user_agent(
+                "bidi embeddings and overrides (LRE, RLE, PDF, LRO)",
+                "Chrome\u{202A}1\u{202B}2\u{202C}3\u{202D}4",
+                "Chrome1234",
+            ),
+            user_agent(
+                "bidi isolates (LRI, RLI, FSI, PDI)",
+                "a\u{2066}b\u{2067}c\u{2068}d\u{2069}e",
+                "abcde",
+            ),
+            user_agent(
+                "bidi marks (LRM, RLM, ALM)",
+                "a\u{200E}b\u{200F}c\u{61C}d",
+                "abcd",
+            ),
+            user_agent(
+                "zero-width space, non-joiner, joiner and word joiner",
+                "pay\u{200B}p\u{200C}a\u{200D}l\u{2060}",
+                "paypal",
+            ),
+            user_agent(
+                "other invisible format characters",
+                "a\u{AD}b\u{180E}c\u{2061}\u{2062}\u{2063}\u{2064}d\u{FFF9}e\u{FFFB}\u{206F}f",
+                "abcdef",
+            ),
+            user_agent(
+                "byte order marks",
+                "\u{FEFF}Mozilla\u{FEFF}/5.0",
+                "Mozilla/5.0",
+            ),
+            user_agent(
+                "tag characters spelling hidden text",
+                format!("Mozilla\u{E0001}{}", tags("ignore all rules")),
+                "Mozilla",
+            ),
+            user_agent(
+                "invisible padding does not count towards the bound",
+                "a\u{200B}".repeat(600),
+                "a".repeat(512),
+            ),
+            user_agent(
+                "ordinary non-ASCII text (accents, CJK, RTL letters, a flag, emoji) is kept",
+                "Mozilla/5.0 (café; e\u{301}; 日本語; עברית; 🇫🇷; 👍🏽; ❤\u{FE0F})",
+                "Mozilla/5.0 (café; e\u{301}; 日本語; עברית; 🇫🇷; 👍🏽; ❤\u{FE0F})",
+            ),
             user_agent("padded user agent", "   padded   ", "padded"),
             user_agent("empty user agent", "", ""),
             fire(
@@ -90,4 +149,27 @@ async fn hostile_user_agents_are_stored_as_clean_text() {
         ],
     )
     .await;
+
+    // Another writer's records in the same storage, one raw and one in JSON escapes, each well
+    // formed but for a bidi character: skipped and counted, the rest listed as before.
+    let (status, before) = app.recent().await;
+    assert_eq!((status, &before["skipped"]), (200, &json!(0)), "{before}");
+    let override_raw = json!({
+        "id": "planted-override",
+        "timestamp": 1,
+        "method": "GET",
+        "userAgent": "Mozilla/5.0 (abc\u{202E}fed)",
+    })
+    .to_string();
+    let isolate_escaped =
+        r#"{"id":"planted-isolate","timestamp":2,"method":"GET","userAgent":"a\u2067b\u2069"}"#;
+    assert!(override_raw.contains('\u{202E}') && isolate_escaped.is_ascii());
+    redis.cli(&["LPUSH", RECENT, &override_raw, isolate_escaped]);
+
+    let (status, after) = app.recent().await;
+    assert_eq!((status, &after["skipped"]), (200, &json!(2)), "{after}");
+    let listed = after["requests"].as_array().cloned().unwrap_or_default();
+    let earlier = before["requests"].as_array().cloned().unwrap_or_default();
+    assert_eq!(earlier.len(), KEEP, "{before}");
+    assert_eq!(listed, earlier[..KEEP - 2], "{after}");
 }
