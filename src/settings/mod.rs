@@ -91,10 +91,10 @@ impl Settings {
 
     /// Settings from the two sources as lookups (the environment, the file, or a test's tables).
     pub fn from_sources(
-        environment: impl Fn(&str) -> Option<String>,
+        raw_environment: impl Fn(&str) -> Option<String>,
         file: impl Fn(&str) -> Option<String>,
     ) -> Self {
-        let environment = |name: &str| present(environment(name));
+        let environment = |name: &str| present(raw_environment(name));
         let file = |name: &str| present(file(name));
         let either = |name: &str| environment(name).or_else(|| file(name));
         let mut notes = Vec::new();
@@ -112,6 +112,24 @@ impl Settings {
                 true
             }
         };
+        // The runtime reads this itself, untrimmed, and quietly listens on 3000 when it does not
+        // parse (or on a random port for 0); say so rather than leave a user wondering.
+        // Blank is unset here too: the runtime's default is what was asked for.
+        let port = raw_environment("VERCEL_DEV_PORT").filter(|port| !port.trim().is_empty());
+        if let Some(written) = port {
+            let listens_on = match written.parse::<u16>() {
+                Ok(0) => "a random port",
+                Ok(_) => "",
+                Err(_) => "3000",
+            };
+            if !listens_on.is_empty() {
+                notes.push(format!(
+                    "VERCEL_DEV_PORT must be a port number from 1 to 65535 with no spaces, not \
+                     `{}`: the local server listens on {listens_on}",
+                    shown(&written)
+                ));
+            }
+        }
         Self {
             upstash,
             store: word("WAIT_UNTIL_STORE"),

@@ -263,6 +263,26 @@ fn our_own_words_are_matched_in_any_case() {
     assert!(!from_table(&[("WAIT_UNTIL_SUCCESS_LINES", "OFF")]).success_lines);
 }
 
+/// The runtime parses `VERCEL_DEV_PORT` itself and falls back quietly: we say so.
+#[test]
+fn a_port_the_runtime_cannot_use_is_noted() {
+    for (written, listens_on) in [
+        ("abc", "3000"),
+        (" 3001 ", "3000"),
+        ("65536", "3000"),
+        ("0", "a random port"),
+    ] {
+        let notes = from_table(&[("VERCEL_DEV_PORT", written)]).notes;
+        assert_eq!(notes.len(), 1, "{written:?}: {notes:?}");
+        assert!(
+            notes[0].ends_with(&format!("the local server listens on {listens_on}")),
+            "{written:?}: {notes:?}"
+        );
+    }
+    assert!(from_table(&[("VERCEL_DEV_PORT", "3001")]).notes.is_empty());
+    assert!(from_table(&[("VERCEL_DEV_PORT", " ")]).notes.is_empty());
+}
+
 #[test]
 fn vercel_means_deployed_unless_vercel_dev_says_local() {
     assert!(!from_table(&[]).on_vercel);
