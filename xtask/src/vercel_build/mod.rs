@@ -9,11 +9,15 @@
 //!    route file, `api/hello.rs` (the template promise: a new file is a new route, nothing else
 //!    changes), and a local `.vercel/project.json` (`project.rs`); the work tree is never written;
 //! 3. runs `vercel build` there, offline;
-//! 4. checks `.vercel/output`: routes, exactly one function, its `.vc-config.json`, an x86-64
-//!    ELF executable inside the project (`output.rs`);
-//! 5. starts that executable on a free port and probes every route end to end (`probe.rs`);
+//! 4. checks `.vercel/output`: routes, the page's security headers on its static routes,
+//!    exactly one function, its `.vc-config.json`, an x86-64 ELF executable inside the project
+//!    (`output.rs`);
+//! 5. starts that executable on a free port and probes every route end to end, and that it
+//!    serves the page with the headers `config.json` gives it on Vercel and every API answer
+//!    with nosniff and the same referrer policy (`probe.rs`);
 //! 6. starts it again as Vercel does, over the runtime's IPC socket, and checks that a failure
-//!    line reaches its request's log before its `end` (`production.rs`);
+//!    line reaches its request's log before its `end`, and the answer's security headers
+//!    (`production.rs`);
 //! 7. gives the README's `vercel logs` command (the export `replay` reads) to the pinned CLI,
 //!    which must accept it (`readme_logs.rs`).
 //!
@@ -78,9 +82,12 @@ pub fn run() -> Result {
         std::fs::remove_dir_all(&output).map_err(|e| format!("cannot clear {output:?}: {e}"))?;
     }
     status(&mut tools.vercel_build(&project))?;
-    let executable = output::verify(&project)?;
-    probe::serve_and_probe(&executable)?;
-    production::probe(&executable, &check)?;
+    let output::Verified {
+        executable,
+        page_headers,
+    } = output::verify(&project)?;
+    probe::serve_and_probe(&executable, &page_headers)?;
+    production::probe(&executable, &check, &page_headers)?;
     readme_logs::check(&tools.vercel, &check)?;
     println!(
         "vercel-build: one function serves every route, as deployed ({:.0?})",

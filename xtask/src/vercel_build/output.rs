@@ -4,7 +4,8 @@
 //!   matches wins, `$1` in its `dest` is the first capture. A feature this model does not cover
 //!   (`handle` phases, `continue`) fails the check rather than being guessed at.
 //! - Every `/api/*` path, an unknown one included, must reach the one function; `/` and
-//!   `/index.html` must reach a static file that exists.
+//!   `/index.html` must reach a static file that exists, with the page's security headers on
+//!   their route (the page is a static file on Vercel: only `config.json` can give it headers).
 //! - Exactly one function, `.vc-config.json` as a Rust executable function should be, and its
 //!   executable an x86-64 ELF inside the project (`deploy --prebuilt` uploads files from
 //!   `filePathMap` and refuses any outside the project).
@@ -13,6 +14,7 @@ use super::read_json;
 use crate::run::Result;
 use regex::Regex;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The one function: `builds[0].src` of `vercel.json`, which the CLI keeps as the name.
@@ -35,8 +37,29 @@ const STATIC_PATHS: [(&str, &str); 2] = [
     ("/index.html", "/public/index.html"),
 ];
 
-/// Verifies the output of `vercel build` in `project`; returns the function's executable.
-pub fn verify(project: &Path) -> Result<PathBuf> {
+/// Response headers, names in lower case.
+pub type Headers = BTreeMap<String, String>;
+
+/// What a check of the output found: the function's executable, and the headers the page's
+/// route gives it on Vercel (the probes hold the function's own answers to them).
+pub struct Verified {
+    pub executable: PathBuf,
+    pub page_headers: Headers,
+}
+
+/// What the page's headers must hold whatever else changes: the deployment's promise.
+const PAGE_MUST: [(&str, &str); 7] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", "default-src 'none'"),
+    ("content-security-policy", "script-src 'sha256-"),
+    ("content-security-policy", "frame-ancestors 'none'"),
+    ("content-security-policy", "base-uri 'none'"),
+    ("referrer-policy", ""),
+];
+
+/// Verifies the output of `vercel build` in `project`.
+pub fn verify(project: &Path) -> Result<Verified> {
     let output = project.join(".vercel/output");
     let config = read_json(&output.join("config.json"))?;
     if config["version"] != 3 {
@@ -45,12 +68,23 @@ pub fn verify(project: &Path) -> Result<PathBuf> {
     for path in API_PATHS {
         expect_route(&config, path, FUNCTION)?;
     }
+    let mut page_headers = None;
     for (path, file) in STATIC_PATHS {
         expect_route(&config, path, file)?;
         if !output.join("static").join(&file[1..]).is_file() {
             return Err(format!(
                 "{path} is routed to {file}, which is not in static/"
             ));
+        }
+        let headers = expect_page_headers(&config, path)?;
+        match &page_headers {
+            Some(first) if *first != headers => {
+                return Err(format!(
+                    "config.json gives {path} other headers than {}: {headers:?}",
+                    STATIC_PATHS[0].0
+                ));
+            }
+            _ => page_headers = Some(headers),
         }
     }
 
@@ -88,7 +122,40 @@ pub fn verify(project: &Path) -> Result<PathBuf> {
         .ok_or(".vc-config.json: no filePathMap.executable")?;
     expect_inside(project, &executable)?;
     expect_x86_64_elf(&executable)?;
-    Ok(executable)
+    Ok(Verified {
+        executable,
+        page_headers: page_headers.unwrap_or_default(),
+    })
+}
+
+/// The headers of the route that serves `path`, which must hold [`PAGE_MUST`].
+fn expect_page_headers(config: &Value, path: &str) -> Result<Headers> {
+    let headers: Headers = match resolve_route(config, path)? {
+        Some((route, _)) => route["headers"]
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(name, value)| {
+                        let value = value.as_str().unwrap_or_default().to_owned();
+                        (name.to_ascii_lowercase(), value)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Headers::new(),
+    };
+    for (name, part) in PAGE_MUST {
+        if !headers
+            .get(name)
+            .is_some_and(|v| !v.is_empty() && v.contains(part))
+        {
+            return Err(format!(
+                "config.json: the route of {path} gives the page no {name} holding {part:?} \
+                 (vercel.json's routes to public/ carry the page's headers): {headers:?}"
+            ));
+        }
+    }
+    Ok(headers)
 }
 
 /// `path` must be sent to `dest` by the routes of `config`.
@@ -104,6 +171,11 @@ fn expect_route(config: &Value, path: &str, dest: &str) -> Result {
 
 /// Where the first matching route sends `path`, with its captures filled in.
 fn resolve(config: &Value, path: &str) -> Result<Option<String>> {
+    Ok(resolve_route(config, path)?.and_then(|(_, dest)| dest))
+}
+
+/// The first route that matches `path`, and its `dest` with the captures filled in.
+fn resolve_route<'a>(config: &'a Value, path: &str) -> Result<Option<(&'a Value, Option<String>)>> {
     let routes = config["routes"]
         .as_array()
         .ok_or("config.json has no routes")?;
@@ -118,12 +190,12 @@ fn resolve(config: &Value, path: &str) -> Result<Option<String>> {
             .ok_or_else(|| format!("config.json: a route without src: {route}"))?;
         let pattern = Regex::new(src).map_err(|e| format!("route src {src:?}: {e}"))?;
         if let Some(captures) = pattern.captures(path) {
-            let Some(dest) = route["dest"].as_str() else {
-                return Ok(None);
-            };
-            let mut resolved = String::new();
-            captures.expand(dest, &mut resolved);
-            return Ok(Some(resolved));
+            let dest = route["dest"].as_str().map(|dest| {
+                let mut resolved = String::new();
+                captures.expand(dest, &mut resolved);
+                resolved
+            });
+            return Ok(Some((route, dest)));
         }
     }
     Ok(None)
@@ -230,6 +302,44 @@ mod tests {
                 "{route}"
             );
         }
+    }
+
+    #[test]
+    fn the_page_route_must_carry_the_security_headers() {
+        let csp =
+            "default-src 'none'; script-src 'sha256-x='; base-uri 'none'; frame-ancestors 'none'";
+        let good = json!({
+            "x-content-type-options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "content-security-policy": csp,
+            "x-frame-options": "DENY"
+        });
+        let with = |headers: Value| {
+            config(json!([
+                {"src": "^/api(/.*)?$", "dest": "/api/main.rs"},
+                {"src": "^/$", "dest": "/public/index.html", "headers": headers}
+            ]))
+        };
+        let found = expect_page_headers(&with(good.clone()), "/").unwrap();
+        assert_eq!(
+            found["referrer-policy"], "no-referrer",
+            "names are lower-cased"
+        );
+        for (name, value) in [
+            ("x-content-type-options", json!("sniff")),
+            ("x-frame-options", json!("")),
+            (
+                "content-security-policy",
+                json!("default-src 'none'; script-src 'unsafe-inline'"),
+            ),
+            ("referrer-policy", json!("")),
+        ] {
+            let mut bad = good.clone();
+            bad[name] = value;
+            assert!(expect_page_headers(&with(bad), "/").is_err(), "{name}");
+        }
+        let without = config(json!([{"src": "^/$", "dest": "/public/index.html"}]));
+        assert!(expect_page_headers(&without, "/").is_err());
     }
 
     #[test]

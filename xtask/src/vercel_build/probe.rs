@@ -4,14 +4,21 @@
 //! - The environment is emptied and the folder is a scratch one, so no Upstash setting and no
 //!   `.env.local` reach it: it must use its memory store, and says so.
 //! - The server is killed when the probe ends, whatever happened.
+//! - The page it serves must carry exactly the headers `config.json` gives the static page on
+//!   Vercel (the function's come from the Rust list, `vercel.json`'s by hand), and every API
+//!   answer nosniff and the same referrer policy.
 
+use super::output::Headers;
 use crate::run::Result;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use testkit::raw_http;
+use testkit::raw_http::{self, Answer};
+
+/// What every answer of the function carries, with the values the page carries on Vercel.
+const EVERY_ANSWER: [&str; 2] = ["x-content-type-options", "referrer-policy"];
 
 /// Kills the server when the probe ends, whatever happened.
 pub(super) struct Server(pub(super) Child);
@@ -23,7 +30,7 @@ impl Drop for Server {
     }
 }
 
-pub fn serve_and_probe(executable: &Path) -> Result {
+pub fn serve_and_probe(executable: &Path, page_headers: &Headers) -> Result {
     let port = testkit::free_port();
     let mut child = Command::new(executable)
         .env_clear()
@@ -73,6 +80,38 @@ pub fn serve_and_probe(executable: &Path) -> Result {
     println!(
         "vercel-build: /api/wait-until, /api/recent, /api/hello and a 404 answered as expected"
     );
+
+    let page = answer(port, "/", &[])?;
+    for (name, value) in page_headers {
+        if page.header(name) != Some(value.as_str()) {
+            return Err(format!(
+                "the function serves / with {name}: {:?}, but config.json gives the page on \
+                 Vercel {value:?}: vercel.json and src/security.rs differ",
+                page.header(name)
+            ));
+        }
+    }
+    for path in ["/api/wait-until", "/api/recent", "/api/hello", "/api/x"] {
+        expect_security_headers(path, &answer(port, path, &[])?, page_headers)?;
+    }
+    println!(
+        "vercel-build: the function serves the page with the headers config.json gives it, and \
+         every API answer with {EVERY_ANSWER:?}"
+    );
+    Ok(())
+}
+
+/// `answer` (to `what`) carries [`EVERY_ANSWER`], with the page's values.
+pub(super) fn expect_security_headers(what: &str, answer: &Answer, page: &Headers) -> Result {
+    for name in EVERY_ANSWER {
+        let wanted = page.get(name).map(String::as_str);
+        if wanted.is_none() || answer.header(name) != wanted {
+            return Err(format!(
+                "{what}: {name} is {:?}, the page's is {wanted:?}",
+                answer.header(name)
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -108,9 +147,16 @@ fn expect(port: u16, path: &str, status: u16, body: &Value) -> Result {
 
 /// A GET with `headers` over a fresh connection; the status and the body as JSON.
 pub(super) fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<(u16, Value)> {
-    let answer = raw_http::get(port, path, headers, Duration::from_secs(10))
-        .map_err(|e| format!("{path}: {e}"))?;
-    let json = serde_json::from_str(&answer.body)
-        .map_err(|_| format!("{path}: body is not JSON: {:?}", answer.body))?;
-    Ok((answer.status, json))
+    let answer = answer(port, path, headers)?;
+    Ok((answer.status, body_json(path, &answer)?))
+}
+
+/// A GET with `headers` over a fresh connection, as it came.
+pub(super) fn answer(port: u16, path: &str, headers: &[(&str, &str)]) -> Result<Answer> {
+    raw_http::get(port, path, headers, Duration::from_secs(10)).map_err(|e| format!("{path}: {e}"))
+}
+
+pub(super) fn body_json(path: &str, answer: &Answer) -> Result<Value> {
+    serde_json::from_str(&answer.body)
+        .map_err(|_| format!("{path}: body is not JSON: {:?}", answer.body))
 }

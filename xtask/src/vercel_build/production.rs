@@ -8,7 +8,10 @@
 //! - `VERCEL=1` and no Upstash settings: what a deployment without the integration gets. The
 //!   store is unconfigured, so the record fails at once and must come back as an IPC `log`
 //!   message at error level, attributed to the request, holding the record, then an `end`.
+//! - The answer carries nosniff and the page's referrer policy, as in local mode: production
+//!   mode goes through the same responses, and this proves it on the deployed artifact.
 
+use super::output::Headers;
 use super::probe::Server;
 use crate::run::Result;
 use serde_json::Value;
@@ -20,7 +23,7 @@ use testkit::vercel_ipc::{Context, Ipc, Received};
 /// How long each step may take.
 const WITHIN: Duration = Duration::from_secs(10);
 
-pub fn probe(executable: &Path, scratch: &Path) -> Result {
+pub fn probe(executable: &Path, scratch: &Path, page_headers: &Headers) -> Result {
     let ipc = Ipc::listen(scratch);
     // The runtime reports the port it was given, not the one it bound: give it a real one.
     let port = testkit::free_port();
@@ -43,7 +46,7 @@ pub fn probe(executable: &Path, scratch: &Path) -> Result {
         invocation_id: "inv-probe-1".into(),
         request_id: 41,
     };
-    let receipt = fire(port, &ours)?;
+    let receipt = fire(port, &ours, page_headers)?;
     let id = receipt["id"].as_str().unwrap_or_default().to_string();
 
     // The request's first message after its response is its failure line, then its end.
@@ -80,20 +83,29 @@ pub fn probe(executable: &Path, scratch: &Path) -> Result {
         return Err(format!("an end for another request: {}", end.json));
     }
     println!(
-        "vercel-build: production mode over IPC: the failure line reached its request before its end"
+        "vercel-build: production mode over IPC: the answer carried nosniff and the referrer \
+         policy, and the failure line reached its request before its end"
     );
     Ok(())
 }
 
-/// `GET /api/wait-until` with Vercel's internal ids; the receipt.
-fn fire(port: u16, context: &Context) -> Result<Value> {
+/// `GET /api/wait-until` with Vercel's internal ids; the receipt, once its headers are checked.
+fn fire(port: u16, context: &Context, page_headers: &Headers) -> Result<Value> {
     let ids = context.headers();
     let headers: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, receipt) = super::probe::get(port, "/api/wait-until", &headers)?;
-    if status != 200 || receipt["recorded"] != true {
+    let path = "/api/wait-until";
+    let answer = super::probe::answer(port, path, &headers)?;
+    let receipt = super::probe::body_json(path, &answer)?;
+    if answer.status != 200 || receipt["recorded"] != true {
         return Err(format!(
-            "/api/wait-until in production mode: {status} {receipt}"
+            "{path} in production mode: {} {receipt}",
+            answer.status
         ));
     }
+    super::probe::expect_security_headers(
+        "/api/wait-until in production mode",
+        &answer,
+        page_headers,
+    )?;
     Ok(receipt)
 }
