@@ -1,17 +1,21 @@
 //! Properties of what parses hostile input: the record sanitiser, the stored-record check and
 //! the Upstash reply parser. No input makes them panic, and what they hand out always obeys the
-//! record's rules: bounded text without control characters, a country that is `[A-Z]{2}` with
-//! its flag or absent, nothing from any other header.
+//! record's rules: bounded text without control or format characters (Unicode categories Cc and
+//! Cf: no bidi control, nothing invisible), a country that is `[A-Z]{2}` with its flag or absent,
+//! nothing from any other header.
+//!
+//! Which characters are control or format characters is drawn from Unicode's tables as
+//! proptest's regex support has them (`\p{Cc}`, `\p{Cf}`), not from the list in `record.rs`.
 //!
 //! Failures print the minimal failing input; nothing is persisted (proptest finds no crate root
 //! above `tests/`).
 
 use proptest::prelude::*;
-use proptest::test_runner::Config;
+use proptest::test_runner::{Config, TestCaseError};
 use serde_json::{Value, json};
 use wait_until::record::{
     MAX_METHOD_CHARS, MAX_STORED_BYTES, MAX_USER_AGENT_CHARS, RequestRecord, country_code,
-    country_to_flag, sanitize_text,
+    country_to_flag, is_removed, sanitize_text,
 };
 use wait_until::store::upstash::reply::{self, Malformed, Reply};
 
@@ -38,12 +42,48 @@ fn header_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-/// Header values as they come: arbitrary bytes, or UTF-8 text of any script.
+/// Control and format characters (Unicode categories Cc and Cf: bidi controls, zero-width and
+/// other invisible characters, the BOM, tags), which no record holds.
+const REMOVED: &str = r"[\p{Cc}\p{Cf}]";
+/// Those a header value can carry: tab, the C1 controls (as UTF-8) and every format character.
+const REMOVED_IN_A_HEADER: &str = r"[\t\x{80}-\x{9F}\p{Cf}]";
+
+/// One character of the regex class `class` (parsed once: a `&str` strategy parses per draw).
+fn one_of(class: &str) -> impl Strategy<Value = char> + use<> {
+    proptest::string::string_regex(class)
+        .unwrap_or_else(|e| panic!("{class}: {e}"))
+        .prop_map(|one| one.chars().next().unwrap_or('\0'))
+}
+
+/// Text with each character's fate: `true` for one of `removed`, which no record holds; `false`
+/// for any other character (any script, emoji, combining marks), which a record keeps.
+fn marked_text(removed: &'static str, max: usize) -> impl Strategy<Value = Vec<(char, bool)>> {
+    let kept = one_of(r"[^\p{Cc}\p{Cf}]").prop_map(|c| (c, false));
+    let removed = one_of(removed).prop_map(|c| (c, true));
+    prop::collection::vec(prop_oneof![3 => kept, 1 => removed], 0..max)
+}
+
+fn text_of(marked: &[(char, bool)]) -> String {
+    marked.iter().map(|&(c, _)| c).collect()
+}
+
+/// `prefix`, then the characters of `marked` a record keeps, at most `max` in all.
+fn kept_of(prefix: &str, marked: &[(char, bool)], max: usize) -> String {
+    let kept = marked
+        .iter()
+        .filter(|(_, removed)| !removed)
+        .map(|&(c, _)| c);
+    prefix.chars().chain(kept).take(max).collect()
+}
+
+/// Header values as they come: arbitrary bytes, UTF-8 text of any script, or text laced with
+/// control and format characters.
 fn header_value(max: usize) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         header_bytes(max),
         prop::collection::vec(any::<char>(), 0..max)
             .prop_map(|chars| chars.into_iter().collect::<String>().into_bytes()),
+        marked_text(REMOVED_IN_A_HEADER, max).prop_map(|marked| text_of(&marked).into_bytes()),
     ]
 }
 
@@ -56,9 +96,15 @@ fn country_value() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// An HTTP method: one or more token characters.
+/// An HTTP method: one or more token characters. Over HTTP a method holds nothing else; given
+/// as text, it may carry control and format characters too, after a first token character so
+/// that something is left.
 fn method() -> impl Strategy<Value = String> {
-    "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}"
+    prop_oneof![
+        "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}",
+        ("[!#$%&'*+.^_`|~0-9A-Za-z-]", marked_text(REMOVED, 64))
+            .prop_map(|(first, rest)| first + &text_of(&rest)),
+    ]
 }
 
 /// Headers that must never reach a record: every IP header, and arbitrary others.
@@ -83,7 +129,7 @@ fn assert_obeys_the_rules(record: &RequestRecord) {
     assert!(record.method.chars().count() <= MAX_METHOD_CHARS);
     assert!(record.user_agent.chars().count() <= MAX_USER_AGENT_CHARS);
     for text in [&record.id, &record.method, &record.user_agent] {
-        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(!text.chars().any(is_removed), "{text:?}");
     }
     match (&record.country, &record.flag) {
         (None, None) => {}
@@ -144,11 +190,12 @@ fn expected_reply(element: &Value) -> Result<Reply, Malformed> {
     }
 }
 
-/// A storage error passed on: bounded, no control characters, the start of what storage said.
+/// A storage error passed on (through the record's sanitiser): bounded, no control or format
+/// characters, the start of what storage said.
 fn assert_error_is_clean(message: &str, original: &str) {
     assert!(message.chars().count() <= MAX_ERROR_CHARS, "{message:?}");
-    assert!(!message.chars().any(char::is_control), "{message:?}");
-    let kept: String = original.chars().filter(|c| !c.is_control()).collect();
+    assert!(!message.chars().any(is_removed), "{message:?}");
+    let kept: String = original.chars().filter(|&c| !is_removed(c)).collect();
     assert!(kept.starts_with(message), "{message:?} from {original:?}");
 }
 
@@ -162,17 +209,28 @@ proptest! {
     ) {
         let text = sanitize_text(&bytes, max);
         prop_assert!(text.chars().count() <= max);
-        prop_assert!(!text.chars().any(char::is_control));
+        prop_assert!(!text.chars().any(is_removed));
         prop_assert_eq!(sanitize_text(text.as_bytes(), max), text.clone(), "idempotent");
     }
 
+    /// Control and format characters as Unicode files them, not as our list does: every one is
+    /// removed, every other character kept in order, and the bound counts what is kept.
     #[test]
-    fn sanitizing_removes_only_control_characters_and_what_is_over_the_bound(
+    fn sanitizing_removes_control_and_format_characters_and_keeps_the_rest_up_to_the_bound(
+        marked in marked_text(REMOVED, 700),
+        max in 0usize..600,
+    ) {
+        let text = sanitize_text(text_of(&marked).as_bytes(), max);
+        prop_assert_eq!(text, kept_of("", &marked, max));
+    }
+
+    #[test]
+    fn sanitizing_removes_only_control_and_format_characters_and_what_is_over_the_bound(
         chars in prop::collection::vec(any::<char>(), 0..700),
         max in 0usize..600,
     ) {
         let input: String = chars.iter().collect();
-        let kept: Vec<char> = chars.iter().copied().filter(|c| !c.is_control()).collect();
+        let kept: Vec<char> = chars.iter().copied().filter(|&c| !is_removed(c)).collect();
         let text: Vec<char> = sanitize_text(input.as_bytes(), max).chars().collect();
         prop_assert_eq!(text.len(), kept.len().min(max));
         prop_assert_eq!(&text[..], &kept[..text.len()]);
@@ -246,6 +304,36 @@ proptest! {
         let stored = record.to_json();
         prop_assert!(stored.len() <= MAX_STORED_BYTES, "{} bytes", stored.len());
         prop_assert_eq!(RequestRecord::from_stored(&stored), Some(record));
+    }
+
+    /// The record of a request whose user agent and method are laced with control and format
+    /// characters holds exactly the rest, and reads back from storage unchanged.
+    #[test]
+    fn a_record_holds_what_was_sent_without_its_control_and_format_characters(
+        user_agent in marked_text(REMOVED_IN_A_HEADER, 700),
+        method in marked_text(REMOVED, 40),
+    ) {
+        let value = http::HeaderValue::from_bytes(text_of(&user_agent).as_bytes())
+            .map_err(|e| TestCaseError::fail(format!("a header value refused: {e}")))?;
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::USER_AGENT, value);
+        let record = RequestRecord::from_parts(&format!("GET{}", text_of(&method)), &headers);
+        prop_assert_eq!(&record.user_agent, &kept_of("", &user_agent, MAX_USER_AGENT_CHARS));
+        prop_assert_eq!(&record.method, &kept_of("GET", &method, MAX_METHOD_CHARS));
+        prop_assert_eq!(RequestRecord::from_stored(&record.to_json()), Some(record));
+    }
+
+    /// Another writer's record, well formed but for one control or format character in one of its
+    /// texts, is refused whole.
+    #[test]
+    fn a_stored_record_holding_a_control_or_format_character_is_refused(
+        field in prop::sample::select(&["id", "method", "userAgent"][..]),
+        (before, removed, after) in ("[a-z]{1,5}", one_of(REMOVED), "[a-z]{0,5}"),
+    ) {
+        let mut record = json!({"id": "id-1", "timestamp": 1, "method": "GET", "userAgent": "ua"});
+        prop_assert!(RequestRecord::from_stored(&record.to_string()).is_some());
+        record[field] = json!(format!("{before}{removed}{after}"));
+        prop_assert_eq!(RequestRecord::from_stored(&record.to_string()), None, "{}", record);
     }
 
     #[test]
