@@ -1,6 +1,9 @@
 // The page in real headless Chromium (`CHROMIUM`, else Debian's /usr/bin/chromium; driven by playwright-core),
 // against the real binary: `WAIT_UNTIL_BIN` (set by `cargo xtask test`). A missing binary or
 // browser fails the suite; nothing is skipped.
+//
+// The binary serves the page with its Content-Security-Policy (src/security.rs), so every flow
+// here runs under the policy, and each page is closed only once it has reported no violation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
@@ -32,14 +35,35 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh page on a fresh app; dialogs are recorded (and dismissed), never ignored. */
+/**
+ * A fresh page on a fresh app; dialogs are recorded (and dismissed), never ignored, and so are
+ * Content-Security-Policy violations: the page's `securitypolicyviolation` events (recorded by a
+ * script the browser runs before the page's, through DevTools, which the policy does not
+ * govern) and the browser's console reports of a refusal. `close` fails the test if any
+ * happened: the page must work under its own policy. `response` is the page's.
+ */
 async function open(app, options = {}) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const dialogs = [];
   page.on("dialog", async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
-  await page.goto(app.url("/"));
-  return { page, dialogs, close: () => context.close() };
+  const refusals = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) refusals.push(message.text());
+  });
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.__violations.push(`${event.effectiveDirective} refused ${event.blockedURI || "(inline)"}: ${event.sample}`);
+    });
+  });
+  const response = await page.goto(app.url("/"));
+  const violations = async () => [...(await page.evaluate(() => window.__violations)), ...refusals];
+  const close = async () => {
+    assert.deepEqual(await violations(), [], "the page broke its own Content-Security-Policy");
+    await context.close();
+  };
+  return { page, response, dialogs, violations, close, discard: () => context.close() };
 }
 
 /** Clicks Fire and waits for the status to settle; returns the id the API answered with. */
@@ -154,6 +178,54 @@ test("hostile user agents render as text and run nothing", async () => {
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.deepEqual(dialogs, []);
     await close();
+  } finally {
+    await app.stop();
+  }
+});
+
+test("the policy is enforced: markup injected into the page runs nothing, and is reported", async () => {
+  // First, on a page without the policy: the same injections run in this browser, so their
+  // silence on ours is the policy's doing, not theirs.
+  const inject = () => {
+    document.body.insertAdjacentHTML("beforeend", '<img src="data:," onerror="window.__ran.push(\'onerror\')">');
+    const script = document.createElement("script");
+    script.textContent = "window.__ran.push('script')";
+    document.body.append(script);
+    // From a timer: code run by DevTools itself may always eval, code the page runs may not.
+    setTimeout(() => { try { eval("window.__ran.push('eval')"); } catch { /* refused */ } });
+  };
+  const ranAfter = async (page) => {
+    await page.evaluate(() => { window.__ran = []; });
+    await page.evaluate(inject);
+    await page.waitForTimeout(300); // time for an event handler to fire, if one may
+    return (await page.evaluate(() => window.__ran)).sort();
+  };
+  const bare = await browser.newPage();
+  await bare.setContent("<!doctype html><title>no policy</title><body></body>");
+  assert.deepEqual(await ranAfter(bare), ["eval", "onerror", "script"]);
+  await bare.close();
+
+  const app = await startApp();
+  try {
+    const { page, response, dialogs, violations, discard } = await open(app);
+    const headers = response.headers();
+    const policy = headers["content-security-policy"] ?? "";
+    assert.match(policy, /script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+    assert.equal(headers["x-frame-options"], "DENY");
+    assert.equal(headers["x-content-type-options"], "nosniff");
+    assert.equal(headers["referrer-policy"], "no-referrer");
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+
+    assert.deepEqual(await ranAfter(page), []);
+    assert.deepEqual(dialogs, []);
+    // And the browser said so: the listener that holds every other test to "no violation" works.
+    const seen = (await violations()).join("\n");
+    for (const directive of ["script-src-attr", "script-src-elem", "script-src"]) {
+      assert.match(seen, new RegExp(`^${directive} refused`, "m"), seen);
+    }
+    await discard();
   } finally {
     await app.stop();
   }
