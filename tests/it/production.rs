@@ -366,3 +366,43 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
         stored.len()
     );
 }
+
+/// A refused token in production mode: each request's own log gets its failure line before its
+/// `end`, after one attempt, naming the variable to check; `/api/recent` names its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_named_in_each_request_s_failure_line_and_not_retried() {
+    let wrong = [
+        ("KV_REST_API_TOKEN", "not-the-token"),
+        ("KV_REST_API_READ_ONLY_TOKEN", "not-the-read-token"),
+    ];
+    let (_redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &wrong).await;
+    let app = Arc::new(app);
+    let fired = fire_all(&app, &contexts(1..4), "refused").await;
+    ipc.wait_for_ends(fired.len(), Duration::from_secs(10))
+        .await;
+    let logs = ipc.logs();
+    for (context, (id, _)) in &fired {
+        let lines = logs_of(&logs, context);
+        assert_eq!(lines.len(), 1, "{context:?}: {lines:?}");
+        let parsed = failure_lines(std::slice::from_ref(&lines[0].text));
+        assert_eq!(records_of(&parsed)[0]["id"], id.as_str());
+        assert_eq!(parsed[0]["attempts"], 1, "a refused token is not retried");
+        assert_eq!(
+            parsed[0]["error"],
+            "storage refused the token (HTTP 401): check KV_REST_API_TOKEN in the environment"
+        );
+        assert!(!lines[0].text.contains("not-the"), "{}", lines[0].text);
+    }
+    let writes = fake.seen().iter().filter(|s| s.path == "/pipeline").count();
+    let batches: usize = fired.len();
+    assert!(
+        (1..=batches).contains(&writes),
+        "{writes} calls for at most {batches} batches"
+    );
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 502);
+    assert_eq!(
+        body["error"],
+        "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
+    );
+}
