@@ -23,7 +23,8 @@ fn everything(app: &App) -> String {
 }
 
 /// The case seen by a user: one database's `UPSTASH_*` URL and token, and another database's
-/// `KV_*` read-only token. The families are never mixed: reads use the write token.
+/// `KV_*` read-only token. The families are never mixed: reads carry the write token, and
+/// start-up says what was ignored and why.
 #[tokio::test]
 async fn a_read_token_of_another_family_is_ignored_not_mixed_in() {
     let redis = Redis::start();
@@ -38,10 +39,20 @@ async fn a_read_token_of_another_family_is_ignored_not_mixed_in() {
     )
     .await;
     app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN ignored");
+    app.assert_printed("note: UPSTASH_* has no read-only token name: reads use the write token");
     stored_in(&redis, &app).await;
     let (status, body) = app.recent().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+    let read = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/")
+        .expect("a read");
+    assert_eq!(
+        read.authorization.as_deref(),
+        Some(format!("Bearer {WRITE_TOKEN}").as_str())
+    );
 }
 
 /// The environment wins as a whole: `.env.local`'s `KV_*` (another database, here one that

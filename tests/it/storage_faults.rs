@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use testkit::app::{App, json};
 use testkit::eventually;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
-use testkit::redis::{RECENT, Redis};
+use testkit::redis::RECENT;
 
 fn writes(fake: &FakeUpstash) -> usize {
     fake.seen().iter().filter(|s| s.path == "/pipeline").count()
@@ -257,29 +257,4 @@ async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(lines[0]["records"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 0);
-}
-
-#[tokio::test]
-async fn without_a_read_only_token_reads_use_the_write_token_and_say_so() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = App::start(
-        MAIN,
-        &[
-            ("UPSTASH_REDIS_REST_URL", &fake.url),
-            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
-        ],
-    )
-    .await;
-    app.assert_printed("note: UPSTASH_* has no read-only token name: reads use the write token");
-    assert_eq!(app.recent().await.0, 200);
-    let read = fake
-        .seen()
-        .into_iter()
-        .find(|s| s.path == "/")
-        .expect("a read");
-    assert_eq!(
-        read.authorization.as_deref(),
-        Some(format!("Bearer {WRITE_TOKEN}").as_str())
-    );
 }
