@@ -1,103 +1,89 @@
 //! Reading `.env.local`: what `vercel env pull .env.local` writes, or a copy of `.env.example`.
-//! A file that is missing is fine; one that is partly unreadable must not stop start-up or be
-//! skipped without a word.
+//! A missing file is fine. Anything else that keeps it from being read is said at start-up, and
+//! nothing about it may stop start-up: a FIFO would block the open, `/dev/zero` would fill
+//! memory, a directory would return the same read error forever.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 
-/// The variables `path` sets, and a note for each problem met. Lines that are not `NAME=value`
-/// are skipped and counted (never shown: a line may hold a token). Reading stops at the first
-/// read error, which dotenvy would otherwise report again for every call (a directory named
-/// `.env.local` would loop forever).
-pub fn read(path: &Path) -> (HashMap<String, String>, Vec<String>) {
-    let shown = path.display();
-    let mut vars = HashMap::new();
-    let mut notes = Vec::new();
-    let entries = match dotenvy::from_path_iter(path) {
-        Ok(entries) => entries,
-        Err(error) if error.not_found() => return (vars, notes),
-        Err(_) => {
-            notes.push(format!("{shown} cannot be read: its settings are not used"));
-            return (vars, notes);
+/// Far above any real settings file; a larger one is not read at all.
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// What the file gave.
+#[derive(Debug, Default)]
+pub struct EnvFile {
+    pub vars: HashMap<String, String>,
+    pub notes: Vec<String>,
+    /// Set when the file exists but could not be read (whole or in part): its settings may be
+    /// missing, so falling back to the memory store would quietly lose records.
+    pub problem: Option<String>,
+}
+
+/// The variables `path` sets. Lines that are not `NAME=value` are skipped and counted (never
+/// shown: a line may hold a token). Values are read as dotenv files are: quotes and escapes
+/// are undone, `$NAME` is expanded, and a repeated name keeps its last value.
+pub fn read(path: &Path) -> EnvFile {
+    let shown = path.display().to_string();
+    let mut file = EnvFile::default();
+    let text = match read_capped(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return file,
+        Err(why) => {
+            file.problem = Some(format!("{shown} {why}: fix or remove it"));
+            return file;
         }
     };
+    // Editors on Windows start a UTF-8 file with a byte order mark; it is not part of the name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut skipped = 0;
-    for entry in entries {
+    for entry in dotenvy::from_read_iter(text.as_bytes()) {
         match entry {
             Ok((name, value)) => {
-                vars.insert(name, value);
+                file.vars.insert(name, value);
             }
             Err(dotenvy::Error::LineParse(..)) => skipped += 1,
+            // Reading from memory cannot fail, but a reader that did would report the same
+            // error on every call: stop rather than loop.
             Err(_) => {
-                notes.push(format!(
-                    "{shown} could not be read to the end: only the settings before that are used"
-                ));
+                file.problem = Some(format!("{shown} could not be read to the end"));
                 break;
             }
         }
     }
     if skipped > 0 {
-        notes.push(format!(
+        file.notes.push(format!(
             "{shown}: {skipped} line(s) are not NAME=value and were skipped"
         ));
     }
-    (vars, notes)
+    file
+}
+
+/// The file's text; `None` when there is no file. Only a regular file (after symlinks) of at
+/// most [`MAX_BYTES`] of UTF-8 is read.
+fn read_capped(path: &Path) -> Result<Option<String>, &'static str> {
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) => return Err("cannot be read"),
+    };
+    if !metadata.is_file() {
+        return Err("is not a regular file");
+    }
+    if metadata.len() > MAX_BYTES {
+        return Err("is over 1 MiB, too large for a settings file");
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|_| "cannot be read")?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err("is over 1 MiB, too large for a settings file");
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "is not UTF-8 text")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("env-file-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    #[test]
-    fn a_missing_file_is_nothing_to_say() {
-        let (vars, notes) = read(&scratch("missing").join(".env.local"));
-        assert!(vars.is_empty() && notes.is_empty(), "{notes:?}");
-    }
-
-    #[test]
-    fn lines_that_are_not_settings_are_skipped_counted_and_never_shown() {
-        let path = scratch("malformed").join(".env.local");
-        let text = "# a comment\nKV_REST_API_URL=\"https://x\"\nnot a s3cret setting\n\
-                    KV_REST_API_TOKEN='w'\n=s3cret\n";
-        std::fs::write(&path, text).unwrap();
-        let (vars, notes) = read(&path);
-        assert_eq!(vars["KV_REST_API_URL"], "https://x");
-        assert_eq!(vars["KV_REST_API_TOKEN"], "w");
-        assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(
-            notes[0].ends_with("2 line(s) are not NAME=value and were skipped"),
-            "{notes:?}"
-        );
-        assert!(!notes[0].contains("s3cret"), "{notes:?}");
-    }
-
-    #[test]
-    fn a_directory_in_its_place_is_reported_not_read_forever() {
-        let path = scratch("directory").join(".env.local");
-        std::fs::create_dir_all(&path).unwrap();
-        let (vars, notes) = read(&path);
-        assert!(vars.is_empty());
-        assert_eq!(notes.len(), 1, "{notes:?}");
-    }
-
-    #[test]
-    fn bytes_that_are_not_utf8_stop_the_reading_with_a_note() {
-        let path = scratch("binary").join(".env.local");
-        std::fs::write(
-            &path,
-            b"KV_REST_API_URL=https://x\nKV_REST_API_TOKEN=\xff\xfe\n",
-        )
-        .unwrap();
-        let (vars, notes) = read(&path);
-        assert_eq!(vars["KV_REST_API_URL"], "https://x");
-        assert!(!vars.contains_key("KV_REST_API_TOKEN"));
-        assert_eq!(notes.len(), 1, "{notes:?}");
-    }
-}
+mod tests;

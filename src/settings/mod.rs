@@ -75,17 +75,21 @@ pub struct Settings {
     pub success_lines: bool,
     /// Values that were not understood or were ignored, for the start-up lines.
     pub notes: Vec<String>,
+    /// `.env.local` exists but could not be read: what to fix.
+    pub file_problem: Option<String>,
 }
 
 impl Settings {
     /// The process environment and `.env.local` in the current directory.
     pub fn from_env() -> Self {
-        let (file, file_notes) = env_file::read(std::path::Path::new(".env.local"));
-        let mut settings = Self::from_sources(
-            |name| std::env::var(name).ok(),
-            |name| file.get(name).cloned(),
-        );
-        settings.notes.splice(0..0, file_notes);
+        let file = env_file::read(std::path::Path::new(".env.local"));
+        // A value that is not Unicode is kept, with U+FFFD in place of its bad bytes: it is
+        // set (so it is the environment's, and it is refused by name when checked), not unset.
+        let environment =
+            |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
+        let mut settings = Self::from_sources(environment, |name| file.vars.get(name).cloned());
+        settings.notes.splice(0..0, file.notes);
+        settings.file_problem = file.problem;
         settings
     }
 
@@ -137,6 +141,7 @@ impl Settings {
                 && environment("VERCEL_DEV").as_deref() != Some("1"),
             success_lines,
             notes,
+            file_problem: None,
         }
     }
 }
@@ -147,9 +152,14 @@ fn present(value: Option<String>) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
-/// A value as it may appear in a message: its first 32 characters.
+/// A value as it may appear in a message: its first 32 characters, without control or format
+/// characters (an escape sequence or a line break could forge or hide a start-up line).
 pub(crate) fn shown(value: &str) -> String {
-    value.chars().take(32).collect()
+    value
+        .chars()
+        .filter(|c| !crate::record::is_removed(*c))
+        .take(32)
+        .collect()
 }
 
 /// Settings from a table standing for the environment, with no `.env.local`.

@@ -331,3 +331,11 @@ fn debug_output_shows_the_url_and_where_each_token_came_from_never_a_token() {
     );
     assert!(!shown.contains("s3cret"), "{shown}");
 }
+
+#[test]
+fn values_shown_in_messages_cannot_forge_a_line() {
+    let s = from_table(&[("WAIT_UNTIL_SUCCESS_LINES", "x\u{1b}[31mRED\nnote: fake")]);
+    assert_eq!(s.notes.len(), 1);
+    assert!(s.notes[0].contains("`x[31mrednote: fake`"), "{:?}", s.notes);
+    assert!(!s.notes[0].contains(['\u{1b}', '\n']), "{:?}", s.notes);
+}

@@ -8,7 +8,8 @@
 //! 4. Unusable ones (half a set, a URL that is not http(s), a token that cannot be a header)
 //!    leave the store unconfigured with the variable to fix, never memory: a typo must not
 //!    silently keep records in one process.
-//! 5. Nothing set: memory locally (`cargo run`, `vercel dev`); on Vercel (`VERCEL=1`)
+//! 5. Nothing set, and `.env.local` exists but cannot be read: unconfigured, naming the file.
+//! 6. Nothing set: memory locally (`cargo run`, `vercel dev`); on Vercel (`VERCEL=1`)
 //!    unconfigured, since memory would lose records between instances.
 
 use super::upstash::UpstashSettings;
@@ -58,6 +59,12 @@ impl Choice {
                 StoreChoice::Unconfigured(message),
                 "the Upstash settings cannot be used",
             ),
+            // Settings may be in the file that cannot be read: memory would lose records
+            // quietly, and Upstash "not configured" would send the user to the wrong place.
+            Err(Unusable::Missing) if settings.file_problem.is_some() => (
+                StoreChoice::Unconfigured(settings.file_problem.clone().unwrap_or_default()),
+                "no Upstash settings in the environment, and .env.local cannot be read",
+            ),
             Err(Unusable::Missing) if forced => (
                 StoreChoice::Unconfigured(NOT_CONFIGURED.into()),
                 "WAIT_UNTIL_STORE=upstash but no Upstash settings",
@@ -72,6 +79,12 @@ impl Choice {
                 "no Upstash settings: records live in this process only",
             ),
         };
+        // Said once: as the store's problem, or else as a note.
+        if let Some(problem) = &settings.file_problem
+            && store != StoreChoice::Unconfigured(problem.clone())
+        {
+            notes.push(problem.clone());
+        }
         Self {
             store,
             reason: reason.into(),

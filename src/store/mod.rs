@@ -32,6 +32,8 @@ pub struct Store {
     writes: WriteQueue,
 }
 
+// One per process: the size of the largest variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     Memory(MemoryStore),
     Upstash(UpstashStore),

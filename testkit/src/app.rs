@@ -62,14 +62,27 @@ impl App {
         env: &[(&str, &str)],
         env_local: Option<&str>,
     ) -> App {
+        Self::start_in(binary, env, |workdir, _| {
+            if let Some(contents) = env_local {
+                std::fs::write(workdir.join(".env.local"), contents)
+                    .expect("cannot write .env.local");
+            }
+        })
+        .await
+    }
+
+    /// [`App::start`], after `prepare` has set up its (empty) working directory and may have
+    /// added to its command (e.g. a variable that is not Unicode).
+    pub async fn start_in(
+        binary: impl AsRef<Path>,
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&Path, &mut Command),
+    ) -> App {
         let port = free_port();
         let workdir = TempDir::new("app");
-        if let Some(contents) = env_local {
-            std::fs::write(workdir.path().join(".env.local"), contents)
-                .expect("cannot write .env.local");
-        }
         let mut command = command(binary.as_ref(), &workdir);
         command.envs(env.iter().copied());
+        prepare(workdir.path(), &mut command);
         let app = Self::spawn(command, port, workdir);
         let listening = format!("Dev server listening: {port}");
         app.wait_for_stdout(|line| line == listening, Duration::from_secs(10))

@@ -37,6 +37,8 @@ pub enum Fault {
     Malformed,
     /// The connection is closed without an answer.
     Drop,
+    /// A `307` to the same path here: followed, the call would be made again and succeed.
+    Redirect,
 }
 
 /// One request as received.
@@ -226,6 +228,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             ))));
         }
         Some(Fault::Drop) => return Err(std::io::Error::other("injected: connection dropped")),
+        Some(Fault::Redirect) => {
+            let mut response = answer(307, json!({"error": "moved"}));
+            if let Ok(location) = hyper::header::HeaderValue::from_str(&path) {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::LOCATION, location);
+            }
+            return Ok(response);
+        }
         None => {}
     }
 

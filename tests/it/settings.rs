@@ -6,7 +6,7 @@
 use crate::MAIN;
 use std::time::Duration;
 use testkit::app::App;
-use testkit::fake_upstash::{FakeUpstash, READ_TOKEN, WRITE_TOKEN};
+use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::Redis;
 
 /// Fires one request and waits until Redis holds it.
@@ -174,4 +174,83 @@ async fn a_refused_read_token_is_named_in_the_answer() {
         "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
     );
     assert_eq!(fake.seen().len(), 1, "a refusal is not retried");
+}
+
+/// A `.env.local` that cannot be read as a file (a FIFO would block the open forever) does
+/// not stop start-up, and is the named problem rather than a quiet fall back to memory.
+#[tokio::test]
+async fn an_env_local_that_is_not_a_file_is_the_named_problem_not_a_hang() {
+    let app = App::start_in(MAIN, &[], |dir, _| {
+        let fifo = dir.join(".env.local");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+    })
+    .await;
+    app.assert_printed("storage problem: .env.local is not a regular file: fix or remove it");
+    assert_eq!(app.recent().await.0, 503);
+}
+
+/// A value that is not Unicode is set, not unset: refused by name, never skipped over (nor
+/// replaced by `.env.local`'s).
+#[tokio::test]
+async fn a_token_that_is_not_unicode_is_refused_by_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let app = App::start_in(
+        MAIN,
+        &[("KV_REST_API_URL", "https://x.upstash.io")],
+        |dir, command| {
+            std::fs::write(dir.join(".env.local"), "KV_REST_API_TOKEN=from-the-file\n").unwrap();
+            command.env(
+                "KV_REST_API_TOKEN",
+                std::ffi::OsStr::from_bytes(b"s3cret\xff"),
+            );
+        },
+    )
+    .await;
+    app.assert_printed(
+        "storage problem: KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+    );
+    assert!(
+        !everything(&app).contains("s3cret"),
+        "a token reached the logs"
+    );
+}
+
+/// Storage that sends the token back in its error text: the failure line never carries it.
+#[tokio::test]
+async fn a_token_echoed_by_storage_is_scrubbed_from_the_failure_line() {
+    let echo = "ERR bad token fake-write-token";
+    assert!(echo.contains(WRITE_TOKEN), "the echo must hold the token");
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.fail_next([Fault::CommandError(echo)]);
+    let app = App::start(MAIN, &fake.env()).await;
+    app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(
+        lines[0]["error"],
+        "storage command failed: ERR bad token <redacted>"
+    );
+    assert!(
+        !everything(&app).contains(WRITE_TOKEN),
+        "a token reached the logs"
+    );
+}
+
+/// Upstash never redirects: a redirect is a wrong URL, refused, never followed to write
+/// somewhere else (the double's redirect, followed, would store the record).
+#[tokio::test]
+async fn a_redirect_is_refused_not_followed() {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    fake.fail_next([Fault::Redirect]);
+    let app = App::start(MAIN, &fake.env()).await;
+    app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(
+        lines[0]["error"],
+        "storage answered a redirect (HTTP 307): the URL is not the database's REST URL"
+    );
+    assert_eq!(fake.seen().len(), 1, "the redirect was followed");
+    assert_eq!(redis.llen(), 0);
 }

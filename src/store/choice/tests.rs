@@ -180,6 +180,13 @@ fn unusable_settings_are_refused_naming_the_variable_never_its_value() {
         (
             &[
                 ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "\"s3cret\""),
+            ],
+            "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
                 ("KV_REST_API_TOKEN", "w"),
                 ("KV_REST_API_READ_ONLY_TOKEN", "s3cret\u{7f}"),
             ],
@@ -232,5 +239,46 @@ fn debug_output_shows_the_url_and_where_each_token_came_from_never_a_token() {
         "UpstashSettings { url: \"https://x.upstash.io\", \
          write: <redacted> (KV_REST_API_TOKEN in the environment), \
          read: <redacted> (KV_REST_API_READ_ONLY_TOKEN in the environment) }"
+    );
+}
+
+#[test]
+fn an_unreadable_env_local_is_the_problem_when_the_environment_sets_nothing() {
+    let problem = ".env.local is not a regular file: fix or remove it";
+    let mut settings = from_table(&[]);
+    settings.file_problem = Some(problem.into());
+    let c = Choice::from_settings(&settings);
+    assert_eq!(unconfigured(&c), problem);
+    assert!(c.notes.is_empty(), "said once: {:?}", c.notes);
+    // With settings in the environment the file does not matter, but it is still said.
+    let mut settings = from_table(&SETTINGS);
+    settings.file_problem = Some(problem.into());
+    let c = Choice::from_settings(&settings);
+    assert_eq!(upstash(&c).url, "https://x.upstash.io");
+    assert!(c.notes.contains(&problem.to_string()), "{:?}", c.notes);
+}
+
+#[test]
+fn plain_http_is_noted_unless_the_host_is_this_machine() {
+    let c = choose(&[
+        ("KV_REST_API_URL", "http://x.upstash.io"),
+        ("KV_REST_API_TOKEN", "w"),
+    ]);
+    assert_eq!(upstash(&c).url, "http://x.upstash.io");
+    assert!(
+        c.notes.iter().any(|n| n.starts_with(
+            "KV_REST_API_URL in the environment uses http://: the token travels unencrypted"
+        )),
+        "{:?}",
+        c.notes
+    );
+    let c = choose(&[
+        ("KV_REST_API_URL", "http://127.0.0.1:8079"),
+        ("KV_REST_API_TOKEN", "w"),
+    ]);
+    assert!(
+        !c.notes.iter().any(|n| n.contains("http://")),
+        "{:?}",
+        c.notes
     );
 }

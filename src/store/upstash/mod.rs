@@ -42,6 +42,8 @@ static HTTP: Lazy<Option<reqwest::Client>> = Lazy::new(|| {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        // Upstash never redirects: a wrong URL must fail loudly, not write somewhere else.
+        .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90))
         .build()
         .ok()
@@ -133,6 +135,7 @@ impl UpstashStore {
             }
             bytes.extend_from_slice(&chunk);
         }
+        let bytes = self.settings.read.scrub(self.settings.write.scrub(bytes));
         if status.is_success() {
             return Ok(bytes);
         }
@@ -142,6 +145,9 @@ impl UpstashStore {
             401 | 403 => StoreError::Rejected(format!(
                 "storage refused the token (HTTP {code}): check {}",
                 credential.origin
+            )),
+            300..=399 => StoreError::Rejected(format!(
+                "storage answered a redirect (HTTP {code}): the URL is not the database's REST URL"
             )),
             429 | 500..=599 => StoreError::Unavailable(format!("storage answered HTTP {code}")),
             _ => match reply::error_message(&bytes) {

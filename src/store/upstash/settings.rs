@@ -33,6 +33,8 @@ pub struct Credential {
     pub header: HeaderValue,
     /// e.g. `KV_REST_API_TOKEN in .env.local`.
     pub origin: String,
+    /// The token itself, only to take it out of text storage sends back.
+    secret: String,
 }
 
 impl fmt::Debug for Credential {
@@ -42,18 +44,38 @@ impl fmt::Debug for Credential {
 }
 
 impl Credential {
+    /// `reply` with this token replaced by `<redacted>` (also as JSON may escape it): storage's
+    /// own error messages reach logs and answers, and a server that echoes the token must not
+    /// leak it there. Done on the whole reply, before any message is cut short, so no part of
+    /// the token survives either.
+    pub fn scrub(&self, reply: Vec<u8>) -> Vec<u8> {
+        let Ok(text) = std::str::from_utf8(&reply) else {
+            // Not JSON either: it is refused as malformed, and never shown.
+            return reply;
+        };
+        let escaped = self.secret.replace('/', "\\/");
+        if !text.contains(&self.secret) && !text.contains(&escaped) {
+            return reply;
+        }
+        text.replace(&self.secret, "<redacted>")
+            .replace(&escaped, "<redacted>")
+            .into_bytes()
+    }
+
     fn new(token: &Setting) -> Result<Self, String> {
         let refused = || {
             format!(
                 "{} cannot be sent as an HTTP header: it holds a character that is not \
-                 visible ASCII, such as a line break, a space or a typographic quote \
-                 (copy the token again)",
+                 visible ASCII (a line break, a space) or a quote mark (copy the token again, \
+                 without quotes)",
                 token.origin()
             )
         };
-        // Upstash tokens are visible ASCII. hyper would send other bytes (or fail on each call
-        // as "request failed", retried as if storage were down), so refuse them here, once.
-        if !token.value.bytes().all(|byte| byte.is_ascii_graphic()) {
+        // Upstash tokens are visible ASCII without quotes. hyper would send other bytes (or
+        // fail on each call as "request failed", retried as if storage were down), and quotes
+        // are what a shell or an env file left around the value: refuse them here, once.
+        let usable = |byte: u8| byte.is_ascii_graphic() && !matches!(byte, b'"' | b'\'' | b'`');
+        if !token.value.bytes().all(usable) {
             return Err(refused());
         }
         let mut header =
@@ -63,6 +85,7 @@ impl Credential {
         Ok(Self {
             header,
             origin: token.origin(),
+            secret: token.value.clone(),
         })
     }
 }
@@ -106,6 +129,13 @@ impl UpstashSettings {
             )));
         };
         let url = base_url(url).map_err(Unusable::Invalid)?;
+        if url.starts_with("http://") && !is_loopback(&url) {
+            notes.push(format!(
+                "{} uses http://: the token travels unencrypted (use https:// outside a local \
+                 emulator)",
+                vars.url.as_ref().map(Setting::origin).unwrap_or_default()
+            ));
+        }
         let write = Credential::new(write_token).map_err(Unusable::Invalid)?;
         let read = match &vars.read_token {
             Some(token) => Credential::new(token).map_err(Unusable::Invalid)?,
@@ -148,4 +178,71 @@ fn base_url(setting: &Setting) -> Result<String, String> {
         ));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Whether `url` (already checked) names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn is_loopback(url: &str) -> bool {
+    let Some(url) = reqwest::Url::parse(url).ok() else {
+        return false;
+    };
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Source;
+
+    fn credential(token: &str) -> Credential {
+        let setting = Setting {
+            name: "KV_REST_API_TOKEN",
+            source: Source::Environment,
+            value: token.into(),
+        };
+        Credential::new(&setting).unwrap()
+    }
+
+    #[test]
+    fn a_token_storage_sends_back_is_scrubbed_plain_or_json_escaped() {
+        let token = credential("AXy/s3cret=");
+        let reply = br#"{"error":"bad token AXy/s3cret= or AXy\/s3cret="}"#.to_vec();
+        assert_eq!(
+            String::from_utf8(token.scrub(reply)).unwrap(),
+            r#"{"error":"bad token <redacted> or <redacted>"}"#
+        );
+        let clean = br#"{"result":"OK"}"#.to_vec();
+        assert_eq!(token.scrub(clean.clone()), clean);
+        let not_text = b"\xff AXy/s3cret=".to_vec();
+        assert_eq!(
+            token.scrub(not_text.clone()),
+            not_text,
+            "left to be refused as malformed"
+        );
+    }
+
+    #[test]
+    fn loopback_hosts_are_told_apart_from_the_rest() {
+        for url in [
+            "http://localhost:8079",
+            "http://127.0.0.2",
+            "http://[::1]:80",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://x.upstash.io",
+            "http://10.0.0.1",
+            "http://localhost.evil.io",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
 }

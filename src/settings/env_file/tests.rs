@@ -1,0 +1,104 @@
+use super::*;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("env-file-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn problem(file: &EnvFile) -> &str {
+    file.problem
+        .as_deref()
+        .unwrap_or_else(|| panic!("no problem in {file:?}"))
+}
+
+#[test]
+fn a_missing_file_is_nothing_to_say() {
+    let file = read(&scratch("missing").join(".env.local"));
+    assert!(file.vars.is_empty() && file.notes.is_empty() && file.problem.is_none());
+}
+
+#[test]
+fn a_pulled_file_is_read_with_its_quotes_and_escapes() {
+    let path = scratch("pulled").join(".env.local");
+    let text =
+        "# Created by Vercel CLI\nKV_REST_API_URL=\"https://x\"\nKV_REST_API_TOKEN=\"w\\n\"\n";
+    std::fs::write(&path, text).unwrap();
+    let file = read(&path);
+    assert_eq!(file.vars["KV_REST_API_URL"], "https://x");
+    assert_eq!(
+        file.vars["KV_REST_API_TOKEN"], "w\n",
+        "trimming is the settings' job"
+    );
+    assert!(file.notes.is_empty() && file.problem.is_none(), "{file:?}");
+}
+
+#[test]
+fn lines_that_are_not_settings_are_skipped_counted_and_never_shown() {
+    let path = scratch("malformed").join(".env.local");
+    let text = "# a comment\nKV_REST_API_URL=\"https://x\"\nnot a s3cret setting\n\
+                KV_REST_API_TOKEN='w'\n=s3cret\n";
+    std::fs::write(&path, text).unwrap();
+    let file = read(&path);
+    assert_eq!(file.vars["KV_REST_API_URL"], "https://x");
+    assert_eq!(file.vars["KV_REST_API_TOKEN"], "w");
+    assert_eq!(
+        file.notes,
+        [format!(
+            "{}: 2 line(s) are not NAME=value and were skipped",
+            path.display()
+        )]
+    );
+    assert!(file.problem.is_none());
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_name() {
+    let path = scratch("bom").join(".env.local");
+    std::fs::write(&path, "\u{feff}KV_REST_API_URL=https://x\n").unwrap();
+    let file = read(&path);
+    assert_eq!(file.vars["KV_REST_API_URL"], "https://x");
+    assert!(file.notes.is_empty(), "{file:?}");
+}
+
+/// What must never block or fill memory at start-up: each is refused before it is opened.
+#[test]
+fn what_is_not_a_regular_file_is_refused_unread() {
+    let dir = scratch("special");
+    let directory = dir.join("directory");
+    std::fs::create_dir_all(&directory).unwrap();
+    let zero = dir.join("zero");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+    for path in [directory, zero, fifo] {
+        let file = read(&path);
+        assert!(
+            problem(&file).ends_with("is not a regular file: fix or remove it"),
+            "{file:?}"
+        );
+        assert!(file.vars.is_empty());
+    }
+}
+
+#[test]
+fn a_file_too_large_or_not_text_is_refused_whole() {
+    let dir = scratch("large");
+    let large = dir.join("large");
+    std::fs::write(&large, vec![b'#'; MAX_BYTES as usize + 1]).unwrap();
+    assert!(problem(&read(&large)).contains("over 1 MiB"));
+    let binary = dir.join("binary");
+    std::fs::write(
+        &binary,
+        b"KV_REST_API_URL=https://x\nKV_REST_API_TOKEN=\xff\xfe\n",
+    )
+    .unwrap();
+    let file = read(&binary);
+    assert!(problem(&file).contains("is not UTF-8 text"), "{file:?}");
+    assert!(file.vars.is_empty());
+}
