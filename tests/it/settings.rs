@@ -3,7 +3,7 @@
 //! start-up naming the variable and where it was read, never its value. The full table of
 //! cases is the unit test in `src/settings/tests.rs`; these prove the binary reads it so.
 
-use crate::MAIN;
+use crate::{MAIN, behind_the_double};
 use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
@@ -99,16 +99,8 @@ async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing
 /// every fire leaves its failure line at once (nothing is sent, nothing retried).
 #[tokio::test]
 async fn a_token_that_cannot_be_a_header_is_refused_at_start_up_by_name() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = App::start(
-        MAIN,
-        &[
-            ("KV_REST_API_URL", &fake.url),
-            ("KV_REST_API_TOKEN", "s3cret-first-line\ns3cret-second-line"),
-        ],
-    )
-    .await;
+    let bad_token = [("KV_REST_API_TOKEN", "s3cret-first-line\ns3cret-second-line")];
+    let (_redis, fake, app) = behind_the_double(&bad_token).await;
     let problem = "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header";
     app.assert_printed(&format!("storage problem: {problem}"));
     let (status, body) = app.recent().await;
@@ -156,17 +148,8 @@ async fn a_url_of_the_wrong_kind_is_refused_at_start_up_by_name() {
 /// A refused read token: one attempt, and the answer says which variable to check.
 #[tokio::test]
 async fn a_refused_read_token_is_named_in_the_answer() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = App::start(
-        MAIN,
-        &[
-            &fake.env()[..],
-            &[("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")],
-        ]
-        .concat(),
-    )
-    .await;
+    let wrong = [("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")];
+    let (_redis, fake, app) = behind_the_double(&wrong).await;
     let (status, body) = app.recent().await;
     assert_eq!(status, 502);
     assert_eq!(
@@ -221,10 +204,8 @@ async fn a_token_that_is_not_unicode_is_refused_by_name() {
 async fn a_token_echoed_by_storage_is_scrubbed_from_the_failure_line() {
     let echo = "ERR bad token fake-write-token";
     assert!(echo.contains(WRITE_TOKEN), "the echo must hold the token");
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
+    let (_redis, fake, app) = behind_the_double(&[]).await;
     fake.fail_next([Fault::CommandError(echo)]);
-    let app = App::start(MAIN, &fake.env()).await;
     app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(
@@ -241,10 +222,8 @@ async fn a_token_echoed_by_storage_is_scrubbed_from_the_failure_line() {
 /// somewhere else (the double's redirect, followed, would store the record).
 #[tokio::test]
 async fn a_redirect_is_refused_not_followed() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
+    let (redis, fake, app) = behind_the_double(&[]).await;
     fake.fail_next([Fault::Redirect]);
-    let app = App::start(MAIN, &fake.env()).await;
     app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(

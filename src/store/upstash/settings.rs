@@ -6,24 +6,15 @@ use crate::settings::{Setting, UpstashVars};
 use http::HeaderValue;
 use std::fmt;
 
-/// Where the database is and the tokens to use. `Debug` never shows a token.
-#[derive(Clone, PartialEq, Eq)]
+/// Where the database is and the tokens to use. `Debug` never shows a token (a
+/// [`Credential`]'s own `Debug` redacts it).
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct UpstashSettings {
     /// The REST base URL, without a trailing slash.
     pub url: String,
     pub write: Credential,
     /// The read-only token, or the write token when there is none.
     pub read: Credential,
-}
-
-impl fmt::Debug for UpstashSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpstashSettings")
-            .field("url", &self.url)
-            .field("write", &self.write)
-            .field("read", &self.read)
-            .finish()
-    }
 }
 
 /// A token as the `Authorization` header it is sent in, and the variable it came from, for
