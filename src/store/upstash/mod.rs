@@ -195,28 +195,4 @@ fn parse_entries(entries: &[Value]) -> Recent {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_entries_are_skipped_and_counted() {
-        let good = RequestRecord::from_parts("GET", &http::HeaderMap::new());
-        let entries = [
-            json!(good.to_json()),
-            json!("not json"),
-            json!(42),
-            json!({"id": "an object, not a string"}),
-            json!(r#"{"id":"x","timestamp":1,"method":"GET","userAgent":"","evil":true}"#),
-        ];
-        let recent = parse_entries(&entries);
-        assert_eq!(recent.records, [good]);
-        assert_eq!(recent.skipped, 4);
-    }
-
-    #[test]
-    fn an_error_anywhere_in_a_pipeline_is_found() {
-        let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
-        assert_eq!(first_error(&replies), Some("WRONGTYPE"));
-        assert_eq!(first_error(&replies[..1]), None);
-    }
-}
+mod tests;

@@ -1,0 +1,354 @@
+//! The Upstash client against real Redis behind the Upstash TEST DOUBLE (testkit), which answers
+//! as Upstash does and injects what the real service does only on its bad days: 5xx, 429,
+//! refused tokens, command errors, malformed replies, dropped connections, redirects.
+//!
+//! Each test has its own Redis and double, and runs on one runtime shared by all: the client is
+//! one per process, as in the app, and its pooled connections belong to the runtime that made
+//! them. Retries run with a policy of instant waits, so only the timeout test takes real time.
+
+use super::*;
+use crate::settings::from_table;
+use crate::store::{Choice, StoreChoice};
+use std::future::Future;
+use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
+use testkit::redis::Redis;
+
+/// Retries without waiting: what is tested here is which failures are retried, not when.
+const NO_WAITS: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    base_delay: Duration::ZERO,
+    max_delay: Duration::ZERO,
+    deadline: Duration::from_secs(60),
+};
+
+/// Runs a test body on the shared runtime; fails with `what` if it has not ended within 20 s.
+fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
+    static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the client tests")
+    });
+    RUNTIME.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), test)
+            .await
+            .unwrap_or_else(|_| panic!("{what}: not done within 20 s"))
+    })
+}
+
+fn settings_for(url: &str) -> UpstashSettings {
+    let settings = from_table(&[
+        ("KV_REST_API_URL", url),
+        ("KV_REST_API_TOKEN", WRITE_TOKEN),
+        ("KV_REST_API_READ_ONLY_TOKEN", READ_TOKEN),
+    ]);
+    match Choice::from_settings(&settings).store {
+        StoreChoice::Upstash(settings) => settings,
+        _ => panic!("the double's settings are Upstash settings"),
+    }
+}
+
+struct Setup {
+    redis: Redis,
+    fake: FakeUpstash,
+    store: UpstashStore,
+}
+
+async fn behind_the_double() -> Setup {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let store = UpstashStore::new(settings_for(&fake.url), NO_WAITS);
+    Setup { redis, fake, store }
+}
+
+fn records(from: u64, to: u64) -> Vec<RequestRecord> {
+    (from..=to).map(RequestRecord::numbered).collect()
+}
+
+fn ids(records: &[RequestRecord]) -> Vec<String> {
+    records.iter().map(|r| r.id.clone()).collect()
+}
+
+fn write_failure(attempts: u32, error: StoreError) -> Result<u32, WriteFailure> {
+    Err(WriteFailure { attempts, error })
+}
+
+fn rejected(message: &str) -> StoreError {
+    StoreError::Rejected(message.into())
+}
+
+fn unavailable(message: &str) -> StoreError {
+    StoreError::Unavailable(message.into())
+}
+
+#[test]
+fn a_batch_goes_out_in_one_call_and_only_the_newest_ten_are_kept() {
+    within("a write of twelve", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        assert_eq!(store.push_batch(&records(1, 12)).await, Ok(1));
+
+        let seen = fake.seen();
+        assert_eq!(seen.len(), 1, "one call");
+        assert_eq!(seen[0].path, "/pipeline");
+        assert_eq!(
+            seen[0].authorization.as_deref(),
+            Some(format!("Bearer {WRITE_TOKEN}").as_str())
+        );
+        assert_eq!(seen[0].body[1], json!(["LTRIM", KEY, "0", "9"]));
+        assert_eq!(seen[0].pushed_ids(), ids(&records(1, 12)), "oldest first");
+
+        let newest_first: Vec<RequestRecord> = records(3, 12).into_iter().rev().collect();
+        let stored: Vec<String> = newest_first.iter().map(|r| r.to_json()).collect();
+        assert_eq!(redis.entries(), stored);
+    })
+}
+
+#[test]
+fn a_read_carries_the_read_token_and_returns_the_newest_first() {
+    within("a read", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        store.push_batch(&records(1, 3)).await.unwrap();
+        let recent = store.recent().await.unwrap();
+        let newest_first: Vec<RequestRecord> = records(1, 3).into_iter().rev().collect();
+        assert_eq!(recent.records, newest_first);
+        assert_eq!(recent.skipped, 0);
+
+        let read = fake.seen().pop().unwrap();
+        assert_eq!(read.path, "/");
+        assert_eq!(read.body, json!(["LRANGE", KEY, "0", "9"]));
+        assert_eq!(
+            read.authorization.as_deref(),
+            Some(format!("Bearer {READ_TOKEN}").as_str())
+        );
+    })
+}
+
+#[test]
+fn entries_that_are_not_records_are_skipped_and_counted_on_a_read() {
+    within("a read of planted entries", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        store.push_batch(&records(1, 1)).await.unwrap();
+        redis.cli(&["LPUSH", KEY, "not json", r#"{"id":"x"}"#]);
+        let recent = store.recent().await.unwrap();
+        assert_eq!(recent.records, records(1, 1));
+        assert_eq!(recent.skipped, 2);
+    })
+}
+
+#[test]
+fn unavailable_storage_is_tried_again_until_it_answers() {
+    within("a write through 503, 429 and a dropped connection", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        fake.fail_next([Fault::Status(503), Fault::Status(429), Fault::Drop]);
+        assert_eq!(store.push_batch(&records(1, 1)).await, Ok(4));
+        assert_eq!(fake.seen().len(), 4);
+        assert_eq!(redis.llen(), 1);
+    })
+}
+
+#[test]
+fn each_kind_of_unavailable_storage_is_named_after_the_last_attempt() {
+    within("writes that never get through", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        for (fault, message) in [
+            (Fault::Status(500), "storage answered HTTP 500"),
+            (Fault::Status(429), "storage answered HTTP 429"),
+            (Fault::Drop, "the request to storage failed"),
+        ] {
+            fake.fail_next(vec![fault; 4]);
+            assert_eq!(
+                store.push_batch(&records(1, 1)).await,
+                write_failure(4, unavailable(message))
+            );
+        }
+    })
+}
+
+#[test]
+fn a_refusal_is_final_at_once_and_says_what_to_check() {
+    within("refused writes", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        let check_token =
+            "storage refused the token (HTTP {}): check KV_REST_API_TOKEN in the environment";
+        for (fault, message) in [
+            (Fault::Status(401), check_token.replace("{}", "401")),
+            (Fault::Status(403), check_token.replace("{}", "403")),
+            (
+                Fault::Status(400),
+                "storage command failed: injected".to_string(),
+            ),
+            (
+                Fault::CommandError("ERR injected"),
+                "storage command failed: ERR injected".to_string(),
+            ),
+            (
+                Fault::Malformed,
+                "storage sent a malformed reply".to_string(),
+            ),
+            (
+                Fault::Redirect,
+                "storage answered a redirect (HTTP 307): the URL is not the database's REST URL"
+                    .to_string(),
+            ),
+        ] {
+            let calls = fake.seen().len();
+            fake.fail_next([fault.clone()]);
+            assert_eq!(
+                store.push_batch(&records(1, 1)).await,
+                write_failure(1, rejected(&message)),
+                "{fault:?}"
+            );
+            assert_eq!(
+                fake.seen().len(),
+                calls + 1,
+                "{fault:?}: one call, no retry"
+            );
+        }
+        assert_eq!(redis.llen(), 0, "a redirect is never followed");
+    })
+}
+
+#[test]
+fn a_refused_read_names_the_read_token() {
+    within("a refused read", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        fake.fail_next([Fault::Status(401)]);
+        assert_eq!(
+            store.recent().await,
+            Err(rejected(
+                "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
+            ))
+        );
+    })
+}
+
+#[test]
+fn a_read_is_made_once_and_reports_what_went_wrong() {
+    within("failed reads", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        for (fault, error) in [
+            (Fault::Status(503), unavailable("storage answered HTTP 503")),
+            (Fault::Malformed, rejected("storage sent a malformed reply")),
+            (
+                Fault::Status(400),
+                rejected("storage command failed: injected"),
+            ),
+        ] {
+            let calls = fake.seen().len();
+            fake.fail_next([fault.clone()]);
+            assert_eq!(store.recent().await, Err(error), "{fault:?}");
+            assert_eq!(fake.seen().len(), calls + 1, "{fault:?}: read once");
+        }
+    })
+}
+
+#[test]
+fn a_command_error_on_a_read_is_passed_on() {
+    within("a read of a key of the wrong type", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        redis.cli(&["SET", KEY, "a string, not a list"]);
+        let Err(StoreError::Rejected(message)) = store.recent().await else {
+            panic!("a WRONGTYPE read is refused");
+        };
+        assert!(
+            message.starts_with("storage command failed: WRONGTYPE"),
+            "{message}"
+        );
+    })
+}
+
+#[test]
+fn tokens_that_storage_echoes_are_never_passed_on() {
+    within("an error naming both tokens", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        fake.fail_next([Fault::CommandError(
+            "ERR fake-write-token and fake-read-token",
+        )]);
+        assert_eq!(
+            store.push_batch(&records(1, 1)).await,
+            write_failure(
+                1,
+                rejected("storage command failed: ERR <redacted> and <redacted>")
+            )
+        );
+    })
+}
+
+#[test]
+fn storage_that_cannot_be_reached_or_does_not_answer_is_unavailable() {
+    within("reads of absent and silent storage", async {
+        let nothing_there = format!("http://127.0.0.1:{}", testkit::free_port());
+        let store = UpstashStore::new(settings_for(&nothing_there), NO_WAITS);
+        assert_eq!(
+            store.recent().await,
+            Err(unavailable("could not connect to storage"))
+        );
+
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        fake.delay(REQUEST_TIMEOUT + Duration::from_secs(1));
+        let asked = tokio::time::Instant::now();
+        assert_eq!(store.recent().await, Err(unavailable("storage timed out")));
+        assert!(asked.elapsed() < REQUEST_TIMEOUT + Duration::from_millis(500));
+    })
+}
+
+#[test]
+fn invalid_entries_are_skipped_and_counted() {
+    let good = RequestRecord::from_parts("GET", &http::HeaderMap::new());
+    let entries = [
+        json!(good.to_json()),
+        json!("not json"),
+        json!(42),
+        json!({"id": "an object, not a string"}),
+        json!(r#"{"id":"x","timestamp":1,"method":"GET","userAgent":"","evil":true}"#),
+    ];
+    let recent = parse_entries(&entries);
+    assert_eq!(recent.records, [good]);
+    assert_eq!(recent.skipped, 4);
+}
+
+#[test]
+fn no_more_than_the_kept_number_of_entries_is_read() {
+    let entries: Vec<Value> = records(1, 12).iter().map(|r| json!(r.to_json())).collect();
+    assert_eq!(parse_entries(&entries).records, records(1, KEEP as u64));
+}
+
+#[test]
+fn an_error_anywhere_in_a_pipeline_is_found() {
+    let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
+    assert_eq!(first_error(&replies), Some("WRONGTYPE"));
+    assert_eq!(first_error(&replies[..1]), None);
+}
