@@ -6,6 +6,7 @@
 //! suite is ever skipped because a tool is missing.
 
 mod bench;
+mod mutants;
 mod provision;
 mod run;
 mod test;
@@ -23,7 +24,9 @@ commands:
                  elsewhere it lists what to install)
   vercel-build   run `vercel build` offline and verify the output it would deploy
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
-                 (minutes; not part of test)";
+                 (minutes; not part of test)
+  mutants [ARGS] mutation testing of the domain modules (.cargo/mutants.toml); ARGS go to
+                 cargo-mutants, e.g. `-f src/record.rs` (minutes; not part of test)";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         "provision" => provision::all(),
         "vercel-build" => vercel_build::run(),
         "bench" => bench::run(),
+        "mutants" => mutants::run(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
