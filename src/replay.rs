@@ -231,6 +231,19 @@ mod tests {
         assert_eq!(found.unreadable, 1);
     }
 
+    /// A log drain that carries the function's text under another name than `message`: the
+    /// failure line is there, but not where it can be read, so it is counted, never dropped.
+    #[test]
+    fn an_export_entry_holding_the_event_outside_its_message_is_counted_unreadable() {
+        let elsewhere = serde_json::json!({
+            "type": "log",
+            "data": { "text": line(&[record("elsewhere", 1)]), "message": "" },
+        });
+        let found = failed_records(&elsewhere.to_string());
+        assert!(found.records.is_empty());
+        assert_eq!((found.lines, found.unreadable), (0, 1));
+    }
+
     #[test]
     fn a_record_that_appears_twice_is_replayed_once_and_counted() {
         let twice = record("twice", 1);
