@@ -245,6 +245,18 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_line_without_its_records_is_counted_unreadable() {
+        for line in [
+            format!(r#"{{"event":"{WRITE_FAILED}","count":1,"attempts":4}}"#),
+            format!(r#"{{"event":"{WRITE_FAILED}","records":"a string","record":[]}}"#),
+        ] {
+            let found = failed_records(&line);
+            assert!(found.records.is_empty(), "{line}");
+            assert_eq!((found.lines, found.unreadable), (1, 1), "{line}");
+        }
+    }
+
+    #[test]
     fn a_record_that_appears_twice_is_replayed_once_and_counted() {
         let twice = record("twice", 1);
         let one = line(std::slice::from_ref(&twice));
