@@ -6,7 +6,7 @@
 use crate::lines;
 use crate::raw_http::{self, Answer};
 use crate::vercel_ipc::{Context, Ipc};
-use crate::{TempDir, free_port};
+use crate::{TempDir, free_port, within};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -31,6 +31,11 @@ const SCRUBBED: &[&str] = &[
 
 /// How long a raw request may wait for its answer.
 const RAW_ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// How long a request through the test client may wait for its answer (the head; the body is
+/// bounded by the client's own timeout, [`ANSWER_WITHIN`] too). The app answers at once or
+/// within its 3 s storage timeout; a loaded machine gets the rest.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 
 /// One line stream of the app: the lines so far, and the task reading them.
 struct Output {
@@ -135,12 +140,15 @@ impl App {
 
     /// `method path` with no body.
     pub async fn request(&self, method: &str, path: &str) -> reqwest::Response {
-        let method: reqwest::Method = method.parse().expect("an HTTP method");
-        self.http
-            .request(method, self.url(path))
-            .send()
-            .await
-            .expect("request to the app")
+        let parsed: reqwest::Method = method.parse().expect("an HTTP method");
+        let send = self.http.request(parsed, self.url(path)).send();
+        within(
+            ANSWER_WITHIN,
+            format!("the app's answer to {method} {path}"),
+            send,
+        )
+        .await
+        .expect("request to the app")
     }
 
     /// Sends exactly `request` over a connection of its own (see [`raw_http::send`]), off the
@@ -179,7 +187,13 @@ impl App {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        request.send().await.expect("fire")
+        within(
+            ANSWER_WITHIN,
+            "the receipt of /api/wait-until",
+            request.send(),
+        )
+        .await
+        .expect("fire")
     }
 
     /// `/api/recent` as JSON, with its status.
@@ -294,6 +308,17 @@ impl App {
             .unwrap_or_else(|_| panic!("no exit within {within:?}"))
     }
 
+    /// The exit status if the process exits within `within`; `None` if it is still running
+    /// then. For a test that checks it does not exit while work is pending.
+    pub async fn exited_within(&mut self, within: Duration) -> Option<ExitStatus> {
+        let child = &mut self.child;
+        crate::poll_for(within, || {
+            let exited = child.try_wait().expect("the state of the app's process");
+            async move { exited }
+        })
+        .await
+    }
+
     /// SIGTERM, then the exit status once the process has drained and exited.
     pub async fn terminate(&mut self) -> ExitStatus {
         self.sigterm();
@@ -319,10 +344,14 @@ fn command(binary: &Path, workdir: &TempDir) -> Command {
 }
 
 /// A client for the app. reqwest is built without a crypto provider (as in the app), and panics
-/// when none is installed, so ring is installed first, as the app does.
+/// when none is installed, so ring is installed first, as the app does. No request, body
+/// included, takes longer than [`ANSWER_WITHIN`].
 pub fn test_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .timeout(ANSWER_WITHIN)
+        .build()
+        .expect("the test client")
 }
 
 /// A response body as JSON (reqwest is built without its `json` feature).

@@ -4,27 +4,42 @@
 //! command, per-command errors inside a 200 pipeline, 401 for an unknown token, the read-only
 //! token refused for writes), records what it received (path, `Authorization`, body) and what
 //! it answered, and injects what the real service does only on its bad days: latency, 5xx, a
-//! command error, a malformed reply, a dropped connection. With only a delay set it is storage
-//! that answers every call after that delay, which is what the benchmarks need for "storage is
-//! slow".
+//! command error, a malformed reply, a reply too large to read, a reply that never ends, a
+//! dropped connection. With only a delay set it is storage that answers every call after that
+//! delay, which is what the benchmarks need for "storage is slow".
+//!
+//! Tests that need a call to be in flight while something else happens do not race a delay
+//! against it: they [`hold`](FakeUpstash::hold) storage, wait for the call to be
+//! [`seen`](FakeUpstash::wait_for_calls), act, and release it.
 //!
 //! It serves on the tokio runtime it was started on; a synchronous caller starts it inside a
 //! multi-thread runtime that it keeps alive.
 
 use crate::{redis::Redis, resp};
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Incoming, server::conn::http1, service::service_fn};
+use hyper::body::{Body, Frame, Incoming};
+use hyper::{Request, Response, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub const WRITE_TOKEN: &str = "fake-write-token";
 pub const READ_TOKEN: &str = "fake-read-token";
+
+/// The app's cap on a reply it reads from storage (`MAX_REPLY_BYTES` in
+/// `src/store/upstash/mod.rs`): 1 MiB.
+pub const REPLY_CAP_BYTES: usize = 1 << 20;
+
+/// The length of a [`Fault::Oversized`] body: one byte over the app's cap.
+pub const OVERSIZED_BYTES: usize = REPLY_CAP_BYTES + 1;
 
 /// What the next request gets instead of a normal answer.
 #[derive(Debug, Clone)]
@@ -39,6 +54,14 @@ pub enum Fault {
     Drop,
     /// A `307` to the same path here: followed, the call would be made again and succeed.
     Redirect,
+    /// Runs nothing; a 200 whose body is exactly [`OVERSIZED_BYTES`] long (one byte over the
+    /// app's 1 MiB cap) and a successful reply of the right shape: a read's one entry, or a
+    /// pipeline's first result, is a long string. Read whole, it would be taken as a success.
+    Oversized,
+    /// Runs nothing; a 200 with a chunked body that never ends: the start of a successful reply
+    /// (as [`Fault::Oversized`]), then a string that goes on as fast as the client reads, until
+    /// the client hangs up. [`FakeUpstash::streaming`] counts the ones still going.
+    Endless,
 }
 
 /// One request as received.
@@ -108,6 +131,28 @@ struct Shared {
     faults: Mutex<VecDeque<Fault>>,
     seen: Mutex<Vec<Seen>>,
     answered: Mutex<Vec<Answered>>,
+    /// How many [`Hold`]s are in force; calls pass the gate only at zero.
+    holds: AtomicUsize,
+    /// [`Fault::Endless`] bodies still streaming.
+    streaming: Arc<AtomicUsize>,
+}
+
+/// Storage held: every call waits, after it was recorded as seen, until this is released or
+/// dropped (so a failing test never leaves calls held). See [`FakeUpstash::hold`].
+#[must_use = "storage is released as soon as the hold is dropped"]
+pub struct Hold {
+    shared: Arc<Shared>,
+}
+
+impl Hold {
+    /// Lets the held calls (and every later one) through, unless another hold is in force.
+    pub fn release(self) {}
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.shared.holds.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 pub struct FakeUpstash {
@@ -129,6 +174,8 @@ impl FakeUpstash {
             faults: Mutex::new(VecDeque::new()),
             seen: Mutex::new(Vec::new()),
             answered: Mutex::new(Vec::new()),
+            holds: AtomicUsize::new(0),
+            streaming: Arc::new(AtomicUsize::new(0)),
         });
         let serving = shared.clone();
         let server = tokio::spawn(async move {
@@ -170,6 +217,43 @@ impl FakeUpstash {
         self.shared.faults.lock().unwrap().extend(faults);
     }
 
+    /// Holds storage until the returned [`Hold`] is released or dropped: every call from now
+    /// on is recorded as [`seen`](Self::seen) (and takes its fault, if one is queued), then
+    /// waits, unanswered, with nothing run. Released, each goes on as if it had just arrived
+    /// (the [`delay`](Self::delay), then its answer).
+    ///
+    /// The app gives up on a call after 3 s (its request timeout) and hangs up; a held call
+    /// whose client hung up is dropped, never run. So a test holds storage only while it makes
+    /// its requests and waits for their events, not for the app's timeout.
+    pub fn hold(&self) -> Hold {
+        self.shared.holds.fetch_add(1, Ordering::SeqCst);
+        Hold {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Waits until at least `count` calls were received (held or not), and returns them all;
+    /// panics naming the calls seen so far after `within`.
+    pub async fn wait_for_calls(&self, count: usize, within: Duration) -> Vec<Seen> {
+        let seen = crate::poll_for(within, || async {
+            let seen = self.seen();
+            (seen.len() >= count).then_some(seen)
+        })
+        .await;
+        seen.unwrap_or_else(|| {
+            let paths: Vec<String> = self.seen().into_iter().map(|s| s.path).collect();
+            panic!(
+                "{count} calls to storage: not seen within {within:?}; seen {}: {paths:?}",
+                paths.len()
+            )
+        })
+    }
+
+    /// How many [`Fault::Endless`] answers are still streaming: their client has not hung up.
+    pub fn streaming(&self) -> usize {
+        self.shared.streaming.load(Ordering::SeqCst)
+    }
+
     /// Every request received, in order of arrival, whatever it was answered.
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
@@ -187,7 +271,7 @@ impl Drop for FakeUpstash {
     }
 }
 
-type Answer = Result<Response<Full<Bytes>>, std::io::Error>;
+type Answer = Result<Response<BoxBody<Bytes, std::io::Error>>, std::io::Error>;
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let path = req.uri().path().to_string();
@@ -209,8 +293,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         body: body.clone(),
     });
 
-    // Faults apply in order of arrival, then every request waits the configured delay.
+    // Faults apply in order of arrival; then every request waits while storage is held, and
+    // then the configured delay.
     let fault = shared.faults.lock().unwrap().pop_front();
+    while shared.holds.load(Ordering::SeqCst) > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -223,9 +311,20 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             return Ok(answer(200, Value::Array(errors)));
         }
         Some(Fault::Malformed) => {
-            return Ok(Response::new(Full::new(Bytes::from_static(
+            return Ok(Response::new(full(Bytes::from_static(
                 b"<html>bad gateway</html>",
             ))));
+        }
+        Some(Fault::Oversized) => {
+            let (start, end) = long_reply(&path, &body);
+            let pad = OVERSIZED_BYTES - start.len() - end.len();
+            let reply = [start.as_bytes(), &vec![b'x'; pad], end.as_bytes()].concat();
+            return Ok(json_response(200, full(Bytes::from(reply))));
+        }
+        Some(Fault::Endless) => {
+            let (start, _) = long_reply(&path, &body);
+            let endless = Endless::new(start, shared.streaming.clone());
+            return Ok(json_response(200, endless.boxed()));
         }
         Some(Fault::Drop) => return Err(std::io::Error::other("injected: connection dropped")),
         Some(Fault::Redirect) => {
@@ -304,8 +403,15 @@ fn is_read(command: &[String]) -> bool {
     )
 }
 
-fn answer(status: u16, body: Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+fn answer(status: u16, body: Value) -> Response<BoxBody<Bytes, std::io::Error>> {
+    json_response(status, full(Bytes::from(body.to_string())))
+}
+
+fn json_response(
+    status: u16,
+    body: BoxBody<Bytes, std::io::Error>,
+) -> Response<BoxBody<Bytes, std::io::Error>> {
+    let mut response = Response::new(body);
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
@@ -313,4 +419,65 @@ fn answer(status: u16, body: Value) -> Response<Full<Bytes>> {
         hyper::header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+fn full(bytes: Bytes) -> BoxBody<Bytes, std::io::Error> {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// A successful reply to this request, cut around one long string: what goes before it and
+/// what closes it. A read's one entry (`{"result":["…"]}`), or a pipeline's first result, one
+/// `{"result":"OK"}` for each further command (`[{"result":"…"},{"result":"OK"}]`).
+fn long_reply(path: &str, body: &Value) -> (String, String) {
+    if path == "/pipeline" {
+        let commands = body.as_array().map_or(1, Vec::len).max(1);
+        let rest = r#",{"result":"OK"}"#.repeat(commands - 1);
+        (r#"[{"result":""#.to_string(), format!(r#""}}{rest}]"#))
+    } else {
+        (r#"{"result":[""#.to_string(), r#""]}"#.to_string())
+    }
+}
+
+/// The body of [`Fault::Endless`]: `start`, then `x`s in 16 KiB chunks for as long as the
+/// connection takes them. Counted in `streaming` from creation until hyper drops it, which it
+/// does once the client has hung up.
+struct Endless {
+    start: Option<Bytes>,
+    chunk: Bytes,
+    streaming: Arc<AtomicUsize>,
+}
+
+impl Endless {
+    fn new(start: String, streaming: Arc<AtomicUsize>) -> Endless {
+        streaming.fetch_add(1, Ordering::SeqCst);
+        Endless {
+            start: Some(Bytes::from(start)),
+            chunk: Bytes::from(vec![b'x'; 16 * 1024]),
+            streaming,
+        }
+    }
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let next = match self.start.take() {
+            Some(start) => start,
+            None => self.chunk.clone(),
+        };
+        // Always ready: the connection writes until the socket is full, then waits for the
+        // client to read, so this goes exactly as fast as the client reads.
+        Poll::Ready(Some(Ok(Frame::data(next))))
+    }
+}
+
+impl Drop for Endless {
+    fn drop(&mut self) {
+        self.streaming.fetch_sub(1, Ordering::SeqCst);
+    }
 }

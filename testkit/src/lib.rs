@@ -61,6 +61,45 @@ pub fn wait_for_port(port: u16, within: Duration) -> bool {
     true
 }
 
+/// Runs `work` to its end and hands back its output; panics with `"{what}: not done within
+/// {limit:?}"` once `limit` has passed. Every async test runs its body under one, so that a bug
+/// that hangs fails the test by name instead of hanging the suite; the bounded waits inside
+/// (`eventually`, `App::wait_for_failure_lines`, …) name the step.
+///
+/// It can only fire while `work` yields: a synchronous call that blocks the test's thread holds
+/// it off until it returns (the kit's blocking calls are bounded on their own).
+#[cfg(feature = "tokio")]
+pub async fn within<T>(
+    limit: Duration,
+    what: impl std::fmt::Display,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    match tokio::time::timeout(limit, work).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: not done within {limit:?}"),
+    }
+}
+
+/// Polls `check` every 20 ms until it finds something, and hands that back; `None` once
+/// `within` has passed, for a caller that says what was missing.
+#[cfg(feature = "tokio")]
+pub async fn poll_for<T, F, Fut>(within: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls `check` every 20 ms until it holds; panics naming `what` after `within`.
 #[cfg(feature = "tokio")]
 pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
@@ -68,14 +107,15 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + within;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let held = poll_for(within, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await;
+    assert!(
+        held.is_some(),
+        "timed out after {within:?} waiting for {what}"
+    );
 }
 
 /// A directory of its own, removed on drop: the app's working directory (so that no
@@ -103,5 +143,60 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(all(test, feature = "tokio"))]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(work: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime")
+            .block_on(work)
+    }
+
+    #[test]
+    #[should_panic(expected = "the answer that never comes: not done within 50ms")]
+    fn within_fails_naming_what_it_waited_for_once_the_limit_passes() {
+        block_on(within(
+            Duration::from_millis(50),
+            "the answer that never comes",
+            std::future::pending::<()>(),
+        ));
+    }
+
+    #[test]
+    fn within_hands_back_what_was_done_in_time() {
+        let work = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            42
+        };
+        assert_eq!(block_on(within(Duration::from_secs(10), "42", work)), 42);
+    }
+
+    #[test]
+    fn poll_for_hands_back_the_first_find_or_nothing_after_the_limit() {
+        let mut calls = 0;
+        let found = block_on(poll_for(Duration::from_secs(10), || {
+            calls += 1;
+            let now = calls;
+            async move { (now == 3).then_some(now) }
+        }));
+        assert_eq!(found, Some(3));
+        let never = block_on(poll_for(Duration::from_millis(50), || async { None::<()> }));
+        assert_eq!(never, None);
+    }
+
+    #[test]
+    #[should_panic(expected = "timed out after 50ms waiting for a thing that never holds")]
+    fn eventually_fails_naming_what_never_held() {
+        block_on(eventually(
+            Duration::from_millis(50),
+            "a thing that never holds",
+            || async { false },
+        ));
     }
 }

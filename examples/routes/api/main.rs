@@ -29,11 +29,23 @@ mod tests {
     use hyper::body::Bytes;
     use hyper_util::rt::TokioIo;
     use serde_json::{Value, json};
+    use std::time::Duration;
     use vercel_runtime::{AppState, LogContext};
 
-    /// `GET path` answered by `handler`, in process. A `Request`'s body type can only be made by
-    /// hyper, so the request crosses an in-memory pipe between a hyper client and server.
+    /// How long one request may take: in process it takes milliseconds, so a handler that hangs
+    /// fails its test by name instead of hanging the run.
+    const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+    /// `GET path` answered by `handler`, in process, within [`ANSWER_WITHIN`] (the whole of each
+    /// test's async work). A `Request`'s body type can only be made by hyper, so the request
+    /// crosses an in-memory pipe between a hyper client and server.
     async fn get(path: &str) -> (u16, Value) {
+        tokio::time::timeout(ANSWER_WITHIN, answer(path))
+            .await
+            .unwrap_or_else(|_| panic!("GET {path}: not done within {ANSWER_WITHIN:?}"))
+    }
+
+    async fn answer(path: &str) -> (u16, Value) {
         let (client, server) = tokio::io::duplex(64 * 1024);
         let service = hyper::service::service_fn(|req| {
             handler(req, AppState::new(LogContext::new(None, None, None)))
