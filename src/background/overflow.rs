@@ -157,6 +157,13 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// Each test's deadline, in the paused clock's time: whenever every task waits, the clock
+    /// jumps ahead, so work that never settles fails the test by name in moments instead of
+    /// hanging the suite.
+    async fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
+        testkit::within(Duration::from_secs(600), what, test).await
+    }
+
     /// 100-byte user agents, so that a group's size in bytes is easy to reason about.
     fn record(n: u64) -> RequestRecord {
         RequestRecord {
@@ -219,74 +226,92 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn records_refused_within_a_window_share_one_line_written_when_it_ends() {
-        let overflow = Arc::new(Overflow::new("upstash", grouping(1000, 64 * 1024)));
-        let (log, lines) = RequestLog::in_memory();
-        let settled = report_all(&overflow, &log, 0..5, Duration::from_millis(100)).await;
-        let ids: Vec<String> = (0..5).map(|n| record(n).id).collect();
-        assert_eq!(written(&lines), [ids]);
-        // Nobody leaves before the line holding their record is written, at the window's end.
-        assert!(
-            settled.iter().all(|t| *t == Duration::from_millis(1000)),
-            "{settled:?}"
-        );
+        within(
+            "records refused within a window share one line written when it ends",
+            async {
+                let overflow = Arc::new(Overflow::new("upstash", grouping(1000, 64 * 1024)));
+                let (log, lines) = RequestLog::in_memory();
+                let settled = report_all(&overflow, &log, 0..5, Duration::from_millis(100)).await;
+                let ids: Vec<String> = (0..5).map(|n| record(n).id).collect();
+                assert_eq!(written(&lines), [ids]);
+                // Nobody leaves before the line holding their record is written, at the window's end.
+                assert!(
+                    settled.iter().all(|t| *t == Duration::from_millis(1000)),
+                    "{settled:?}"
+                );
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_refusal_after_the_window_opens_the_next_group() {
-        let overflow = Arc::new(Overflow::new("upstash", grouping(300, 64 * 1024)));
-        let (log, lines) = RequestLog::in_memory();
-        report_all(&overflow, &log, 0..6, Duration::from_millis(100)).await;
-        let groups = written(&lines);
-        assert_eq!(groups.len(), 2, "{groups:?}");
-        assert_eq!(groups[0], ["id-0000", "id-0001", "id-0002"]);
-        assert_eq!(groups[1], ["id-0003", "id-0004", "id-0005"]);
+        within("a refusal after the window opens the next group", async {
+            let overflow = Arc::new(Overflow::new("upstash", grouping(300, 64 * 1024)));
+            let (log, lines) = RequestLog::in_memory();
+            report_all(&overflow, &log, 0..6, Duration::from_millis(100)).await;
+            let groups = written(&lines);
+            assert_eq!(groups.len(), 2, "{groups:?}");
+            assert_eq!(groups[0], ["id-0000", "id-0001", "id-0002"]);
+            assert_eq!(groups[1], ["id-0003", "id-0004", "id-0005"]);
+        })
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_group_is_written_at_once_and_every_record_lands_in_exactly_one_line() {
-        let size = record(0).to_json().len();
-        let overflow = Arc::new(Overflow::new("upstash", grouping(1000, size * 4)));
-        let (log, lines) = RequestLog::in_memory();
-        let settled = report_all(&overflow, &log, 0..10, Duration::ZERO).await;
-        let groups = written(&lines);
-        assert_eq!(
-            groups.iter().map(Vec::len).collect::<Vec<_>>(),
-            [4, 4, 2],
-            "{groups:?}"
-        );
-        let mut all: Vec<String> = groups.concat();
-        all.sort();
-        assert_eq!(all, (0..10).map(|n| record(n).id).collect::<Vec<_>>());
-        // The two full groups were written as soon as the next record did not fit.
-        assert_eq!(settled[..8], [Duration::ZERO; 8]);
-        assert_eq!(settled[8..], [Duration::from_millis(1000); 2]);
+        within(
+            "a full group is written at once and every record lands in exactly one line",
+            async {
+                let size = record(0).to_json().len();
+                let overflow = Arc::new(Overflow::new("upstash", grouping(1000, size * 4)));
+                let (log, lines) = RequestLog::in_memory();
+                let settled = report_all(&overflow, &log, 0..10, Duration::ZERO).await;
+                let groups = written(&lines);
+                assert_eq!(
+                    groups.iter().map(Vec::len).collect::<Vec<_>>(),
+                    [4, 4, 2],
+                    "{groups:?}"
+                );
+                let mut all: Vec<String> = groups.concat();
+                all.sort();
+                assert_eq!(all, (0..10).map(|n| record(n).id).collect::<Vec<_>>());
+                // The two full groups were written as soon as the next record did not fit.
+                assert_eq!(settled[..8], [Duration::ZERO; 8]);
+                assert_eq!(settled[8..], [Duration::from_millis(1000); 2]);
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_line_lists_each_distinct_reason_once() {
-        let overflow = Arc::new(Overflow::new("upstash", grouping(100, 64 * 1024)));
-        let (log, lines) = RequestLog::in_memory();
-        let reasons: [&'static str; 3] = ["queue full", "waited too long", "queue full"];
-        let tasks: Vec<_> = reasons
-            .into_iter()
-            .enumerate()
-            .map(|(n, reason)| {
-                let (overflow, log) = (overflow.clone(), log.clone());
-                tokio::spawn(async move {
-                    overflow
-                        .report(record(n as u64), reason.to_string(), &log)
-                        .await
+        within("a line lists each distinct reason once", async {
+            let overflow = Arc::new(Overflow::new("upstash", grouping(100, 64 * 1024)));
+            let (log, lines) = RequestLog::in_memory();
+            let reasons: [&'static str; 3] = ["queue full", "waited too long", "queue full"];
+            let tasks: Vec<_> = reasons
+                .into_iter()
+                .enumerate()
+                .map(|(n, reason)| {
+                    let (overflow, log) = (overflow.clone(), log.clone());
+                    tokio::spawn(async move {
+                        overflow
+                            .report(record(n as u64), reason.to_string(), &log)
+                            .await
+                    })
                 })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        let line = lines.lock().unwrap()[0].clone();
-        let value: serde_json::Value =
-            serde_json::from_str(line.strip_prefix("error ").unwrap()).unwrap();
-        assert_eq!(value["error"], "queue full; waited too long");
-        assert_eq!(value["count"], 3);
-        assert_eq!(value["storage"], "upstash");
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let line = lines.lock().unwrap()[0].clone();
+            let value: serde_json::Value =
+                serde_json::from_str(line.strip_prefix("error ").unwrap()).unwrap();
+            assert_eq!(value["error"], "queue full; waited too long");
+            assert_eq!(value["count"], 3);
+            assert_eq!(value["storage"], "upstash");
+        })
+        .await
     }
 }

@@ -240,6 +240,13 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    /// Each test's deadline, in the paused clock's time: whenever every task waits, the clock
+    /// jumps ahead, so work that never settles fails the test by name in moments instead of
+    /// hanging the suite.
+    async fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
+        testkit::within(Duration::from_secs(600), what, test).await
+    }
+
     fn record(n: u64) -> RequestRecord {
         RequestRecord::numbered(n)
     }
@@ -264,131 +271,152 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_lone_record_is_written_at_once() {
-        let queue = WriteQueue::new(Limits::default());
-        let calls = Calls::default();
-        let outcome = queue
-            .submit(record(1), |b| calls.write(b, Duration::ZERO))
-            .await;
-        assert_eq!(outcome, Ok(1));
-        assert_eq!(calls.batches(), [vec![1]]);
+        within("a lone record is written at once", async {
+            let queue = WriteQueue::new(Limits::default());
+            let calls = Calls::default();
+            let outcome = queue
+                .submit(record(1), |b| calls.write(b, Duration::ZERO))
+                .await;
+            assert_eq!(outcome, Ok(1));
+            assert_eq!(calls.batches(), [vec![1]]);
+        })
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn records_waiting_together_go_out_in_one_call_oldest_first() {
-        let queue = Arc::new(WriteQueue::new(Limits::default()));
-        let calls = Arc::new(Calls::default());
-        let mut tasks = Vec::new();
-        for n in 1..=6 {
-            let (queue, calls) = (queue.clone(), calls.clone());
-            tasks.push(tokio::spawn(async move {
-                queue
-                    .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
-                    .await
-            }));
-            // Let each submitter reach the queue in order.
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), Ok(1));
-        }
-        // The first goes alone; the five that queued behind it share the next call.
-        assert_eq!(calls.batches(), [vec![1], vec![2, 3, 4, 5, 6]]);
+        within(
+            "records waiting together go out in one call oldest first",
+            async {
+                let queue = Arc::new(WriteQueue::new(Limits::default()));
+                let calls = Arc::new(Calls::default());
+                let mut tasks = Vec::new();
+                for n in 1..=6 {
+                    let (queue, calls) = (queue.clone(), calls.clone());
+                    tasks.push(tokio::spawn(async move {
+                        queue
+                            .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
+                            .await
+                    }));
+                    // Let each submitter reach the queue in order.
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                for task in tasks {
+                    assert_eq!(task.await.unwrap(), Ok(1));
+                }
+                // The first goes alone; the five that queued behind it share the next call.
+                assert_eq!(calls.batches(), [vec![1], vec![2, 3, 4, 5, 6]]);
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn each_record_settles_with_the_outcome_of_its_own_batch() {
-        let queue = Arc::new(WriteQueue::new(Limits {
-            max_queued: 10,
-            max_batch: 2,
-            ..Limits::default()
-        }));
-        let fail_second_call = Arc::new(Mutex::new(0));
-        let mut tasks = Vec::new();
-        for n in 1..=3 {
-            let (queue, calls) = (queue.clone(), fail_second_call.clone());
-            tasks.push(tokio::spawn(async move {
-                queue
-                    .submit(record(n), |_| {
-                        let call = {
-                            let mut c = calls.lock().unwrap();
-                            *c += 1;
-                            *c
-                        };
-                        async move {
-                            tokio::time::sleep(Duration::from_millis(30)).await;
-                            match call {
-                                2 => Err(WriteFailure {
-                                    attempts: 2,
-                                    error: StoreError::Unavailable("down".into()),
-                                }),
-                                _ => Ok(1),
-                            }
-                        }
-                    })
-                    .await
-            }));
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let outcomes: Vec<_> = futures_join(tasks).await;
-        assert_eq!(outcomes[0], Ok(1));
-        assert!(outcomes[1].is_err() && outcomes[2].is_err(), "{outcomes:?}");
+        within(
+            "each record settles with the outcome of its own batch",
+            async {
+                let queue = Arc::new(WriteQueue::new(Limits {
+                    max_queued: 10,
+                    max_batch: 2,
+                    ..Limits::default()
+                }));
+                let fail_second_call = Arc::new(Mutex::new(0));
+                let mut tasks = Vec::new();
+                for n in 1..=3 {
+                    let (queue, calls) = (queue.clone(), fail_second_call.clone());
+                    tasks.push(tokio::spawn(async move {
+                        queue
+                            .submit(record(n), |_| {
+                                let call = {
+                                    let mut c = calls.lock().unwrap();
+                                    *c += 1;
+                                    *c
+                                };
+                                async move {
+                                    tokio::time::sleep(Duration::from_millis(30)).await;
+                                    match call {
+                                        2 => Err(WriteFailure {
+                                            attempts: 2,
+                                            error: StoreError::Unavailable("down".into()),
+                                        }),
+                                        _ => Ok(1),
+                                    }
+                                }
+                            })
+                            .await
+                    }));
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                let outcomes: Vec<_> = futures_join(tasks).await;
+                assert_eq!(outcomes[0], Ok(1));
+                assert!(outcomes[1].is_err() && outcomes[2].is_err(), "{outcomes:?}");
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_queue_fails_the_next_record_at_once() {
-        let queue = Arc::new(WriteQueue::new(Limits {
-            max_queued: 2,
-            ..Limits::default()
-        }));
-        let calls = Arc::new(Calls::default());
-        let mut tasks = Vec::new();
-        // One in flight (slow), two waiting: the queue is full.
-        for n in 1..=3 {
-            let (queue, calls) = (queue.clone(), calls.clone());
-            tasks.push(tokio::spawn(async move {
-                queue
-                    .submit(record(n), |b| calls.write(b, Duration::from_millis(200)))
-                    .await
+        within("a full queue fails the next record at once", async {
+            let queue = Arc::new(WriteQueue::new(Limits {
+                max_queued: 2,
+                ..Limits::default()
             }));
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        assert_eq!(queue.waiting(), 2);
-        let refused = queue
-            .submit(record(4), |b| calls.write(b, Duration::ZERO))
-            .await;
-        let failure = refused.unwrap_err();
-        assert_eq!(failure.attempts, 0);
-        assert!(
-            failure.error.to_string().contains("queue is full"),
-            "{failure:?}"
-        );
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), Ok(1));
-        }
-        assert!(calls.batches().iter().all(|b| !b.contains(&4)));
+            let calls = Arc::new(Calls::default());
+            let mut tasks = Vec::new();
+            // One in flight (slow), two waiting: the queue is full.
+            for n in 1..=3 {
+                let (queue, calls) = (queue.clone(), calls.clone());
+                tasks.push(tokio::spawn(async move {
+                    queue
+                        .submit(record(n), |b| calls.write(b, Duration::from_millis(200)))
+                        .await
+                }));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(queue.waiting(), 2);
+            let refused = queue
+                .submit(record(4), |b| calls.write(b, Duration::ZERO))
+                .await;
+            let failure = refused.unwrap_err();
+            assert_eq!(failure.attempts, 0);
+            assert!(
+                failure.error.to_string().contains("queue is full"),
+                "{failure:?}"
+            );
+            for task in tasks {
+                assert_eq!(task.await.unwrap(), Ok(1));
+            }
+            assert!(calls.batches().iter().all(|b| !b.contains(&4)));
+        })
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn batches_never_exceed_the_cap() {
-        let queue = Arc::new(WriteQueue::new(Limits {
-            max_batch: 3,
-            ..Limits::default()
-        }));
-        let calls = Arc::new(Calls::default());
-        let tasks: Vec<_> = (1..=10)
-            .map(|n| {
-                let (queue, calls) = (queue.clone(), calls.clone());
-                tokio::spawn(async move {
-                    queue
-                        .submit(record(n), |b| calls.write(b, Duration::from_millis(10)))
-                        .await
+        within("batches never exceed the cap", async {
+            let queue = Arc::new(WriteQueue::new(Limits {
+                max_batch: 3,
+                ..Limits::default()
+            }));
+            let calls = Arc::new(Calls::default());
+            let tasks: Vec<_> = (1..=10)
+                .map(|n| {
+                    let (queue, calls) = (queue.clone(), calls.clone());
+                    tokio::spawn(async move {
+                        queue
+                            .submit(record(n), |b| calls.write(b, Duration::from_millis(10)))
+                            .await
+                    })
                 })
-            })
-            .collect();
-        futures_join(tasks).await;
-        let batches = calls.batches();
-        assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
-        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+                .collect();
+            futures_join(tasks).await;
+            let batches = calls.batches();
+            assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
+            assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 10);
+        })
+        .await
     }
 
     /// Record 1 is written from 0 to 200 ms; record 2 queues at 10 ms, so its turn comes after
@@ -417,53 +445,73 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_record_that_waited_too_long_fails_instead_of_being_written() {
-        let (late, batches) = second_record_waiting_190_ms(Duration::from_millis(189)).await;
-        let failure = late.unwrap_err();
-        assert_eq!(failure.attempts, 0);
-        assert!(
-            failure.error.to_string().contains("in the write queue"),
-            "{failure:?}"
-        );
-        assert_eq!(batches, [vec![1]]);
+        within(
+            "a record that waited too long fails instead of being written",
+            async {
+                let (late, batches) =
+                    second_record_waiting_190_ms(Duration::from_millis(189)).await;
+                let failure = late.unwrap_err();
+                assert_eq!(failure.attempts, 0);
+                assert!(
+                    failure.error.to_string().contains("in the write queue"),
+                    "{failure:?}"
+                );
+                assert_eq!(batches, [vec![1]]);
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_record_that_waited_exactly_the_limit_is_still_written() {
-        let (on_time, batches) = second_record_waiting_190_ms(Duration::from_millis(190)).await;
-        assert_eq!(on_time, Ok(1));
-        assert_eq!(batches, [vec![1], vec![2]]);
+        within(
+            "a record that waited exactly the limit is still written",
+            async {
+                let (on_time, batches) =
+                    second_record_waiting_190_ms(Duration::from_millis(190)).await;
+                assert_eq!(on_time, Ok(1));
+                assert_eq!(batches, [vec![1], vec![2]]);
+            },
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_record_written_in_anothers_batch_settles_without_waiting_for_the_next_write() {
-        let queue = Arc::new(WriteQueue::new(Limits::default()));
-        let calls = Arc::new(Calls::default());
-        let submit = |n: u64| {
-            let (queue, calls) = (queue.clone(), calls.clone());
-            tokio::spawn(async move {
-                let outcome = queue
-                    .submit(record(n), |b| calls.write(b, Duration::from_millis(150)))
-                    .await;
-                (outcome, tokio::time::Instant::now())
-            })
-        };
-        let start = tokio::time::Instant::now();
-        let first = submit(1); // written alone
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let (second, third) = (submit(2), submit(3)); // one batch, written by 2's submitter
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let fourth = submit(4); // queued while 2 and 3 are in flight: the next write
-        let (second, third) = (second.await.unwrap(), third.await.unwrap());
-        assert_eq!((second.0, third.0), (Ok(1), Ok(1)));
-        // 1 is written from 0 to 150 ms, then 2 and 3 together until 300 ms. 3 leaves the
-        // moment its batch settles, not after 4's write holds the writer until 450 ms.
-        assert_eq!(second.1 - start, Duration::from_millis(300));
-        assert_eq!(third.1 - start, Duration::from_millis(300));
-        let fourth = fourth.await.unwrap();
-        assert_eq!(fourth.1 - start, Duration::from_millis(450));
-        assert_eq!(fourth.0, Ok(1));
-        assert_eq!(first.await.unwrap().0, Ok(1));
-        assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
+        within(
+            "a record written in anothers batch settles without waiting for the next write",
+            async {
+                let queue = Arc::new(WriteQueue::new(Limits::default()));
+                let calls = Arc::new(Calls::default());
+                let submit = |n: u64| {
+                    let (queue, calls) = (queue.clone(), calls.clone());
+                    tokio::spawn(async move {
+                        let outcome = queue
+                            .submit(record(n), |b| calls.write(b, Duration::from_millis(150)))
+                            .await;
+                        (outcome, tokio::time::Instant::now())
+                    })
+                };
+                let start = tokio::time::Instant::now();
+                let first = submit(1); // written alone
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let (second, third) = (submit(2), submit(3)); // one batch, written by 2's submitter
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                let fourth = submit(4); // queued while 2 and 3 are in flight: the next write
+                let (second, third) = (second.await.unwrap(), third.await.unwrap());
+                assert_eq!((second.0, third.0), (Ok(1), Ok(1)));
+                // 1 is written from 0 to 150 ms, then 2 and 3 together until 300 ms. 3 leaves the
+                // moment its batch settles, not after 4's write holds the writer until 450 ms.
+                assert_eq!(second.1 - start, Duration::from_millis(300));
+                assert_eq!(third.1 - start, Duration::from_millis(300));
+                let fourth = fourth.await.unwrap();
+                assert_eq!(fourth.1 - start, Duration::from_millis(450));
+                assert_eq!(fourth.0, Ok(1));
+                assert_eq!(first.await.unwrap().0, Ok(1));
+                assert_eq!(calls.batches(), [vec![1], vec![2, 3], vec![4]]);
+            },
+        )
+        .await
     }
 
     /// Storage that is slow under sustained load: every attempt runs into the request timeout
@@ -494,45 +542,51 @@ mod tests {
     /// long) within `max_wait` plus the longest write, computed from the real constants.
     #[tokio::test(start_paused = true)]
     async fn every_record_settles_within_the_bound_under_sustained_load() {
-        let (limits, policy) = (Limits::default(), RetryPolicy::default());
-        let bound = limits.settle_bound(policy.longest_write(REQUEST_TIMEOUT));
-        assert_eq!(bound, Duration::from_secs(21));
-        for answers_every in [0, 4] {
-            let queue = Arc::new(WriteQueue::new(limits));
-            let calls = Arc::new(AtomicU32::new(0));
-            let mut tasks = Vec::new();
-            for n in 0..12_000 {
-                let (queue, calls) = (queue.clone(), calls.clone());
-                tasks.push(tokio::spawn(async move {
-                    let queued = Instant::now();
-                    let outcome = queue
-                        .submit(record(n), |_| {
-                            slow_storage(policy, calls.clone(), answers_every)
-                        })
-                        .await;
-                    (outcome, queued.elapsed())
-                }));
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            let mut slowest = Duration::ZERO;
-            let (mut stored, mut waited_too_long) = (0, 0);
-            for task in tasks {
-                let (outcome, took) = task.await.unwrap();
-                assert!(took <= bound, "settled after {took:?}: {outcome:?}");
-                slowest = slowest.max(took);
-                match outcome {
-                    Ok(_) => stored += 1,
-                    Err(failure) if failure.error.to_string().contains("waited over") => {
-                        waited_too_long += 1
+        within(
+            "every record settles within the bound under sustained load",
+            async {
+                let (limits, policy) = (Limits::default(), RetryPolicy::default());
+                let bound = limits.settle_bound(policy.longest_write(REQUEST_TIMEOUT));
+                assert_eq!(bound, Duration::from_secs(21));
+                for answers_every in [0, 4] {
+                    let queue = Arc::new(WriteQueue::new(limits));
+                    let calls = Arc::new(AtomicU32::new(0));
+                    let mut tasks = Vec::new();
+                    for n in 0..12_000 {
+                        let (queue, calls) = (queue.clone(), calls.clone());
+                        tasks.push(tokio::spawn(async move {
+                            let queued = Instant::now();
+                            let outcome = queue
+                                .submit(record(n), |_| {
+                                    slow_storage(policy, calls.clone(), answers_every)
+                                })
+                                .await;
+                            (outcome, queued.elapsed())
+                        }));
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                    Err(_) => {}
+                    let mut slowest = Duration::ZERO;
+                    let (mut stored, mut waited_too_long) = (0, 0);
+                    for task in tasks {
+                        let (outcome, took) = task.await.unwrap();
+                        assert!(took <= bound, "settled after {took:?}: {outcome:?}");
+                        slowest = slowest.max(took);
+                        match outcome {
+                            Ok(_) => stored += 1,
+                            Err(failure) if failure.error.to_string().contains("waited over") => {
+                                waited_too_long += 1
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    // The load reached every path that could break the bound.
+                    assert!(slowest > limits.max_wait(), "{answers_every}: {slowest:?}");
+                    assert!(waited_too_long > 0, "{answers_every}");
+                    assert_eq!(stored > 0, answers_every > 0, "{answers_every}");
                 }
-            }
-            // The load reached every path that could break the bound.
-            assert!(slowest > limits.max_wait(), "{answers_every}: {slowest:?}");
-            assert!(waited_too_long > 0, "{answers_every}");
-            assert_eq!(stored > 0, answers_every > 0, "{answers_every}");
-        }
+            },
+        )
+        .await
     }
 
     #[test]

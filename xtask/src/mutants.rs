@@ -4,8 +4,11 @@
 //!
 //! - cargo-mutants is installed from the registry when missing, at the version the results in
 //!   BENCHMARKS.md were measured with (another version may make other mutants).
-//! - Mutants build in copies of the tree that share one target directory of their own
-//!   (`<target>/mutants`), so the dependencies are built once, not per run or per job.
+//! - Mutants build in a copy of the tree, one at a time, in a target directory of their own
+//!   (`<target>/mutants`) kept between runs, so the dependencies are built once. One job, not
+//!   several: cargo names a workspace's artifacts by paths relative to its root, so parallel
+//!   copies sharing a target directory overwrite each other's builds and a mutant can be
+//!   tested on another's binary (or on none) and wrongly reported as missed.
 //! - The report goes to `<target>/mutants.out`. The run fails when a mutant survives
 //!   (`missed.txt`) or hangs past its timeout (`timeout.txt`).
 //! - ARGS go to cargo-mutants as they are: `-f src/record.rs` for one file, `--list` to see
@@ -29,9 +32,7 @@ pub fn run() -> Result {
         ))?;
     }
     let target = target_dir()?;
-    // Two jobs keep two cores busy: one builds while the other tests.
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let mut command = cmd("cargo", &["mutants", "--jobs", &jobs.to_string()]);
+    let mut command = cmd("cargo", &["mutants", "--jobs", "1"]);
     command
         .arg("--output")
         .arg(&target)
