@@ -70,19 +70,27 @@ fn read_capped(path: &Path) -> Result<Option<String>, &'static str> {
     if !metadata.is_file() {
         return Err("is not a regular file");
     }
-    if metadata.len() > MAX_BYTES {
-        return Err("is over 1 MiB, too large for a settings file");
+    if over_the_bound(metadata.len()) {
+        return Err(TOO_LARGE);
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|_| "cannot be read")?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err("is over 1 MiB, too large for a settings file");
+    // Checked again on what was read: a file can grow after its size was read, and some
+    // (procfs) report a size of 0 whatever they hold.
+    if over_the_bound(bytes.len() as u64) {
+        return Err(TOO_LARGE);
     }
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| "is not UTF-8 text")
+}
+
+const TOO_LARGE: &str = "is over 1 MiB, too large for a settings file";
+
+fn over_the_bound(bytes: u64) -> bool {
+    bytes > MAX_BYTES
 }
 
 #[cfg(test)]

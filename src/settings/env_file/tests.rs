@@ -86,6 +86,20 @@ fn what_is_not_a_regular_file_is_refused_unread() {
     }
 }
 
+/// The bound is exact: a file of exactly 1 MiB is read whole, up to its last byte.
+#[test]
+fn a_file_of_exactly_the_bound_is_read_to_its_end() {
+    let path = scratch("exact").join(".env.local");
+    let last = "KV_REST_API_TOKEN=the-end";
+    let padding = MAX_BYTES as usize - last.len();
+    let text = format!("#{}\n{last}", "x".repeat(padding - 2));
+    assert_eq!(text.len() as u64, MAX_BYTES);
+    std::fs::write(&path, text).unwrap();
+    let file = read(&path);
+    assert!(file.problem.is_none(), "{file:?}");
+    assert_eq!(file.vars["KV_REST_API_TOKEN"], "the-end");
+}
+
 #[test]
 fn a_file_too_large_or_not_text_is_refused_whole() {
     let dir = scratch("large");
