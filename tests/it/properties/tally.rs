@@ -1,0 +1,205 @@
+//! How often a property's assertion ran, checked: a property proves something only on the cases
+//! that reach its assertion. One written `if let Some(record) = parse(random_text) { assert… }`
+//! passes while asserting nothing, because random text almost never parses; one that rejects
+//! most of its inputs with `prop_assume!` likewise.
+//!
+//! So each property returns the branch its case reached (`Ok("accepted")`, `Ok("refused")`), and
+//! [`Property::check`] counts them over the run and then fails unless each branch it was told
+//! about was reached by at least its share of the cases: [`MOST`] for the branch that holds the
+//! assertion, [`SOME`] for each of several outcomes that must all be exercised, [`FEW`] for each
+//! of many (every route of a table). Cases rejected with `prop_assume!` count, as `rejected`. A
+//! branch name misspelt on either side is reached by no case, and fails too. The shares reached
+//! are printed, seen with `-- --nocapture`.
+//!
+//! The shares are fractions of the run, so `PROPTEST_CASES` leaves them as they are (it may
+//! raise the number of cases, not lower it: a share of a few cases says little). Generators are
+//! random, so each required share sits well below the share its generator gives: five standard
+//! deviations or more at the number of cases run, so that a branch falls short by chance less
+//! than once in a million runs.
+//!
+//! Shared by `tests/it/properties.rs` and `bundled/tests/properties.rs` (through `#[path]`), so
+//! both suites hold to the same rule.
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, TestCaseError, TestRunner, contextualize_config};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// At least half of the cases: for the branch that holds a property's assertion.
+pub const MOST: f64 = 0.5;
+/// At least one case in twenty: for each outcome that must be exercised.
+pub const SOME: f64 = 0.05;
+/// At least one case in a hundred: for each of many outcomes (every route of a table).
+pub const FEW: f64 = 0.01;
+
+/// The branch a case reached, or its failure.
+pub type Reached = Result<&'static str, TestCaseError>;
+
+/// What cases rejected with `prop_assume!` count as.
+const REJECTED: &str = "rejected";
+
+/// A property to run on `cases` inputs, with the share of them each named branch must reach.
+#[must_use = "a property runs only when checked"]
+pub struct Property {
+    cases: u32,
+    least: Vec<(f64, &'static str)>,
+}
+
+impl Property {
+    pub fn cases(cases: u32) -> Self {
+        Self {
+            cases,
+            least: Vec::new(),
+        }
+    }
+
+    /// Requires `branch` to be reached by at least `share` of the cases.
+    pub fn at_least(mut self, share: f64, branch: &'static str) -> Self {
+        self.least.push((share, branch));
+        self
+    }
+
+    /// Runs `property` on inputs from `inputs`: panics on its first failure, with the minimal
+    /// failing input, like `proptest!`; then panics if a branch was reached too rarely.
+    #[track_caller]
+    pub fn check<S: Strategy>(self, inputs: S, property: impl Fn(S::Value) -> Reached) {
+        if let Err(why) = self.run(inputs, property) {
+            panic!("{why}");
+        }
+    }
+
+    /// What [`Property::check`] does, with the reason it would panic as an error instead.
+    fn run<S: Strategy>(
+        self,
+        inputs: S,
+        property: impl Fn(S::Value) -> Reached,
+    ) -> Result<(), String> {
+        let tally = RefCell::new(BTreeMap::<&'static str, u32>::new());
+        let count = |branch| *tally.borrow_mut().entry(branch).or_default() += 1;
+        let config = contextualize_config(Config {
+            // Nothing is persisted: proptest finds no crate root above `tests/`.
+            failure_persistence: None,
+            ..Config::default()
+        });
+        // `PROPTEST_CASES` may ask for more cases, never fewer: the shares need them.
+        let mut runner = TestRunner::new(Config {
+            cases: config.cases.max(self.cases),
+            ..config
+        });
+        let result = runner.run(&inputs, |input| match property(input) {
+            Ok(branch) => {
+                count(branch);
+                Ok(())
+            }
+            Err(reject @ TestCaseError::Reject(_)) => {
+                count(REJECTED);
+                Err(reject)
+            }
+            Err(failure) => Err(failure),
+        });
+        // Shrinking ran the property again: the tally of a failed run means nothing.
+        result.map_err(|error| format!("{error}\n{runner}"))?;
+        let tally = tally.into_inner();
+        let total: u32 = tally.values().sum();
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        let shares: Vec<String> = tally
+            .iter()
+            .map(|(branch, n)| format!("{branch} {n}/{total}"))
+            .collect();
+        let shares = shares.join(", ");
+        println!("{test}: {shares}");
+        for (share, branch) in self.least {
+            let reached = tally.get(branch).copied().unwrap_or(0);
+            if f64::from(reached) < share * f64::from(total) {
+                return Err(format!(
+                    "{test}: {branch:?} reached by {reached} of {total} cases, under the {:.0}% \
+                     required (reached: {shares}): the generator rarely builds inputs for it",
+                    share * 100.0,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The mechanism fails on the properties it is there to catch, so it cannot pass silently.
+/// Through [`Property::run`], so that these failures cost no panic (nor, with
+/// `RUST_BACKTRACE` set, a backtrace each); one test checks that `check` panics on them. The
+/// messages are matched without their numbers, which `PROPTEST_CASES` may change.
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Why `property` fails; panics if it passes.
+    fn failure<S: Strategy>(
+        property: Property,
+        inputs: S,
+        body: impl Fn(S::Value) -> Reached,
+    ) -> String {
+        property.run(inputs, body).expect_err("the property passed")
+    }
+
+    #[test]
+    #[should_panic(expected = "\"accepted\" reached by 0 of")]
+    fn a_property_whose_assertion_never_runs_fails() {
+        Property::cases(64)
+            .at_least(MOST, "accepted")
+            .check(any::<u8>(), |_| Ok("refused"));
+    }
+
+    #[test]
+    fn a_property_whose_assertion_runs_on_a_few_cases_fails() {
+        let property = Property::cases(512).at_least(MOST, "accepted");
+        let why = failure(property, any::<u8>(), |n| {
+            Ok(if n < 16 { "accepted" } else { "refused" })
+        });
+        assert!(why.contains("\"accepted\" reached by"), "{why}");
+        assert!(why.contains("cases, under the 50% required"), "{why}");
+    }
+
+    #[test]
+    fn a_property_that_rejects_most_of_its_inputs_fails() {
+        let property = Property::cases(64).at_least(MOST, "checked");
+        let why = failure(property, any::<u8>(), |n| {
+            prop_assume!(n < 64);
+            Ok("checked")
+        });
+        // With many more cases (`PROPTEST_CASES`), proptest's own bound on rejects stops it first.
+        let too_rare = why.contains("\"checked\" reached by") && why.contains("rejected");
+        assert!(too_rare || why.contains("Too many global rejects"), "{why}");
+    }
+
+    #[test]
+    fn a_property_missing_one_of_its_outcomes_fails() {
+        let property = Property::cases(64)
+            .at_least(MOST, "accepted")
+            .at_least(SOME, "refused");
+        let why = failure(property, any::<u8>(), |_| Ok("accepted"));
+        assert!(why.contains("\"refused\" reached by 0 of"), "{why}");
+        assert!(why.contains("cases, under the 5% required"), "{why}");
+    }
+
+    #[test]
+    fn a_failing_case_fails_with_its_minimal_input() {
+        let why = failure(Property::cases(512), any::<u8>(), |n| {
+            prop_assert!(n < 10);
+            Ok("checked")
+        });
+        assert!(why.contains("minimal failing input: 10"), "{why}");
+    }
+
+    #[test]
+    fn a_property_reaching_its_shares_passes() {
+        Property::cases(512)
+            .at_least(MOST, "high")
+            .at_least(SOME, "low")
+            .at_least(FEW, "zero")
+            .check(prop_oneof![1 => Just(0u8), 9 => any::<u8>()], |n| {
+                Ok(match n {
+                    0 => "zero",
+                    1..64 => "low",
+                    _ => "high",
+                })
+            });
+    }
+}
