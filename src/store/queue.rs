@@ -603,10 +603,10 @@ mod tests {
                 .unwrap_err()
                 .contains("max_wait")
         );
-        let limits = Limits::new(1, 2, second).unwrap();
+        let limits = Limits::new(3, 2, second).unwrap();
         assert_eq!(
             (limits.max_queued(), limits.max_batch(), limits.max_wait()),
-            (1, 2, second)
+            (3, 2, second)
         );
     }
 

@@ -19,6 +19,15 @@ fn a_missing_file_is_nothing_to_say() {
     assert!(file.vars.is_empty() && file.notes.is_empty() && file.problem.is_none());
 }
 
+/// Only a file that is not there is "no file": a path that cannot be looked up is a problem.
+#[test]
+fn a_path_that_cannot_be_looked_up_is_a_problem_not_a_missing_file() {
+    let dir = scratch("not-a-dir");
+    std::fs::write(dir.join("file"), "").unwrap();
+    let file = read(&dir.join("file").join(".env.local"));
+    assert!(problem(&file).contains("cannot be read"), "{file:?}");
+}
+
 #[test]
 fn a_pulled_file_is_read_with_its_quotes_and_escapes() {
     let path = scratch("pulled").join(".env.local");

@@ -48,6 +48,7 @@ fn the_upstash_settings_select_upstash_with_both_tokens() {
         "KV_REST_API_READ_ONLY_TOKEN in the environment"
     );
     assert!(c.notes.is_empty(), "{:?}", c.notes);
+    assert_eq!(c.reason, "Upstash settings found");
 }
 
 #[test]
