@@ -61,6 +61,14 @@ pub fn wait_for_port(port: u16, within: Duration) -> bool {
     true
 }
 
+/// The deadline of one integration test's body (see [`within`], which names what the test
+/// waits for): a test that takes seconds on a loaded two-core machine, beside the rest of the
+/// suite, and far below "forever", so that a hang fails by name.
+pub const TEST_LIMIT: Duration = Duration::from_secs(60);
+
+/// [`TEST_LIMIT`] for the tests that send thousands of requests.
+pub const HEAVY_TEST_LIMIT: Duration = Duration::from_secs(180);
+
 /// Runs `work` to its end and hands back its output; panics with `"{what}: not done within
 /// {limit:?}"` once `limit` has passed. Every async test runs its body under one, so that a bug
 /// that hangs fails the test by name instead of hanging the suite; the bounded waits inside

@@ -7,7 +7,7 @@ use std::time::Duration;
 use testkit::app::App;
 use testkit::emulator::{Emulator, TOKEN};
 use testkit::redis::{RECENT, Redis};
-use testkit::{eventually, workspace_root};
+use testkit::{TEST_LIMIT, eventually, within, workspace_root};
 
 async fn start() -> (Redis, Emulator, App) {
     let redis = Redis::start();
@@ -18,60 +18,69 @@ async fn start() -> (Redis, Emulator, App) {
 
 #[tokio::test]
 async fn a_fire_is_stored_in_redis() {
-    let (redis, _emulator, app) = start().await;
-    app.assert_printed("storage: upstash");
-    let id = app
-        .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
+    within(TEST_LIMIT, "a fire stored via the emulator", async {
+        let (redis, _emulator, app) = start().await;
+        app.assert_printed("storage: upstash");
+        let id = app
+            .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
+            .await;
+        eventually(Duration::from_secs(5), "LLEN 1", || async {
+            redis.llen() == 1
+        })
         .await;
-    eventually(Duration::from_secs(5), "LLEN 1", || async {
-        redis.llen() == 1
+        let stored: serde_json::Value = serde_json::from_str(&redis.entries()[0]).unwrap();
+        assert_eq!(stored["id"], id.as_str());
+        assert_eq!(stored["userAgent"], "emulated");
+        assert_eq!(stored["country"], "NL");
+        assert_eq!(stored["flag"], "🇳🇱");
     })
     .await;
-    let stored: serde_json::Value = serde_json::from_str(&redis.entries()[0]).unwrap();
-    assert_eq!(stored["id"], id.as_str());
-    assert_eq!(stored["userAgent"], "emulated");
-    assert_eq!(stored["country"], "NL");
-    assert_eq!(stored["flag"], "🇳🇱");
 }
 
 #[tokio::test]
 async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
-    let (redis, _emulator, app) = start().await;
-    let mut fired = Vec::new();
-    for n in 1..=12 {
-        fired.push(app.fire().await);
-        eventually(Duration::from_secs(5), "the write", || async {
-            redis.calls("lpush") == n
-        })
-        .await;
-    }
-    assert_eq!(redis.llen(), 10);
-    let expected: Vec<String> = fired.iter().rev().take(10).cloned().collect();
-    assert_eq!(app.recent_ids().await, expected);
-    let (_, body) = app.recent().await;
-    assert_eq!(body["storage"], "upstash");
+    within(TEST_LIMIT, "twelve fires, ten read back", async {
+        let (redis, _emulator, app) = start().await;
+        let mut fired = Vec::new();
+        for n in 1..=12 {
+            fired.push(app.fire().await);
+            eventually(Duration::from_secs(5), "the write", || async {
+                redis.calls("lpush") == n
+            })
+            .await;
+        }
+        assert_eq!(redis.llen(), 10);
+        let expected: Vec<String> = fired.iter().rev().take(10).cloned().collect();
+        assert_eq!(app.recent_ids().await, expected);
+        let (_, body) = app.recent().await;
+        assert_eq!(body["storage"], "upstash");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn corrupt_entries_are_skipped_and_counted() {
-    let (redis, _emulator, app) = start().await;
-    let id = app.fire().await;
-    eventually(Duration::from_secs(5), "the write", || async {
-        redis.llen() == 1
+    within(TEST_LIMIT, "recent skipping corrupt entries", async {
+        let (redis, _emulator, app) = start().await;
+        let id = app.fire().await;
+        eventually(Duration::from_secs(5), "the write", || async {
+            redis.llen() == 1
+        })
+        .await;
+        redis.cli(&["LPUSH", RECENT, "not json at all"]);
+        redis.cli(&["LPUSH", RECENT, r#"{"id":"x","timestamp":"soon"}"#]);
+        redis.cli(&[
+            "LPUSH",
+            RECENT,
+            &format!(r#"{{"id":"big","userAgent":"{}"}}"#, "a".repeat(10_000)),
+        ]);
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["skipped"], 3);
+        assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+        assert_eq!(body["requests"][0]["id"], id.as_str());
     })
     .await;
-    redis.cli(&["LPUSH", RECENT, "not json at all"]);
-    redis.cli(&["LPUSH", RECENT, r#"{"id":"x","timestamp":"soon"}"#]);
-    redis.cli(&[
-        "LPUSH",
-        RECENT,
-        &format!(r#"{{"id":"big","userAgent":"{}"}}"#, "a".repeat(10_000)),
-    ]);
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["skipped"], 3);
-    assert_eq!(body["requests"].as_array().unwrap().len(), 1);
-    assert_eq!(body["requests"][0]["id"], id.as_str());
 }
 
 /// Runs tests/js/support/upstash-client.mjs, which uses `@upstash/redis`.
@@ -96,31 +105,37 @@ fn official_client(emulator: &Emulator, action: &str) -> String {
 
 #[tokio::test]
 async fn the_official_client_reads_what_we_write() {
-    let (redis, emulator, app) = start().await;
-    let id = app
-        .fire_with(&[
-            ("user-agent", "written by rust"),
-            ("x-vercel-ip-country", "BR"),
-        ])
+    within(TEST_LIMIT, "our record read by @upstash/redis", async {
+        let (redis, emulator, app) = start().await;
+        let id = app
+            .fire_with(&[
+                ("user-agent", "written by rust"),
+                ("x-vercel-ip-country", "BR"),
+            ])
+            .await;
+        eventually(Duration::from_secs(5), "the write", || async {
+            redis.llen() == 1
+        })
         .await;
-    eventually(Duration::from_secs(5), "the write", || async {
-        redis.llen() == 1
+        let read: serde_json::Value =
+            serde_json::from_str(&official_client(&emulator, "read")).unwrap();
+        assert_eq!(read[0]["id"], id.as_str());
+        assert_eq!(read[0]["userAgent"], "written by rust");
+        assert_eq!(read[0]["flag"], "🇧🇷");
     })
     .await;
-    let read: serde_json::Value =
-        serde_json::from_str(&official_client(&emulator, "read")).unwrap();
-    assert_eq!(read[0]["id"], id.as_str());
-    assert_eq!(read[0]["userAgent"], "written by rust");
-    assert_eq!(read[0]["flag"], "🇧🇷");
 }
 
 #[tokio::test]
 async fn we_read_what_the_official_client_writes() {
-    let (_redis, emulator, app) = start().await;
-    let written: serde_json::Value =
-        serde_json::from_str(&official_client(&emulator, "write")).unwrap();
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["skipped"], 0);
-    assert_eq!(body["requests"][0], written);
+    within(TEST_LIMIT, "the official client's record read", async {
+        let (_redis, emulator, app) = start().await;
+        let written: serde_json::Value =
+            serde_json::from_str(&official_client(&emulator, "write")).unwrap();
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["skipped"], 0);
+        assert_eq!(body["requests"][0], written);
+    })
+    .await;
 }

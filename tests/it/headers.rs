@@ -6,6 +6,7 @@
 use crate::MAIN;
 use testkit::app::App;
 use testkit::raw_http::closed;
+use testkit::{TEST_LIMIT, within};
 use wait_until::security::{EVERY_RESPONSE, PAGE_ONLY, page_headers};
 
 /// `(what, status, headers)` of an answer, headers as `(name, value)` text.
@@ -51,64 +52,73 @@ fn assert_every_response_headers(answer: &Seen) {
 
 #[tokio::test]
 async fn every_answer_carries_nosniff_and_the_referrer_policy() {
-    let app = App::start(MAIN, &[]).await;
-    let answers = [
-        (seen(&app, "GET", "/").await, 200),
-        (seen(&app, "HEAD", "/").await, 200),
-        (seen(&app, "GET", "/api/wait-until").await, 200),
-        (seen(&app, "POST", "/api/wait-until").await, 200),
-        (seen(&app, "GET", "/api/recent").await, 200),
-        (seen(&app, "HEAD", "/api/recent").await, 200),
-        (seen(&app, "GET", "/api/nope").await, 404),
-        (seen(&app, "GET", "/nope").await, 404),
-        (seen(&app, "POST", "/api/recent").await, 405),
-        (seen(&app, "DELETE", "/").await, 405),
-    ];
-    for (answer, status) in &answers {
-        assert_eq!(answer.1, *status, "{}", answer.0);
-        assert_every_response_headers(answer);
-    }
-    // What a client library would refuse to send: the 404 of a path trick.
-    let raw = app
-        .send_raw(closed("GET /api/../api/recent HTTP/1.1\r\nhost: x"))
-        .await
-        .expect("an answer");
-    let raw = ("GET /api/../api/recent".to_owned(), raw.status, raw.headers);
-    assert_eq!(raw.1, 404);
-    assert_every_response_headers(&raw);
+    within(TEST_LIMIT, "every kind of answer", async {
+        let app = App::start(MAIN, &[]).await;
+        let answers = [
+            (seen(&app, "GET", "/").await, 200),
+            (seen(&app, "HEAD", "/").await, 200),
+            (seen(&app, "GET", "/api/wait-until").await, 200),
+            (seen(&app, "POST", "/api/wait-until").await, 200),
+            (seen(&app, "GET", "/api/recent").await, 200),
+            (seen(&app, "HEAD", "/api/recent").await, 200),
+            (seen(&app, "GET", "/api/nope").await, 404),
+            (seen(&app, "GET", "/nope").await, 404),
+            (seen(&app, "POST", "/api/recent").await, 405),
+            (seen(&app, "DELETE", "/").await, 405),
+        ];
+        for (answer, status) in &answers {
+            assert_eq!(answer.1, *status, "{}", answer.0);
+            assert_every_response_headers(answer);
+        }
+        // What a client library would refuse to send: the 404 of a path trick.
+        let raw = app
+            .send_raw(closed("GET /api/../api/recent HTTP/1.1\r\nhost: x"))
+            .await
+            .expect("an answer");
+        let raw = ("GET /api/../api/recent".to_owned(), raw.status, raw.headers);
+        assert_eq!(raw.1, 404);
+        assert_every_response_headers(&raw);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn storage_errors_carry_them_too() {
-    // Upstash forced with nothing set: /api/recent answers 503.
-    let app = App::start(MAIN, &[("WAIT_UNTIL_STORE", "upstash")]).await;
-    let answer = seen(&app, "GET", "/api/recent").await;
-    assert_eq!(answer.1, 503);
-    assert_every_response_headers(&answer);
+    within(TEST_LIMIT, "the 503 of /api/recent", async {
+        // Upstash forced with nothing set: /api/recent answers 503.
+        let app = App::start(MAIN, &[("WAIT_UNTIL_STORE", "upstash")]).await;
+        let answer = seen(&app, "GET", "/api/recent").await;
+        assert_eq!(answer.1, 503);
+        assert_every_response_headers(&answer);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_page_carries_its_policy_and_the_api_answers_do_not() {
-    let app = App::start(MAIN, &[]).await;
-    for path in ["/", "/index.html"] {
-        let page = seen(&app, "GET", path).await;
-        assert_eq!(page.1, 200, "{path}");
-        for (name, value) in page_headers() {
-            assert_eq!(
-                header(&page, name.as_str()),
-                value.to_str().ok(),
-                "{path}: {name}"
-            );
+    within(TEST_LIMIT, "the page and the API answers", async {
+        let app = App::start(MAIN, &[]).await;
+        for path in ["/", "/index.html"] {
+            let page = seen(&app, "GET", path).await;
+            assert_eq!(page.1, 200, "{path}");
+            for (name, value) in page_headers() {
+                assert_eq!(
+                    header(&page, name.as_str()),
+                    value.to_str().ok(),
+                    "{path}: {name}"
+                );
+            }
+            let policy = header(&page, "content-security-policy").unwrap_or_default();
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            assert!(policy.contains("script-src 'sha256-"), "{policy}");
         }
-        let policy = header(&page, "content-security-policy").unwrap_or_default();
-        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
-        assert!(policy.contains("script-src 'sha256-"), "{policy}");
-    }
-    // A policy for a document means nothing on JSON; the page's is not sent with it.
-    for path in ["/api/wait-until", "/api/recent", "/api/nope"] {
-        let answer = seen(&app, "GET", path).await;
-        for (name, _) in PAGE_ONLY {
-            assert_eq!(header(&answer, name.as_str()), None, "{path}: {name}");
+        // A policy for a document means nothing on JSON; the page's is not sent with it.
+        for path in ["/api/wait-until", "/api/recent", "/api/nope"] {
+            let answer = seen(&app, "GET", path).await;
+            for (name, _) in PAGE_ONLY {
+                assert_eq!(header(&answer, name.as_str()), None, "{path}: {name}");
+            }
         }
-    }
+    })
+    .await;
 }

@@ -17,6 +17,7 @@ use testkit::app::{App, test_client};
 use testkit::emulator::Emulator;
 use testkit::lines::is_failure_line;
 use testkit::redis::Redis;
+use testkit::{HEAVY_TEST_LIMIT, poll_for, within};
 
 const REQUESTS: usize = 20_000;
 const CONCURRENCY: usize = 100;
@@ -31,95 +32,98 @@ struct Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_requests_at_c100_are_all_answered_and_accounted_for() {
     let _alone = busy_cores().await;
-    let redis = Redis::start();
-    let emulator = Emulator::start(&redis);
-    let app = App::start(MAIN, &emulator.env()).await;
-    let url = Arc::new(app.url("/api/wait-until"));
-    let client = test_client();
+    within(HEAVY_TEST_LIMIT, "20,000 requests settled", async {
+        let redis = Redis::start();
+        let emulator = Emulator::start(&redis);
+        let app = App::start(MAIN, &emulator.env()).await;
+        let url = Arc::new(app.url("/api/wait-until"));
+        let client = test_client();
 
-    // 100 workers, each sending its next request as soon as the last is answered.
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move {
-                let mut tally = Tally::default();
-                for _ in 0..REQUESTS / CONCURRENCY {
-                    match receipt_id(&client, &url).await {
-                        Ok(id) => tally.ids.push(id),
-                        Err(what) => tally.not_ok.push(what),
+        // 100 workers, each sending its next request as soon as the last is answered.
+        let started = Instant::now();
+        let workers: Vec<_> = (0..CONCURRENCY)
+            .map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    let mut tally = Tally::default();
+                    for _ in 0..REQUESTS / CONCURRENCY {
+                        match receipt_id(&client, &url).await {
+                            Ok(id) => tally.ids.push(id),
+                            Err(what) => tally.not_ok.push(what),
+                        }
                     }
-                }
-                tally
+                    tally
+                })
             })
-        })
-        .collect();
-    let mut answered = HashSet::new();
-    let mut not_ok = Vec::new();
-    for worker in workers {
-        let tally = tokio::time::timeout(Duration::from_secs(60), worker)
-            .await
-            .expect("every worker done within 60 s")
-            .expect("a worker panicked");
-        answered.extend(tally.ids);
-        not_ok.extend(tally.not_ok);
-    }
-    let load_took = started.elapsed();
-    assert!(
-        not_ok.is_empty(),
-        "{} of {REQUESTS} requests were not answered 200, e.g. {:?}",
-        not_ok.len(),
-        &not_ok[..not_ok.len().min(5)]
-    );
-    assert_eq!(answered.len(), REQUESTS, "every answer has its own id");
-
-    // Every record settles, stored or failed, each exactly once; what has not within 30 s is
-    // named below.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut settled = settled(&app);
-    while settled.len() < REQUESTS && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        settled = self::settled(&app);
-    }
-    let mut seen = HashMap::new();
-    for (id, outcome) in &settled {
-        if let Some(earlier) = seen.insert(id.as_str(), *outcome) {
-            panic!("{id} settled twice: {earlier}, then {outcome}");
+            .collect();
+        let mut answered = HashSet::new();
+        let mut not_ok = Vec::new();
+        for worker in workers {
+            let tally = tokio::time::timeout(Duration::from_secs(60), worker)
+                .await
+                .expect("every worker done within 60 s")
+                .expect("a worker panicked");
+            answered.extend(tally.ids);
+            not_ok.extend(tally.not_ok);
         }
-    }
-    let accounted: HashSet<String> = seen.keys().map(|id| id.to_string()).collect();
-    let unaccounted: Vec<&String> = answered.difference(&accounted).take(5).collect();
-    let unknown: Vec<&String> = accounted.difference(&answered).take(5).collect();
-    assert!(
-        unaccounted.is_empty() && unknown.is_empty(),
-        "answered but never settled, e.g. {unaccounted:?}; settled but never answered, e.g. {unknown:?}"
-    );
-    let stray: Vec<String> = app
-        .stderr()
-        .into_iter()
-        .filter(|line| !is_failure_line(line))
-        .take(5)
-        .collect();
-    assert!(stray.is_empty(), "stderr beyond failure lines: {stray:?}");
+        let load_took = started.elapsed();
+        assert!(
+            not_ok.is_empty(),
+            "{} of {REQUESTS} requests were not answered 200, e.g. {:?}",
+            not_ok.len(),
+            &not_ok[..not_ok.len().min(5)]
+        );
+        assert_eq!(answered.len(), REQUESTS, "every answer has its own id");
 
-    // Exactly the ten newest stay, and they are records we were answered for.
-    let entries = redis.entries();
-    assert_eq!(entries.len(), 10, "records left in Redis");
-    for entry in &entries {
-        let record: serde_json::Value = serde_json::from_str(entry).expect("a stored record");
-        let id = record["id"].as_str().unwrap_or_default();
-        assert_eq!(seen.get(id), Some(&"stored"), "{entry}");
-    }
+        // Every record settles, stored or failed, each exactly once; what has not within 30 s is
+        // named below.
+        let settled = poll_for(Duration::from_secs(30), || async {
+            let settled = self::settled(&app);
+            (settled.len() >= REQUESTS).then_some(settled)
+        })
+        .await
+        .unwrap_or_else(|| self::settled(&app));
+        let mut seen = HashMap::new();
+        for (id, outcome) in &settled {
+            if let Some(earlier) = seen.insert(id.as_str(), *outcome) {
+                panic!("{id} settled twice: {earlier}, then {outcome}");
+            }
+        }
+        let accounted: HashSet<String> = seen.keys().map(|id| id.to_string()).collect();
+        let unaccounted: Vec<&String> = answered.difference(&accounted).take(5).collect();
+        let unknown: Vec<&String> = accounted.difference(&answered).take(5).collect();
+        assert!(
+            unaccounted.is_empty() && unknown.is_empty(),
+            "answered but never settled, e.g. {unaccounted:?}; settled but never answered, e.g. {unknown:?}"
+        );
+        let stray: Vec<String> = app
+            .stderr()
+            .into_iter()
+            .filter(|line| !is_failure_line(line))
+            .take(5)
+            .collect();
+        assert!(stray.is_empty(), "stderr beyond failure lines: {stray:?}");
 
-    let stored = seen.values().filter(|o| **o == "stored").count();
-    println!(
-        "{REQUESTS} requests at c={CONCURRENCY} in {load_took:.2?} ({:.0}/s); {stored} stored, \
-         {} failed, {} LPUSH calls; settled after {:.2?}",
-        REQUESTS as f64 / load_took.as_secs_f64(),
-        REQUESTS - stored,
-        redis.calls("lpush"),
-        started.elapsed(),
-    );
+        // Exactly the ten newest stay, and they are records we were answered for.
+        let entries = redis.entries();
+        assert_eq!(entries.len(), 10, "records left in Redis");
+        for entry in &entries {
+            let record: serde_json::Value = serde_json::from_str(entry).expect("a stored record");
+            let id = record["id"].as_str().unwrap_or_default();
+            assert_eq!(seen.get(id), Some(&"stored"), "{entry}");
+        }
+
+        let stored = seen.values().filter(|o| **o == "stored").count();
+        println!(
+            "{REQUESTS} requests at c={CONCURRENCY} in {load_took:.2?} ({:.0}/s); {stored} stored, \
+             {} failed, {} LPUSH calls; settled after {:.2?}",
+            REQUESTS as f64 / load_took.as_secs_f64(),
+            REQUESTS - stored,
+            redis.calls("lpush"),
+            started.elapsed(),
+        );
+    })
+    .await;
 }
 
 /// One request to `/api/wait-until`: its receipt id, or what went wrong.

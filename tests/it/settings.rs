@@ -8,6 +8,7 @@ use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::Redis;
+use testkit::{TEST_LIMIT, within};
 
 /// Fires one request and waits until Redis holds it.
 async fn stored_in(redis: &Redis, app: &App) {
@@ -27,209 +28,241 @@ fn everything(app: &App) -> String {
 /// start-up says what was ignored and why.
 #[tokio::test]
 async fn a_read_token_of_another_family_is_ignored_not_mixed_in() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let app = App::start(
-        MAIN,
-        &[
-            ("UPSTASH_REDIS_REST_URL", &fake.url),
-            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
-            ("KV_REST_API_READ_ONLY_TOKEN", "another-databases-token"),
-        ],
-    )
+    within(TEST_LIMIT, "a record with one family's settings", async {
+        let redis = Redis::start();
+        let fake = FakeUpstash::start(&redis).await;
+        let app = App::start(
+            MAIN,
+            &[
+                ("UPSTASH_REDIS_REST_URL", &fake.url),
+                ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+                ("KV_REST_API_READ_ONLY_TOKEN", "another-databases-token"),
+            ],
+        )
+        .await;
+        app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN ignored");
+        app.assert_printed(
+            "note: UPSTASH_* has no read-only token name: reads use the write token",
+        );
+        stored_in(&redis, &app).await;
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["requests"].as_array().unwrap().len(), 1);
+        let read = fake
+            .seen()
+            .into_iter()
+            .find(|s| s.path == "/")
+            .expect("a read");
+        assert_eq!(
+            read.authorization.as_deref(),
+            Some(format!("Bearer {WRITE_TOKEN}").as_str())
+        );
+    })
     .await;
-    app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN ignored");
-    app.assert_printed("note: UPSTASH_* has no read-only token name: reads use the write token");
-    stored_in(&redis, &app).await;
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["requests"].as_array().unwrap().len(), 1);
-    let read = fake
-        .seen()
-        .into_iter()
-        .find(|s| s.path == "/")
-        .expect("a read");
-    assert_eq!(
-        read.authorization.as_deref(),
-        Some(format!("Bearer {WRITE_TOKEN}").as_str())
-    );
 }
 
 /// The environment wins as a whole: `.env.local`'s `KV_*` (another database, here one that
 /// does not exist) never beats `UPSTASH_*` exported in the shell.
 #[tokio::test]
 async fn the_environment_beats_env_local_as_a_whole() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let nowhere = format!("http://127.0.0.1:{}", testkit::free_port());
-    let file = format!("KV_REST_API_URL={nowhere}\nKV_REST_API_TOKEN=elsewhere\n");
-    let app = App::start_with_env_local(
-        MAIN,
-        &[
-            ("UPSTASH_REDIS_REST_URL", &fake.url),
-            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
-        ],
-        Some(&file),
-    )
+    within(TEST_LIMIT, "a record via the environment", async {
+        let redis = Redis::start();
+        let fake = FakeUpstash::start(&redis).await;
+        let nowhere = format!("http://127.0.0.1:{}", testkit::free_port());
+        let file = format!("KV_REST_API_URL={nowhere}\nKV_REST_API_TOKEN=elsewhere\n");
+        let app = App::start_with_env_local(
+            MAIN,
+            &[
+                ("UPSTASH_REDIS_REST_URL", &fake.url),
+                ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+            ],
+            Some(&file),
+        )
+        .await;
+        app.assert_printed(
+            "note: the environment sets Upstash settings, so those in .env.local are not read",
+        );
+        stored_in(&redis, &app).await;
+    })
     .await;
-    app.assert_printed(
-        "note: the environment sets Upstash settings, so those in .env.local are not read",
-    );
-    stored_in(&redis, &app).await;
 }
 
 /// What `vercel env pull` writes: quoted values, a token ending in an escaped newline, and an
 /// empty variable in the environment that must not hide the file's value.
 #[tokio::test]
 async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing() {
-    let redis = Redis::start();
-    let fake = FakeUpstash::start(&redis).await;
-    let file = format!(
-        "# Created by Vercel CLI\nKV_REST_API_URL=\"{}\"\nKV_REST_API_TOKEN=\"{WRITE_TOKEN}\\n\"\n\
-         KV_REST_API_READ_ONLY_TOKEN=\"{READ_TOKEN}\\r\\n\"\n",
-        fake.url
-    );
-    let app = App::start_with_env_local(MAIN, &[("KV_REST_API_URL", " ")], Some(&file)).await;
-    app.assert_printed("storage: upstash (Upstash settings found)");
-    stored_in(&redis, &app).await;
-    assert_eq!(app.recent().await.0, 200);
+    within(TEST_LIMIT, "a record via a pulled .env.local", async {
+        let redis = Redis::start();
+        let fake = FakeUpstash::start(&redis).await;
+        let file = format!(
+            "# Created by Vercel CLI\nKV_REST_API_URL=\"{}\"\nKV_REST_API_TOKEN=\"{WRITE_TOKEN}\\n\"\n\
+             KV_REST_API_READ_ONLY_TOKEN=\"{READ_TOKEN}\\r\\n\"\n",
+            fake.url
+        );
+        let app = App::start_with_env_local(MAIN, &[("KV_REST_API_URL", " ")], Some(&file)).await;
+        app.assert_printed("storage: upstash (Upstash settings found)");
+        stored_in(&redis, &app).await;
+        assert_eq!(app.recent().await.0, 200);
+    })
+    .await;
 }
 
 /// A token with a line break inside cannot be a header: refused at start-up, by name, and
 /// every fire leaves its failure line at once (nothing is sent, nothing retried).
 #[tokio::test]
 async fn a_token_that_cannot_be_a_header_is_refused_at_start_up_by_name() {
-    let bad_token = [("KV_REST_API_TOKEN", "s3cret-first-line\ns3cret-second-line")];
-    let (_redis, fake, app) = behind_the_double(&bad_token).await;
-    let problem = "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header";
-    app.assert_printed(&format!("storage problem: {problem}"));
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 503);
-    assert!(
-        body["error"].as_str().unwrap().starts_with(problem),
-        "{body}"
-    );
-    let id = app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 0);
-    assert!(fake.seen().is_empty(), "nothing may be sent");
-    assert!(
-        !everything(&app).contains("s3cret"),
-        "a token reached the logs"
-    );
+    within(TEST_LIMIT, "the failure line of a bad token", async {
+        let bad_token = [("KV_REST_API_TOKEN", "s3cret-first-line\ns3cret-second-line")];
+        let (_redis, fake, app) = behind_the_double(&bad_token).await;
+        let problem = "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header";
+        app.assert_printed(&format!("storage problem: {problem}"));
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 503);
+        assert!(
+            body["error"].as_str().unwrap().starts_with(problem),
+            "{body}"
+        );
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 0);
+        assert!(fake.seen().is_empty(), "nothing may be sent");
+        assert!(
+            !everything(&app).contains("s3cret"),
+            "a token reached the logs"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_url_of_the_wrong_kind_is_refused_at_start_up_by_name() {
-    for (url, problem) in [
-        (
-            "rediss://default:s3cret@x.upstash.io:6379",
-            "must be an https:// URL",
-        ),
-        ("x.upstash.io", "is not a URL"),
-    ] {
-        let app = App::start(
-            MAIN,
-            &[("KV_REST_API_URL", url), ("KV_REST_API_TOKEN", "s3cret")],
-        )
-        .await;
-        app.assert_printed(&format!(
-            "storage problem: KV_REST_API_URL in the environment {problem}"
-        ));
-        assert_eq!(app.recent().await.0, 503);
-        assert!(
-            !everything(&app).contains("s3cret"),
-            "{url}: a secret reached the logs"
-        );
-    }
+    within(TEST_LIMIT, "start-up refusing each bad URL", async {
+        for (url, problem) in [
+            (
+                "rediss://default:s3cret@x.upstash.io:6379",
+                "must be an https:// URL",
+            ),
+            ("x.upstash.io", "is not a URL"),
+        ] {
+            let app = App::start(
+                MAIN,
+                &[("KV_REST_API_URL", url), ("KV_REST_API_TOKEN", "s3cret")],
+            )
+            .await;
+            app.assert_printed(&format!(
+                "storage problem: KV_REST_API_URL in the environment {problem}"
+            ));
+            assert_eq!(app.recent().await.0, 503);
+            assert!(
+                !everything(&app).contains("s3cret"),
+                "{url}: a secret reached the logs"
+            );
+        }
+    })
+    .await;
 }
 
 /// A refused read token: one attempt, and the answer says which variable to check.
 #[tokio::test]
 async fn a_refused_read_token_is_named_in_the_answer() {
-    let wrong = [("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")];
-    let (_redis, fake, app) = behind_the_double(&wrong).await;
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 502);
-    assert_eq!(
-        body["error"],
-        "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
-    );
-    assert_eq!(fake.seen().len(), 1, "a refusal is not retried");
+    within(TEST_LIMIT, "the answer naming the read token", async {
+        let wrong = [("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")];
+        let (_redis, fake, app) = behind_the_double(&wrong).await;
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 502);
+        assert_eq!(
+            body["error"],
+            "storage refused the token (HTTP 401): check KV_REST_API_READ_ONLY_TOKEN in the environment"
+        );
+        assert_eq!(fake.seen().len(), 1, "a refusal is not retried");
+    })
+    .await;
 }
 
 /// A `.env.local` that cannot be read as a file (a FIFO would block the open forever) does
 /// not stop start-up, and is the named problem rather than a quiet fall back to memory.
 #[tokio::test]
 async fn an_env_local_that_is_not_a_file_is_the_named_problem_not_a_hang() {
-    let app = App::start_in(MAIN, &[], |dir, _| {
-        let fifo = dir.join(".env.local");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+    within(TEST_LIMIT, "start-up past a .env.local FIFO", async {
+        let app = App::start_in(MAIN, &[], |dir, _| {
+            let fifo = dir.join(".env.local");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+        })
+        .await;
+        app.assert_printed("storage problem: .env.local is not a regular file: fix or remove it");
+        assert_eq!(app.recent().await.0, 503);
     })
     .await;
-    app.assert_printed("storage problem: .env.local is not a regular file: fix or remove it");
-    assert_eq!(app.recent().await.0, 503);
 }
 
 /// A value that is not Unicode is set, not unset: refused by name, never skipped over (nor
 /// replaced by `.env.local`'s).
 #[tokio::test]
 async fn a_token_that_is_not_unicode_is_refused_by_name() {
-    use std::os::unix::ffi::OsStrExt;
-    let app = App::start_in(
-        MAIN,
-        &[("KV_REST_API_URL", "https://x.upstash.io")],
-        |dir, command| {
-            std::fs::write(dir.join(".env.local"), "KV_REST_API_TOKEN=from-the-file\n").unwrap();
-            command.env(
-                "KV_REST_API_TOKEN",
-                std::ffi::OsStr::from_bytes(b"s3cret\xff"),
-            );
-        },
-    )
+    within(TEST_LIMIT, "start-up with a non-Unicode token", async {
+        use std::os::unix::ffi::OsStrExt;
+        let app = App::start_in(
+            MAIN,
+            &[("KV_REST_API_URL", "https://x.upstash.io")],
+            |dir, command| {
+                std::fs::write(dir.join(".env.local"), "KV_REST_API_TOKEN=from-the-file\n").unwrap();
+                command.env(
+                    "KV_REST_API_TOKEN",
+                    std::ffi::OsStr::from_bytes(b"s3cret\xff"),
+                );
+            },
+        )
+        .await;
+        app.assert_printed(
+            "storage problem: KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        );
+        assert!(
+            !everything(&app).contains("s3cret"),
+            "a token reached the logs"
+        );
+    })
     .await;
-    app.assert_printed(
-        "storage problem: KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
-    );
-    assert!(
-        !everything(&app).contains("s3cret"),
-        "a token reached the logs"
-    );
 }
 
 /// Storage that sends the token back in its error text: the failure line never carries it.
 #[tokio::test]
 async fn a_token_echoed_by_storage_is_scrubbed_from_the_failure_line() {
-    let echo = "ERR bad token fake-write-token";
-    assert!(echo.contains(WRITE_TOKEN), "the echo must hold the token");
-    let (_redis, fake, app) = behind_the_double(&[]).await;
-    fake.fail_next([Fault::CommandError(echo)]);
-    app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(
-        lines[0]["error"],
-        "storage command failed: ERR bad token <redacted>"
-    );
-    assert!(
-        !everything(&app).contains(WRITE_TOKEN),
-        "a token reached the logs"
-    );
+    within(TEST_LIMIT, "a failure line without the token", async {
+        let echo = "ERR bad token fake-write-token";
+        assert!(echo.contains(WRITE_TOKEN), "the echo must hold the token");
+        let (_redis, fake, app) = behind_the_double(&[]).await;
+        fake.fail_next([Fault::CommandError(echo)]);
+        app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(
+            lines[0]["error"],
+            "storage command failed: ERR bad token <redacted>"
+        );
+        assert!(
+            !everything(&app).contains(WRITE_TOKEN),
+            "a token reached the logs"
+        );
+    })
+    .await;
 }
 
 /// Upstash never redirects: a redirect is a wrong URL, refused, never followed to write
 /// somewhere else (the double's redirect, followed, would store the record).
 #[tokio::test]
 async fn a_redirect_is_refused_not_followed() {
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    fake.fail_next([Fault::Redirect]);
-    app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(
-        lines[0]["error"],
-        "storage answered a redirect (HTTP 307): the URL is not the database's REST URL"
-    );
-    assert_eq!(fake.seen().len(), 1, "the redirect was followed");
-    assert_eq!(redis.llen(), 0);
+    within(TEST_LIMIT, "the failure line of a redirect", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        fake.fail_next([Fault::Redirect]);
+        app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(
+            lines[0]["error"],
+            "storage answered a redirect (HTTP 307): the URL is not the database's REST URL"
+        );
+        assert_eq!(fake.seen().len(), 1, "the redirect was followed");
+        assert_eq!(redis.llen(), 0);
+    })
+    .await;
 }

@@ -1,13 +1,17 @@
 //! Background writes and reads when storage misbehaves, through the fault-injecting Upstash
 //! test double (`testkit::fake_upstash`, real Redis behind it). Every fired request must end
 //! stored or as exactly one replayable failure line.
+//!
+//! Storage that must still be working when the test looks is held (`FakeUpstash::hold`), not
+//! slowed: what the test checks meanwhile cannot race it.
 
 use crate::{MAIN, behind_the_double, quiet_cores};
 use std::time::{Duration, Instant};
 use testkit::app::{App, json};
-use testkit::eventually;
-use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
+use testkit::fake_upstash::{FakeUpstash, Fault, OVERSIZED_BYTES, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::RECENT;
+use testkit::{TEST_LIMIT, eventually, within};
+use wait_until::store::upstash::REQUEST_TIMEOUT;
 
 fn writes(fake: &FakeUpstash) -> usize {
     fake.seen().iter().filter(|s| s.path == "/pipeline").count()
@@ -16,245 +20,385 @@ fn writes(fake: &FakeUpstash) -> usize {
 #[tokio::test]
 async fn slow_storage_does_not_delay_the_response() {
     let _timed = quiet_cores().await;
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    fake.delay(Duration::from_secs(2));
-    let started = Instant::now();
-    let id = app.fire().await;
-    let answered_in = started.elapsed();
-    assert!(
-        answered_in < Duration::from_millis(100),
-        "answered in {answered_in:?}"
-    );
-    assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
-    eventually(Duration::from_secs(5), "the slow write", || async {
-        redis.llen() == 1
+    within(TEST_LIMIT, "a receipt, then the held write", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        // Storage that does not answer at all until released: the receipt cannot have waited for it.
+        let held = fake.hold();
+        let started = Instant::now();
+        let id = app.fire().await;
+        let answered_in = started.elapsed();
+        assert!(
+            answered_in < Duration::from_millis(100),
+            "answered in {answered_in:?}"
+        );
+        let write = fake.wait_for_calls(1, Duration::from_secs(5)).await;
+        assert_eq!(write[0].pushed_ids(), [id.as_str()], "the write went out");
+        assert!(fake.answered().is_empty(), "storage answered while held");
+        assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
+        held.release();
+        eventually(Duration::from_secs(5), "the held write", || async {
+            redis.llen() == 1
+        })
+        .await;
+        assert!(redis.entries()[0].contains(&id));
     })
     .await;
-    assert!(redis.entries()[0].contains(&id));
 }
 
 #[tokio::test]
 async fn a_500_then_success_stores_the_record_exactly_once() {
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    fake.fail_next([Fault::Status(500)]);
-    let id = app.fire().await;
-    app.wait_for_stdout(
-        |l| l.contains(&id) && l.contains("2 attempts"),
-        Duration::from_secs(5),
-    )
+    within(TEST_LIMIT, "a record stored on the 2nd attempt", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        fake.fail_next([Fault::Status(500)]);
+        let id = app.fire().await;
+        app.wait_for_stdout(
+            |l| l.contains(&id) && l.contains("2 attempts"),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(redis.entries().len(), 1);
+        assert!(redis.entries()[0].contains(&id));
+        assert_eq!(writes(&fake), 2);
+        assert!(app.failure_lines().is_empty());
+    })
     .await;
-    assert_eq!(redis.entries().len(), 1);
-    assert!(redis.entries()[0].contains(&id));
-    assert_eq!(writes(&fake), 2);
-    assert!(app.failure_lines().is_empty());
 }
 
 #[tokio::test]
 async fn transient_failures_are_retried_a_bounded_number_of_times() {
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    fake.fail_next([
-        Fault::Status(503),
-        Fault::Drop,
-        Fault::Status(429),
-        Fault::Status(502),
-        Fault::Status(500),
-    ]);
-    let id = app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 4);
-    assert_eq!(lines[0]["error"], "storage answered HTTP 502");
-    assert_eq!(writes(&fake), 4);
-    assert_eq!(redis.llen(), 0);
+    within(TEST_LIMIT, "the failure line after 4 attempts", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        fake.fail_next([
+            Fault::Status(503),
+            Fault::Drop,
+            Fault::Status(429),
+            Fault::Status(502),
+            Fault::Status(500),
+        ]);
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 4);
+        assert_eq!(lines[0]["error"], "storage answered HTTP 502");
+        assert_eq!(writes(&fake), 4);
+        assert_eq!(redis.llen(), 0);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    fake.fail_next([Fault::CommandError("ERR injected command failure")]);
-    let id = app
-        .fire_with(&[
-            ("user-agent", "kept for replay"),
-            ("x-vercel-ip-country", "IT"),
-        ])
-        .await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    let line = &lines[0];
-    assert_eq!(line["event"], "wait_until.write_failed");
-    assert_eq!(line["key"], "requests:recent");
-    assert_eq!(line["attempts"], 1, "a command error is not retried");
-    assert_eq!(
-        line["error"],
-        "storage command failed: ERR injected command failure"
-    );
-    assert_eq!(line["records"][0]["id"], id.as_str());
-    assert_eq!(line["records"][0]["userAgent"], "kept for replay");
-    assert_eq!(line["records"][0]["country"], "IT");
-    assert_eq!(redis.llen(), 0);
+    within(TEST_LIMIT, "the failure line of a command error", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        fake.fail_next([Fault::CommandError("ERR injected command failure")]);
+        let id = app
+            .fire_with(&[
+                ("user-agent", "kept for replay"),
+                ("x-vercel-ip-country", "IT"),
+            ])
+            .await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        let line = &lines[0];
+        assert_eq!(line["event"], "wait_until.write_failed");
+        assert_eq!(line["key"], "requests:recent");
+        assert_eq!(line["attempts"], 1, "a command error is not retried");
+        assert_eq!(
+            line["error"],
+            "storage command failed: ERR injected command failure"
+        );
+        assert_eq!(line["records"][0]["id"], id.as_str());
+        assert_eq!(line["records"][0]["userAgent"], "kept for replay");
+        assert_eq!(line["records"][0]["country"], "IT");
+        assert_eq!(redis.llen(), 0);
+    })
+    .await;
 }
 
 /// A refused token is final: one attempt per batch, and the failure line names the variable to
 /// check and where it was read.
 #[tokio::test]
 async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line_naming_it() {
-    let (_redis, fake, app) = behind_the_double(&[("KV_REST_API_TOKEN", "not-the-token")]).await;
-    let mut ids = Vec::new();
-    for n in 1..=3 {
-        ids.push(app.fire().await);
-        app.wait_for_failure_lines(n, Duration::from_secs(5)).await;
-    }
-    let lines = app.failure_lines();
-    for (line, id) in lines.iter().zip(&ids) {
-        assert_eq!(line["records"][0]["id"], id.as_str());
-        assert_eq!(line["attempts"], 1);
-        assert_eq!(
-            line["error"],
-            "storage refused the token (HTTP 401): check KV_REST_API_TOKEN in the environment"
+    within(TEST_LIMIT, "three failure lines naming a token", async {
+        let (_redis, fake, app) =
+            behind_the_double(&[("KV_REST_API_TOKEN", "not-the-token")]).await;
+        let mut ids = Vec::new();
+        for n in 1..=3 {
+            ids.push(app.fire().await);
+            app.wait_for_failure_lines(n, Duration::from_secs(5)).await;
+        }
+        let lines = app.failure_lines();
+        for (line, id) in lines.iter().zip(&ids) {
+            assert_eq!(line["records"][0]["id"], id.as_str());
+            assert_eq!(line["attempts"], 1);
+            assert_eq!(
+                line["error"],
+                "storage refused the token (HTTP 401): check KV_REST_API_TOKEN in the environment"
+            );
+        }
+        assert_eq!(writes(&fake), 3, "one call per batch, never retried");
+        let everything = [app.stdout(), app.stderr()].concat().join("\n");
+        assert!(
+            !everything.contains("not-the-token"),
+            "a token reached the logs"
         );
-    }
-    assert_eq!(writes(&fake), 3, "one call per batch, never retried");
-    let everything = [app.stdout(), app.stderr()].concat().join("\n");
-    assert!(
-        !everything.contains("not-the-token"),
-        "a token reached the logs"
-    );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
-    let closed = format!("http://127.0.0.1:{}", testkit::free_port());
-    let app = App::start(
-        MAIN,
-        &[
-            ("KV_REST_API_URL", &closed),
-            ("KV_REST_API_TOKEN", WRITE_TOKEN),
-        ],
-    )
+    within(TEST_LIMIT, "the failure line of a closed port", async {
+        let closed = format!("http://127.0.0.1:{}", testkit::free_port());
+        let app = App::start(
+            MAIN,
+            &[
+                ("KV_REST_API_URL", &closed),
+                ("KV_REST_API_TOKEN", WRITE_TOKEN),
+            ],
+        )
+        .await;
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
+        assert_eq!(lines.len(), 1, "exactly one line per record");
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 4);
+        assert_eq!(lines[0]["error"], "could not connect to storage");
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 503);
+        assert_eq!(body["error"], "could not connect to storage");
+    })
     .await;
-    let id = app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
-    assert_eq!(lines.len(), 1, "exactly one line per record");
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 4);
-    assert_eq!(lines[0]["error"], "could not connect to storage");
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 503);
-    assert_eq!(body["error"], "could not connect to storage");
 }
 
 #[tokio::test]
 async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
-    let (redis, fake, app) = behind_the_double(&[]).await;
-    app.fire().await;
-    eventually(Duration::from_secs(5), "the write", || async {
-        redis.llen() == 1
+    within(TEST_LIMIT, "a write and a read, with their tokens", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        app.fire().await;
+        eventually(Duration::from_secs(5), "the write", || async {
+            redis.llen() == 1
+        })
+        .await;
+        assert_eq!(app.recent_ids().await.len(), 1);
+        let seen = fake.seen();
+        let write = seen
+            .iter()
+            .find(|s| s.path == "/pipeline")
+            .expect("a write");
+        assert_eq!(
+            write.authorization.as_deref(),
+            Some(format!("Bearer {WRITE_TOKEN}").as_str())
+        );
+        assert_eq!(write.body[0][0], "LPUSH");
+        assert_eq!(
+            write.body[1],
+            serde_json::json!(["LTRIM", "requests:recent", "0", "9"])
+        );
+        let read = seen.iter().find(|s| s.path == "/").expect("a read");
+        assert_eq!(
+            read.authorization.as_deref(),
+            Some(format!("Bearer {READ_TOKEN}").as_str())
+        );
+        assert_eq!(
+            read.body,
+            serde_json::json!(["LRANGE", "requests:recent", "0", "9"])
+        );
     })
     .await;
-    assert_eq!(app.recent_ids().await.len(), 1);
-    let seen = fake.seen();
-    let write = seen
-        .iter()
-        .find(|s| s.path == "/pipeline")
-        .expect("a write");
-    assert_eq!(
-        write.authorization.as_deref(),
-        Some(format!("Bearer {WRITE_TOKEN}").as_str())
-    );
-    assert_eq!(write.body[0][0], "LPUSH");
-    assert_eq!(
-        write.body[1],
-        serde_json::json!(["LTRIM", "requests:recent", "0", "9"])
-    );
-    let read = seen.iter().find(|s| s.path == "/").expect("a read");
-    assert_eq!(
-        read.authorization.as_deref(),
-        Some(format!("Bearer {READ_TOKEN}").as_str())
-    );
-    assert_eq!(
-        read.body,
-        serde_json::json!(["LRANGE", "requests:recent", "0", "9"])
-    );
 }
 
 #[tokio::test]
 async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
-    let (redis, _fake, app) = behind_the_double(&[]).await;
-    redis.cli(&["SET", RECENT, "a string, not a list"]);
-    let id = app.fire().await;
-    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert!(
-        lines[0]["error"].as_str().unwrap().contains("WRONGTYPE"),
-        "{}",
-        lines[0]
-    );
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 502, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("WRONGTYPE"),
-        "{body}"
-    );
+    within(TEST_LIMIT, "a WRONGTYPE failure line and 502", async {
+        let (redis, _fake, app) = behind_the_double(&[]).await;
+        redis.cli(&["SET", RECENT, "a string, not a list"]);
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert!(
+            lines[0]["error"].as_str().unwrap().contains("WRONGTYPE"),
+            "{}",
+            lines[0]
+        );
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 502, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("WRONGTYPE"),
+            "{body}"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
-    let (_redis, fake, app) = behind_the_double(&[]).await;
-    for (fault, status) in [
-        (Fault::Status(500), 503),
-        (Fault::Status(429), 503),
-        (Fault::Drop, 503),
-        (Fault::Malformed, 502),
-        (Fault::Status(400), 502),
-    ] {
-        fake.fail_next([fault.clone()]);
-        let response = app.get("/api/recent").await;
-        assert_eq!(response.status(), status, "{fault:?}");
-        let body = json(response).await;
-        let message = body["error"].as_str().expect("an error message");
-        assert!(
-            !message.contains("127.0.0.1") && !message.contains("token"),
-            "{message}"
-        );
-    }
+    within(TEST_LIMIT, "reads' answers to each fault", async {
+        let (_redis, fake, app) = behind_the_double(&[]).await;
+        for (fault, status) in [
+            (Fault::Status(500), 503),
+            (Fault::Status(429), 503),
+            (Fault::Drop, 503),
+            (Fault::Malformed, 502),
+            (Fault::Status(400), 502),
+        ] {
+            fake.fail_next([fault.clone()]);
+            let response = app.get("/api/recent").await;
+            assert_eq!(response.status(), status, "{fault:?}");
+            let body = json(response).await;
+            let message = body["error"].as_str().expect("an error message");
+            assert!(
+                !message.contains("127.0.0.1") && !message.contains("token"),
+                "{message}"
+            );
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_read_that_times_out_is_a_503() {
     let _timed = quiet_cores().await;
-    let (_redis, fake, app) = behind_the_double(&[]).await;
-    fake.delay(Duration::from_secs(5));
-    let started = Instant::now();
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 503);
-    assert_eq!(body["error"], "storage timed out");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    within(TEST_LIMIT, "the 503 of a read storage holds", async {
+        let (_redis, fake, app) = behind_the_double(&[]).await;
+        // Storage that never answers: the app's own timeout is all that ends the read.
+        let held = fake.hold();
+        let started = Instant::now();
+        let (status, body) = app.recent().await;
+        let took = started.elapsed();
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"], "storage timed out");
+        assert!(
+            took >= REQUEST_TIMEOUT,
+            "answered before the timeout: {took:?}"
+        );
+        assert!(
+            took < REQUEST_TIMEOUT + Duration::from_secs(2),
+            "answered {took:?} after the read"
+        );
+        // The double drops a held call whose client hung up: released, it runs nothing.
+        held.release();
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(fake.seen().len(), 2);
+        assert_eq!(fake.answered().len(), 1, "the abandoned read was run");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
-    let (redis, fake, mut app) = behind_the_double(&[]).await;
-    fake.delay(Duration::from_millis(800));
-    for _ in 0..5 {
-        app.fire().await;
-    }
-    assert_eq!(redis.llen(), 0, "the writes are still pending");
-    let status = app.terminate().await;
-    assert!(status.success(), "{status:?}");
-    assert_eq!(redis.llen(), 5, "every pending write finished before exit");
+    within(TEST_LIMIT, "five held writes drained", async {
+        let (redis, fake, mut app) = behind_the_double(&[]).await;
+        let held = fake.hold();
+        for _ in 0..5 {
+            app.fire().await;
+        }
+        fake.wait_for_calls(1, Duration::from_secs(5)).await;
+        app.sigterm();
+        assert_eq!(
+            app.exited_within(Duration::from_millis(300)).await,
+            None,
+            "exited while its writes were held"
+        );
+        assert_eq!(redis.llen(), 0, "the writes are still pending");
+        held.release();
+        let status = app.wait_exit(Duration::from_secs(30)).await;
+        assert!(status.success(), "{status:?}");
+        assert_eq!(redis.llen(), 5, "every pending write finished before exit");
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
-    let app = App::start(MAIN, &[("VERCEL", "1")]).await;
-    app.assert_printed("storage problem:");
-    let (status, body) = app.recent().await;
-    assert_eq!(status, 503);
-    assert!(
-        body["error"].as_str().unwrap().contains("KV_REST_API_URL"),
-        "{body}"
-    );
+    within(TEST_LIMIT, "a 503 and a failure line", async {
+        let app = App::start(MAIN, &[("VERCEL", "1")]).await;
+        app.assert_printed("storage problem:");
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 503);
+        assert!(
+            body["error"].as_str().unwrap().contains("KV_REST_API_URL"),
+            "{body}"
+        );
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 0);
+    })
+    .await;
+}
+
+/// What a reply the app cannot read ends in: a write's failure line after one attempt (a reply
+/// that is too large is a refusal, not an outage), a read's `502`, both well within the client's
+/// 3 s timeout; and the app goes on storing and reading.
+async fn a_reply_it_cannot_read(fake: &FakeUpstash, app: &App, fault: Fault) {
+    fake.fail_next([fault.clone()]);
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 0);
+    assert_eq!(lines.len(), 1, "{fault:?}: {lines:?}");
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str(), "{fault:?}");
+    assert_eq!(lines[0]["attempts"], 1, "{fault:?}: not retried");
+    assert_eq!(
+        lines[0]["error"], "storage sent a reply that is too large",
+        "{fault:?}"
+    );
+    assert_eq!(
+        app.stored_ids(),
+        Vec::<String>::new(),
+        "{fault:?}: reported stored"
+    );
+
+    fake.fail_next([fault.clone()]);
+    let started = Instant::now();
+    let (status, body) = app.recent().await;
+    let took = started.elapsed();
+    assert_eq!(status, 502, "{fault:?}: {body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "storage sent a reply that is too large"}),
+        "{fault:?}"
+    );
+    assert!(
+        took < REQUEST_TIMEOUT,
+        "{fault:?}: answered in {took:?}, not refused before the timeout"
+    );
+    assert_eq!(
+        fake.answered().len(),
+        0,
+        "{fault:?}: the double ran a command"
+    );
+
+    // Still healthy: the next fire is stored and read back.
+    let next = app.fire().await;
+    app.wait_for_stdout(
+        |line| line.starts_with(&format!("[wait-until] stored {next} ")),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(app.recent_ids().await, [next], "{fault:?}");
+}
+
+#[tokio::test]
+async fn a_reply_over_1_mib_fails_the_write_and_is_a_502_on_reads() {
+    within(TEST_LIMIT, "replies over 1 MiB refused", async {
+        let (_redis, fake, app) = behind_the_double(&[]).await;
+        assert_eq!(OVERSIZED_BYTES, (1 << 20) + 1);
+        a_reply_it_cannot_read(&fake, &app, Fault::Oversized).await;
+    })
+    .await;
+}
+
+/// A reply that never ends is cut off once it passes 1 MiB, long before the 3 s timeout, and the
+/// app hangs up on it.
+#[tokio::test]
+async fn a_reply_that_never_ends_is_cut_off_at_1_mib() {
+    within(TEST_LIMIT, "endless replies refused", async {
+        let (_redis, fake, app) = behind_the_double(&[]).await;
+        a_reply_it_cannot_read(&fake, &app, Fault::Endless).await;
+        eventually(Duration::from_secs(5), "the app to hang up", || async {
+            fake.streaming() == 0
+        })
+        .await;
+    })
+    .await;
 }

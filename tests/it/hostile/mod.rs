@@ -35,6 +35,7 @@ use serde_json::Value;
 use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::FakeUpstash;
+use testkit::poll_for;
 use testkit::raw_http::closed;
 use testkit::redis::Redis;
 use wait_until::record::{
@@ -69,6 +70,9 @@ const PRIVATE_IP: &str = "10.0.0.1";
 
 /// The end of a request line, and the one header every HTTP/1.1 request needs.
 const H: &str = "HTTP/1.1\r\nhost: x";
+
+/// How long a stored case's record may take to settle.
+const SETTLED_WITHIN: Duration = Duration::from_secs(5);
 
 /// What a case expects besides a clean answer.
 enum Expect {
@@ -281,19 +285,18 @@ fn id_of(raw: &str) -> Option<String> {
 
 /// The record with `id` as sent to storage, once the app has printed that it is stored.
 async fn settled_record(app: &App, fake: &FakeUpstash, id: &str) -> Result<String, String> {
-    for _ in 0..250 {
+    let settled = poll_for(SETTLED_WITHIN, || async {
         if app.stored_ids().iter().any(|stored| stored == id) {
-            return sent_records(fake)
+            let sent = sent_records(fake)
                 .into_iter()
-                .find(|raw| id_of(raw).as_deref() == Some(id))
-                .ok_or_else(|| "stored, yet never sent to storage".to_string());
+                .find(|raw| id_of(raw).as_deref() == Some(id));
+            return Some(sent.ok_or_else(|| "stored, yet never sent to storage".to_string()));
         }
-        if let Some(line) = app.stderr().iter().find(|line| line.contains(id)) {
-            return Err(format!("not stored: {line}"));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err("no success line within 5 s".to_string())
+        let failed = app.stderr().into_iter().find(|line| line.contains(id));
+        failed.map(|line| Err(format!("not stored: {line}")))
+    })
+    .await;
+    settled.unwrap_or_else(|| Err(format!("no success line within {SETTLED_WITHIN:?}")))
 }
 
 /// The rules of a stored record, checked on the raw JSON the app wrote.
