@@ -8,6 +8,7 @@ mod drain;
 mod emulator;
 mod headers;
 mod hostile;
+mod limits;
 mod load;
 mod local;
 mod production;
@@ -22,6 +23,7 @@ use testkit::app::App;
 use testkit::fake_upstash::FakeUpstash;
 use testkit::redis::Redis;
 use testkit::vercel_ipc::Ipc;
+use testkit::within;
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The binary under test.
@@ -55,12 +57,15 @@ async fn behind_the_double_in_production(
 /// freely, as the test harness schedules it.
 static CORES: RwLock<()> = RwLock::const_new(());
 
-/// Held by a test that keeps both cores busy.
+/// Waiting for [`CORES`]: the tests that hold them each end within their own limit.
+const CORES_WITHIN: Duration = Duration::from_secs(600);
+
+/// Held by a test that keeps both cores busy; taken before its deadline starts.
 async fn busy_cores() -> RwLockWriteGuard<'static, ()> {
-    CORES.write().await
+    within(CORES_WITHIN, "both cores to be free", CORES.write()).await
 }
 
-/// Held by a test whose assertions are timed.
+/// Held by a test whose assertions are timed; taken before its deadline starts.
 async fn quiet_cores() -> RwLockReadGuard<'static, ()> {
-    CORES.read().await
+    within(CORES_WITHIN, "the cores to be quiet", CORES.read()).await
 }
