@@ -58,6 +58,9 @@ pub enum Fault {
     /// app's 1 MiB cap) and a successful reply of the right shape: a read's one entry, or a
     /// pipeline's first result, is a long string. Read whole, it would be taken as a success.
     Oversized,
+    /// Runs nothing; a 200 whose body is a successful reply (as [`Fault::Oversized`]) of exactly
+    /// this many bytes: to find where the app's cap is, to the byte.
+    Sized(usize),
     /// Runs nothing; a 200 with a chunked body that never ends: the start of a successful reply
     /// (as [`Fault::Oversized`]), then a string that goes on as fast as the client reads, until
     /// the client hangs up. [`FakeUpstash::streaming`] counts the ones still going.
@@ -315,9 +318,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
                 b"<html>bad gateway</html>",
             ))));
         }
-        Some(Fault::Oversized) => {
+        Some(fault @ (Fault::Oversized | Fault::Sized(_))) => {
+            let size = match fault {
+                Fault::Sized(size) => size,
+                _ => OVERSIZED_BYTES,
+            };
             let (start, end) = long_reply(&path, &body);
-            let pad = OVERSIZED_BYTES - start.len() - end.len();
+            let pad = size.saturating_sub(start.len() + end.len());
             let reply = [start.as_bytes(), &vec![b'x'; pad], end.as_bytes()].concat();
             return Ok(json_response(200, full(Bytes::from(reply))));
         }

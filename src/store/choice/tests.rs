@@ -159,6 +159,20 @@ fn unusable_settings_are_refused_naming_the_variable_never_its_value() {
         ),
         (
             &[
+                ("KV_REST_API_URL", "https://s3cret@x.io"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment must not hold a user or password",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://:s3cret@x.io"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment must not hold a user or password",
+        ),
+        (
+            &[
                 ("KV_REST_API_URL", "https://x.io/?token=s3cret"),
                 ("KV_REST_API_TOKEN", "w"),
             ],

@@ -209,6 +209,15 @@ mod tests {
             String::from_utf8(token.scrub(reply)).unwrap(),
             r#"{"error":"bad token <redacted> or <redacted>"}"#
         );
+        // Either form alone is found too.
+        let plain = br#"{"error":"bad token AXy/s3cret="}"#.to_vec();
+        let escaped = br#"{"error":"bad token AXy\/s3cret="}"#.to_vec();
+        for reply in [plain, escaped] {
+            assert_eq!(
+                String::from_utf8(token.scrub(reply)).unwrap(),
+                r#"{"error":"bad token <redacted>"}"#
+            );
+        }
         let clean = br#"{"result":"OK"}"#.to_vec();
         assert_eq!(token.scrub(clean.clone()), clean);
         let not_text = b"\xff AXy/s3cret=".to_vec();

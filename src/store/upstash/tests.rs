@@ -325,6 +325,26 @@ fn storage_that_cannot_be_reached_or_does_not_answer_is_unavailable() {
     })
 }
 
+/// The 1 MiB cap on a reply, to the byte: a reply of exactly 1 MiB (arriving in many chunks) is
+/// read, one byte more is refused however it would have parsed.
+#[test]
+fn a_reply_is_read_up_to_exactly_its_cap() {
+    within("replies at the cap", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        fake.fail_next([Fault::Sized(MAX_REPLY_BYTES)]);
+        assert_eq!(store.push_batch(&records(1, 1)).await, Ok(1));
+        fake.fail_next([Fault::Sized(MAX_REPLY_BYTES + 1)]);
+        assert_eq!(
+            store.push_batch(&records(1, 1)).await,
+            write_failure(1, rejected("storage sent a reply that is too large"))
+        );
+    })
+}
+
 #[test]
 fn invalid_entries_are_skipped_and_counted() {
     let good = RequestRecord::from_parts("GET", &http::HeaderMap::new());

@@ -14,6 +14,12 @@ fn unavailable() -> StoreError {
 /// One write through `policy` whose attempts each take `takes` and then end as `outcome` says
 /// for that attempt (1-based). Returns the write's result and when each attempt started,
 /// counted from the start of the write.
+/// Each test's deadline, in the paused clock's time: a write that never ends fails the test by
+/// name in moments instead of hanging the suite.
+async fn within<T>(what: &str, test: impl std::future::Future<Output = T>) -> T {
+    testkit::within(Duration::from_secs(600), what, test).await
+}
+
 async fn write_with(
     policy: RetryPolicy,
     takes: Duration,
@@ -25,6 +31,12 @@ async fn write_with(
         .run(|| {
             starts.push(started.elapsed());
             let attempt = starts.len() as u32;
+            // A write that never stops would spin here without the clock moving, so no
+            // deadline could end it: stop it by count instead.
+            assert!(
+                attempt <= 100,
+                "a write that never stops: over 100 attempts"
+            );
             let result = outcome(attempt);
             async move {
                 tokio::time::sleep(takes).await;
@@ -57,62 +69,74 @@ async fn waits_of_failing_writes(writes: usize) -> [Vec<Duration>; 3] {
 
 #[tokio::test(start_paused = true)]
 async fn the_waits_between_attempts_grow_and_stay_within_their_jittered_bounds() {
-    fastrand::seed(17);
-    let waits = waits_of_failing_writes(400).await;
-    for (n, bound) in [(0, 100), (1, 200), (2, 400)] {
-        let bound = MS * bound;
-        let waits = &waits[n];
-        let slowest = *waits.iter().max().unwrap();
-        let quickest = *waits.iter().min().unwrap();
-        let mean = waits.iter().sum::<Duration>() / waits.len() as u32;
-        let context = format!("wait {}: {quickest:?}..{slowest:?}, mean {mean:?}", n + 1);
-        // Never past the bound, and full jitter: from almost nothing to almost the bound,
-        // half the bound on average. 400 draws put the mean within 3% of the bound of it.
-        assert!(slowest <= bound, "{context}");
-        assert!(slowest >= bound.mul_f64(0.95), "{context}");
-        assert!(quickest <= bound.mul_f64(0.05), "{context}");
-        let half = bound / 2;
-        assert!(
-            mean >= half.mul_f64(0.9) && mean <= half.mul_f64(1.1),
-            "{context}"
-        );
-    }
+    within(
+        "the waits between attempts grow and stay within their jittered bounds",
+        async {
+            fastrand::seed(17);
+            let waits = waits_of_failing_writes(400).await;
+            for (n, bound) in [(0, 100), (1, 200), (2, 400)] {
+                let bound = MS * bound;
+                let waits = &waits[n];
+                let slowest = *waits.iter().max().unwrap();
+                let quickest = *waits.iter().min().unwrap();
+                let mean = waits.iter().sum::<Duration>() / waits.len() as u32;
+                let context = format!("wait {}: {quickest:?}..{slowest:?}, mean {mean:?}", n + 1);
+                // Never past the bound, and full jitter: from almost nothing to almost the bound,
+                // half the bound on average. 400 draws put the mean within 3% of the bound of it.
+                assert!(slowest <= bound, "{context}");
+                assert!(slowest >= bound.mul_f64(0.95), "{context}");
+                assert!(quickest <= bound.mul_f64(0.05), "{context}");
+                let half = bound / 2;
+                assert!(
+                    mean >= half.mul_f64(0.9) && mean <= half.mul_f64(1.1),
+                    "{context}"
+                );
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_write_stops_at_its_first_success() {
-    fastrand::seed(1);
-    let (result, starts) = write_with(RetryPolicy::default(), 10 * MS, |attempt| {
-        if attempt < 3 {
-            Err(unavailable())
-        } else {
-            Ok(())
-        }
+    within("a write stops at its first success", async {
+        fastrand::seed(1);
+        let (result, starts) = write_with(RetryPolicy::default(), 10 * MS, |attempt| {
+            if attempt < 3 {
+                Err(unavailable())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(result, Ok(3));
+        assert_eq!(starts.len(), 3);
     })
-    .await;
-    assert_eq!(result, Ok(3));
-    assert_eq!(starts.len(), 3);
+    .await
 }
 
 #[tokio::test(start_paused = true)]
 async fn only_unavailable_storage_is_tried_again() {
-    let refusals = [
-        StoreError::Rejected("storage refused the token (HTTP 401)".into()),
-        StoreError::NotConfigured("KV_REST_API_URL is not set".into()),
-        StoreError::Overloaded("the write queue is full".into()),
-    ];
-    for refusal in refusals {
-        let (result, starts) =
-            write_with(RetryPolicy::default(), 10 * MS, |_| Err(refusal.clone())).await;
-        assert_eq!(
-            result,
-            Err(WriteFailure {
-                attempts: 1,
-                error: refusal
-            })
-        );
-        assert_eq!(starts, [Duration::ZERO]);
-    }
+    within("only unavailable storage is tried again", async {
+        let refusals = [
+            StoreError::Rejected("storage refused the token (HTTP 401)".into()),
+            StoreError::NotConfigured("KV_REST_API_URL is not set".into()),
+            StoreError::Overloaded("the write queue is full".into()),
+        ];
+        for refusal in refusals {
+            let (result, starts) =
+                write_with(RetryPolicy::default(), 10 * MS, |_| Err(refusal.clone())).await;
+            assert_eq!(
+                result,
+                Err(WriteFailure {
+                    attempts: 1,
+                    error: refusal
+                })
+            );
+            assert_eq!(starts, [Duration::ZERO]);
+        }
+    })
+    .await
 }
 
 /// Attempts that each run into a 3 s timeout: the first starts at 0, the second after 3 s and a
@@ -120,20 +144,26 @@ async fn only_unavailable_storage_is_tried_again() {
 /// deadline, so the write ends after three.
 #[tokio::test(start_paused = true)]
 async fn no_attempt_starts_past_the_deadline_and_the_write_ends_within_its_bound() {
-    fastrand::seed(5);
-    let policy = RetryPolicy::default();
-    let timeout = Duration::from_secs(3);
-    for _ in 0..50 {
-        let started = Instant::now();
-        let (result, starts) = write_with(policy, timeout, |_| Err(unavailable())).await;
-        let took = started.elapsed();
-        assert_eq!(result.map_err(|f| f.attempts), Err(3), "{starts:?}");
-        assert!(
-            starts.iter().all(|&start| start < policy.deadline),
-            "{starts:?}"
-        );
-        assert!(took <= policy.longest_write(timeout), "{took:?}");
-    }
+    within(
+        "no attempt starts past the deadline and the write ends within its bound",
+        async {
+            fastrand::seed(5);
+            let policy = RetryPolicy::default();
+            let timeout = Duration::from_secs(3);
+            for _ in 0..50 {
+                let started = Instant::now();
+                let (result, starts) = write_with(policy, timeout, |_| Err(unavailable())).await;
+                let took = started.elapsed();
+                assert_eq!(result.map_err(|f| f.attempts), Err(3), "{starts:?}");
+                assert!(
+                    starts.iter().all(|&start| start < policy.deadline),
+                    "{starts:?}"
+                );
+                assert!(took <= policy.longest_write(timeout), "{took:?}");
+            }
+        },
+    )
+    .await
 }
 
 #[test]
@@ -146,6 +176,21 @@ fn the_longest_write_is_every_attempt_timing_out_or_one_attempt_past_the_deadlin
         policy.longest_write(Duration::from_secs(3)),
         Duration::from_secs(11)
     );
+}
+
+/// Without waits (a policy of zero delays), the deadline itself is the limit: no attempt starts
+/// at it, only before it.
+#[test]
+fn no_attempt_starts_at_the_deadline_even_without_a_wait() {
+    let policy = RetryPolicy {
+        base_delay: Duration::ZERO,
+        ..RetryPolicy::default()
+    };
+    assert_eq!(
+        policy.delay_after(1, policy.deadline - MS),
+        Some(Duration::ZERO)
+    );
+    assert_eq!(policy.delay_after(1, policy.deadline), None);
 }
 
 #[test]
