@@ -3,6 +3,7 @@
 //! runtime's IPC socket). Its output is captured line by line, so that tests read what a user
 //! would read in the logs.
 
+use crate::fake_upstash::Hold;
 use crate::lines;
 use crate::raw_http::{self, Answer};
 use crate::vercel_ipc::{Context, Ipc};
@@ -317,6 +318,21 @@ impl App {
             async move { exited }
         })
         .await
+    }
+
+    /// SIGTERM while storage holds the app's writes (`held`): the process must still be running
+    /// 300 ms later, since it drains before it exits; `meanwhile` checks whatever else must not
+    /// have happened yet. Then storage is released, and the exit status awaited.
+    pub async fn sigterm_while_held(&mut self, held: Hold, meanwhile: impl FnOnce()) -> ExitStatus {
+        self.sigterm();
+        assert_eq!(
+            self.exited_within(Duration::from_millis(300)).await,
+            None,
+            "exited while its writes were held"
+        );
+        meanwhile();
+        held.release();
+        self.wait_exit(Duration::from_secs(30)).await
     }
 
     /// SIGTERM, then the exit status once the process has drained and exited.

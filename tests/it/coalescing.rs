@@ -117,15 +117,11 @@ async fn sigterm_drains_a_coalesced_queue_before_exit() {
         for _ in 1..30 {
             app.fire().await;
         }
-        app.sigterm();
-        assert_eq!(
-            app.exited_within(Duration::from_millis(300)).await,
-            None,
-            "exited while its writes were held"
-        );
-        assert_eq!(redis.llen(), 0, "nothing could be stored yet");
-        held.release();
-        let status = app.wait_exit(Duration::from_secs(30)).await;
+        let status = app
+            .sigterm_while_held(held, || {
+                assert_eq!(redis.llen(), 0, "nothing could be stored yet")
+            })
+            .await;
         assert!(status.success(), "{status:?}");
         let batches = batches(&fake);
         let stored: usize = batches.iter().map(Vec::len).sum();

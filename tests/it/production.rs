@@ -201,18 +201,14 @@ async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_recor
             ipc.ends().is_empty(),
             "a request ended before its record was stored"
         );
-        app.sigterm();
-        assert_eq!(
-            app.exited_within(Duration::from_millis(300)).await,
-            None,
-            "exited while its writes were held"
-        );
-        assert!(
-            ipc.ends().is_empty(),
-            "a request ended before its record was stored"
-        );
-        held.release();
-        let status = app.wait_exit(Duration::from_secs(30)).await;
+        let status = app
+            .sigterm_while_held(held, || {
+                assert!(
+                    ipc.ends().is_empty(),
+                    "a request ended before its record was stored"
+                )
+            })
+            .await;
         assert!(status.success(), "{status:?}");
         ipc.wait_closed(Duration::from_secs(5)).await;
 

@@ -294,15 +294,11 @@ async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
             app.fire().await;
         }
         fake.wait_for_calls(1, Duration::from_secs(5)).await;
-        app.sigterm();
-        assert_eq!(
-            app.exited_within(Duration::from_millis(300)).await,
-            None,
-            "exited while its writes were held"
-        );
-        assert_eq!(redis.llen(), 0, "the writes are still pending");
-        held.release();
-        let status = app.wait_exit(Duration::from_secs(30)).await;
+        let status = app
+            .sigterm_while_held(held, || {
+                assert_eq!(redis.llen(), 0, "the writes are still pending")
+            })
+            .await;
         assert!(status.success(), "{status:?}");
         assert_eq!(redis.llen(), 5, "every pending write finished before exit");
     })
