@@ -390,6 +390,25 @@ mod tests {
         }
     }
 
+    /// The bound on a stored entry is exact: a valid record padded (JSON allows trailing
+    /// whitespace) to exactly `MAX_STORED_BYTES` is read, one byte more is refused.
+    #[test]
+    fn a_stored_entry_is_read_up_to_exactly_its_bound() {
+        let record = record(&[("user-agent", b"ua")]);
+        let padded = |len: usize| {
+            let json = record.to_json();
+            format!("{json}{}", " ".repeat(len - json.len()))
+        };
+        assert_eq!(
+            RequestRecord::from_stored(&padded(MAX_STORED_BYTES)),
+            Some(record.clone())
+        );
+        assert_eq!(
+            RequestRecord::from_stored(&padded(MAX_STORED_BYTES + 1)),
+            None
+        );
+    }
+
     #[test]
     fn no_ip_header_reaches_the_record() {
         let r = record(&[
