@@ -73,18 +73,23 @@ fn read_capped(path: &Path) -> Result<Option<String>, &'static str> {
     if over_the_bound(metadata.len()) {
         return Err(TOO_LARGE);
     }
+    let file = std::fs::File::open(path).map_err(|_| "cannot be read")?;
+    read_bounded(file).map(Some)
+}
+
+/// All of `reader` as UTF-8 text, if it holds at most [`MAX_BYTES`]. Checked again on what is
+/// read, not only on the file's size: a file can grow after its size was read, and some (procfs)
+/// report a size of 0 whatever they hold. Reads one byte past the bound to tell.
+fn read_bounded(reader: impl Read) -> Result<String, &'static str> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_BYTES + 1).read_to_end(&mut bytes))
+    reader
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|_| "cannot be read")?;
-    // Checked again on what was read: a file can grow after its size was read, and some
-    // (procfs) report a size of 0 whatever they hold.
     if over_the_bound(bytes.len() as u64) {
         return Err(TOO_LARGE);
     }
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| "is not UTF-8 text")
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text")
 }
 
 const TOO_LARGE: &str = "is over 1 MiB, too large for a settings file";

@@ -109,6 +109,19 @@ fn a_file_of_exactly_the_bound_is_read_to_its_end() {
     assert_eq!(file.vars["KV_REST_API_TOKEN"], "the-end");
 }
 
+/// What is read is bounded too, whatever size the file reported: one byte past the bound is
+/// found and refused, never cut off and taken as the whole file.
+#[test]
+fn text_read_past_the_bound_is_refused_whatever_the_file_said_its_size_was() {
+    let exactly = std::io::repeat(b'#').take(MAX_BYTES);
+    assert_eq!(
+        read_bounded(exactly).map(|text| text.len()),
+        Ok(MAX_BYTES as usize)
+    );
+    let endless = std::io::repeat(b'#');
+    assert_eq!(read_bounded(endless), Err(TOO_LARGE));
+}
+
 #[test]
 fn a_file_too_large_or_not_text_is_refused_whole() {
     let dir = scratch("large");
