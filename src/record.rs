@@ -390,11 +390,12 @@ mod tests {
         }
     }
 
-    /// The bound on a stored entry is exact: a valid record padded (JSON allows trailing
-    /// whitespace) to exactly `MAX_STORED_BYTES` is read, one byte more is refused.
+    /// The bound on a stored entry is exact, in bytes: a valid record padded (JSON allows
+    /// trailing whitespace) to exactly `MAX_STORED_BYTES` is read, one byte more is refused.
     #[test]
     fn a_stored_entry_is_read_up_to_exactly_its_bound() {
-        let record = record(&[("user-agent", b"ua")]);
+        // Two bytes a character: the bound counts bytes, not characters.
+        let record = record(&[("user-agent", "é".repeat(200).as_bytes())]);
         let padded = |len: usize| {
             let json = record.to_json();
             format!("{json}{}", " ".repeat(len - json.len()))
@@ -463,6 +464,24 @@ mod tests {
         zero_width.user_agent = "a\u{200B}b".into();
         let mut bom = good.clone();
         bom.id = "\u{FEFF}id".into();
+        // A country that is not two upper-case letters, with the flag made for it.
+        let mut lower_with_its_flag = good.clone();
+        lower_with_its_flag.country = Some("de".into());
+        lower_with_its_flag.flag = Some(country_to_flag("de"));
+        let mut three_letters = good.clone();
+        three_letters.country = Some("DEU".into());
+        three_letters.flag = Some(country_to_flag("DEU"));
+        // Texts out of their bounds, or empty where something is required.
+        let mut long_agent = good.clone();
+        long_agent.user_agent = "a".repeat(MAX_USER_AGENT_CHARS + 1);
+        let mut long_method = good.clone();
+        long_method.method = "G".repeat(MAX_METHOD_CHARS + 1);
+        let mut long_id = good.clone();
+        long_id.id = "i".repeat(MAX_ID_CHARS + 1);
+        let mut no_id = good.clone();
+        no_id.id = String::new();
+        let mut no_method = good.clone();
+        no_method.method = String::new();
         for bad in [
             wrong_flag,
             lower_country,
@@ -471,6 +490,13 @@ mod tests {
             isolated,
             zero_width,
             bom,
+            lower_with_its_flag,
+            three_letters,
+            long_agent,
+            long_method,
+            long_id,
+            no_id,
+            no_method,
         ] {
             assert_eq!(RequestRecord::from_stored(&bad.to_json()), None, "{bad:?}");
         }

@@ -217,6 +217,46 @@ mod tests {
         assert_eq!(failed_records(done).more_pages, None);
         let more = r#"{"type":"summary","recordsReturned":100,"pagination":{"hasMore":true,"next":"c-42"}}"#;
         assert_eq!(failed_records(more).more_pages.as_deref(), Some("c-42"));
+        // Indented as a tool may print it: still the summary.
+        let indented = format!("  {more}");
+        assert_eq!(
+            failed_records(&indented).more_pages.as_deref(),
+            Some("c-42")
+        );
+        // Only the summary says so: an entry that happens to carry `pagination` does not.
+        let entry = r#"{"type":"log","pagination":{"hasMore":true,"next":"x"}}"#;
+        assert_eq!(failed_records(entry).more_pages, None);
+    }
+
+    /// `data.message` can hold several lines of the function's output: each failure line in it
+    /// counts, not only the first.
+    #[test]
+    fn every_failure_line_in_one_export_message_is_read() {
+        let (a, b) = (record("a", 1), record("b", 2));
+        let message = format!(
+            "{}\n{}\n",
+            line(std::slice::from_ref(&a)),
+            line(std::slice::from_ref(&b))
+        );
+        let entry = serde_json::json!({"type": "log", "data": {"message": message}});
+        let found = failed_records(&entry.to_string());
+        assert_eq!(found.records, [a, b]);
+        assert_eq!((found.lines, found.unreadable), (2, 0));
+    }
+
+    /// Records of the same millisecond come out by id (v7 ids are ordered within it too), not in
+    /// the export's order, which is newest first.
+    #[test]
+    fn records_of_the_same_millisecond_come_out_by_id() {
+        let (mut first, mut second) = (record("a", 7), record("b", 7));
+        first.id = "0190a000-0000-7000-8000-000000000001".into();
+        second.id = "0190a000-0000-7000-8000-000000000002".into();
+        let newest_first = format!(
+            "{}\n{}",
+            line(std::slice::from_ref(&second)),
+            line(std::slice::from_ref(&first))
+        );
+        assert_eq!(failed_records(&newest_first).records, [first, second]);
     }
 
     #[test]

@@ -339,3 +339,9 @@ fn values_shown_in_messages_cannot_forge_a_line() {
     assert!(s.notes[0].contains("`x[31mrednote: fake`"), "{:?}", s.notes);
     assert!(!s.notes[0].contains(['\u{1b}', '\n']), "{:?}", s.notes);
 }
+
+#[test]
+fn a_value_shown_in_a_message_is_cut_at_32_characters() {
+    let shown = super::shown(&format!("{}{}", "a".repeat(32), "b".repeat(10)));
+    assert_eq!(shown, "a".repeat(32));
+}

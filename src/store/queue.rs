@@ -419,6 +419,35 @@ mod tests {
         .await
     }
 
+    /// More waiting than one call takes: the oldest go first, so storage keeps the order of
+    /// arrival across batches, and the oldest are not left to run out of time.
+    #[tokio::test(start_paused = true)]
+    async fn capped_batches_go_out_oldest_first() {
+        within("capped batches", async {
+            let queue = Arc::new(WriteQueue::new(Limits {
+                max_batch: 3,
+                ..Limits::default()
+            }));
+            let calls = Arc::new(Calls::default());
+            let mut tasks = Vec::new();
+            for n in 1..=10 {
+                let (queue, calls) = (queue.clone(), calls.clone());
+                tasks.push(tokio::spawn(async move {
+                    queue
+                        .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
+                        .await
+                }));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            futures_join(tasks).await;
+            assert_eq!(
+                calls.batches(),
+                [vec![1], vec![2, 3, 4], vec![5, 6, 7], vec![8, 9, 10]]
+            );
+        })
+        .await
+    }
+
     /// Record 1 is written from 0 to 200 ms; record 2 queues at 10 ms, so its turn comes after
     /// it waited 190 ms. Returns 2's outcome and the batches written.
     async fn second_record_waiting_190_ms(max_wait: Duration) -> (Outcome, Vec<Vec<u64>>) {

@@ -61,6 +61,10 @@ pub enum Fault {
     /// Runs nothing; a 200 whose body is a successful reply (as [`Fault::Oversized`]) of exactly
     /// this many bytes: to find where the app's cap is, to the byte.
     Sized(usize),
+    /// Runs nothing; a 200 whose chunked body starts a successful reply (as [`Fault::Oversized`])
+    /// and then trickles: one byte every this long, never ending. Storage that keeps a
+    /// connection busy without ever answering: only a bound on the whole request ends it.
+    Trickle(Duration),
     /// Runs nothing; a 200 with a chunked body that never ends: the start of a successful reply
     /// (as [`Fault::Oversized`]), then a string that goes on as fast as the client reads, until
     /// the client hangs up. [`FakeUpstash::streaming`] counts the ones still going.
@@ -328,6 +332,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             let reply = [start.as_bytes(), &vec![b'x'; pad], end.as_bytes()].concat();
             return Ok(json_response(200, full(Bytes::from(reply))));
         }
+        Some(Fault::Trickle(every)) => {
+            let (start, _) = long_reply(&path, &body);
+            return Ok(json_response(200, Trickle::new(start, every).boxed()));
+        }
         Some(Fault::Endless) => {
             let (start, _) = long_reply(&path, &body);
             let endless = Endless::new(start, shared.streaming.clone());
@@ -486,5 +494,44 @@ impl Body for Endless {
 impl Drop for Endless {
     fn drop(&mut self) {
         self.streaming.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The body of [`Fault::Trickle`]: `start`, then one byte every `every`, for ever.
+struct Trickle {
+    start: Option<Bytes>,
+    every: Duration,
+    next: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Trickle {
+    fn new(start: String, every: Duration) -> Trickle {
+        Trickle {
+            start: Some(Bytes::from(start)),
+            every,
+            next: Box::pin(tokio::time::sleep(every)),
+        }
+    }
+}
+
+impl Body for Trickle {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if let Some(start) = self.start.take() {
+            return Poll::Ready(Some(Ok(Frame::data(start))));
+        }
+        if self.next.as_mut().poll(context).is_pending() {
+            return Poll::Pending;
+        }
+        let every = self.every;
+        self.next
+            .as_mut()
+            .reset(tokio::time::Instant::now() + every);
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"x")))))
     }
 }

@@ -28,6 +28,21 @@ fn a_path_that_cannot_be_looked_up_is_a_problem_not_a_missing_file() {
     assert!(problem(&file).contains("cannot be read"), "{file:?}");
 }
 
+/// As dotenv tools do: a name given twice keeps its last value, so a token appended to the file
+/// replaces the old one.
+#[test]
+fn a_repeated_name_keeps_its_last_value() {
+    let path = scratch("repeated").join(".env.local");
+    std::fs::write(&path, "KV_REST_API_TOKEN=old\nKV_REST_API_TOKEN=new\n").unwrap();
+    assert_eq!(read(&path).vars["KV_REST_API_TOKEN"], "new");
+}
+
+#[test]
+fn the_bound_is_the_one_the_message_names() {
+    assert_eq!(MAX_BYTES, 1024 * 1024, "the message says 1 MiB");
+    assert!(TOO_LARGE.contains("1 MiB"));
+}
+
 #[test]
 fn a_pulled_file_is_read_with_its_quotes_and_escapes() {
     let path = scratch("pulled").join(".env.local");

@@ -106,7 +106,11 @@ fn wait_until_store_memory_wins_over_any_upstash_settings() {
 #[test]
 fn wait_until_store_upstash_without_settings_is_unconfigured_not_memory() {
     let c = choose(&[("WAIT_UNTIL_STORE", "upstash")]);
-    assert!(unconfigured(&c).contains("KV_REST_API_URL"));
+    assert_eq!(
+        unconfigured(&c),
+        "storage is not configured: set KV_REST_API_URL and KV_REST_API_TOKEN (add the Upstash \
+         integration on Vercel)"
+    );
     let c = choose(&with(&[("WAIT_UNTIL_STORE", "upstash")]));
     assert_eq!(upstash(&c).url, "https://x.upstash.io");
     assert_eq!(c.reason, "WAIT_UNTIL_STORE=upstash");
@@ -173,6 +177,13 @@ fn unusable_settings_are_refused_naming_the_variable_never_its_value() {
         ),
         (
             &[
+                ("KV_REST_API_URL", "https://x.io#s3cret"),
+                ("KV_REST_API_TOKEN", "w"),
+            ],
+            "KV_REST_API_URL in the environment must be the database's REST URL, without `?` or `#`",
+        ),
+        (
+            &[
                 ("KV_REST_API_URL", "https://x.io/?token=s3cret"),
                 ("KV_REST_API_TOKEN", "w"),
             ],
@@ -196,6 +207,20 @@ fn unusable_settings_are_refused_naming_the_variable_never_its_value() {
             &[
                 ("KV_REST_API_URL", "https://x.io"),
                 ("KV_REST_API_TOKEN", "\"s3cret\""),
+            ],
+            "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "'s3cret'"),
+            ],
+            "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
+        ),
+        (
+            &[
+                ("KV_REST_API_URL", "https://x.io"),
+                ("KV_REST_API_TOKEN", "`s3cret`"),
             ],
             "KV_REST_API_TOKEN in the environment cannot be sent as an HTTP header",
         ),
@@ -265,6 +290,9 @@ fn an_unreadable_env_local_is_the_problem_when_the_environment_sets_nothing() {
     let c = Choice::from_settings(&settings);
     assert_eq!(unconfigured(&c), problem);
     assert!(c.notes.is_empty(), "said once: {:?}", c.notes);
+    // Also when Upstash is asked for: the file is what to fix, not a variable to set.
+    settings.store = Some("upstash".into());
+    assert_eq!(unconfigured(&Choice::from_settings(&settings)), problem);
     // With settings in the environment the file does not matter, but it is still said.
     let mut settings = from_table(&SETTINGS);
     settings.file_problem = Some(problem.into());

@@ -85,6 +85,10 @@ mod tests {
     #[test]
     fn a_pipeline_of_the_wrong_length_or_shape_is_malformed() {
         assert_eq!(pipeline(br#"[{"result":1}]"#, 2), Err(Malformed));
+        assert_eq!(
+            pipeline(br#"[{"result":1},{"result":2}]"#, 1),
+            Err(Malformed)
+        );
         assert_eq!(pipeline(br#"{"result":1}"#, 1), Err(Malformed));
         assert_eq!(pipeline(b"<html>502</html>", 1), Err(Malformed));
     }

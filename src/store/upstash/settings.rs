@@ -202,6 +202,11 @@ mod tests {
     }
 
     #[test]
+    fn a_token_header_is_marked_sensitive() {
+        assert!(credential("AXy/s3cret=").header.is_sensitive());
+    }
+
+    #[test]
     fn a_token_storage_sends_back_is_scrubbed_plain_or_json_escaped() {
         let token = credential("AXy/s3cret=");
         let reply = br#"{"error":"bad token AXy/s3cret= or AXy\/s3cret="}"#.to_vec();
@@ -241,6 +246,7 @@ mod tests {
             "http://x.upstash.io",
             "http://10.0.0.1",
             "http://localhost.evil.io",
+            "http://notlocalhost",
         ] {
             assert!(!is_loopback(url), "{url}");
         }

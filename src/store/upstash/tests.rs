@@ -165,6 +165,9 @@ fn each_kind_of_unavailable_storage_is_named_after_the_last_attempt() {
         } = behind_the_double().await;
         for (fault, message) in [
             (Fault::Status(500), "storage answered HTTP 500"),
+            (Fault::Status(502), "storage answered HTTP 502"),
+            (Fault::Status(504), "storage answered HTTP 504"),
+            (Fault::Status(599), "storage answered HTTP 599"),
             (Fault::Status(429), "storage answered HTTP 429"),
             (Fault::Drop, "the request to storage failed"),
         ] {
@@ -305,7 +308,7 @@ fn tokens_that_storage_echoes_are_never_passed_on() {
 
 #[test]
 fn storage_that_cannot_be_reached_or_does_not_answer_is_unavailable() {
-    within("reads of absent and silent storage", async {
+    within("reads of absent, silent and trickling storage", async {
         let nothing_there = format!("http://127.0.0.1:{}", testkit::free_port());
         let store = UpstashStore::new(settings_for(&nothing_there), NO_WAITS);
         assert_eq!(
@@ -313,14 +316,22 @@ fn storage_that_cannot_be_reached_or_does_not_answer_is_unavailable() {
             Err(unavailable("could not connect to storage"))
         );
 
+        // Silent storage, and storage that trickles a byte every 500 ms: the bound is on the
+        // whole request, so both end at it (a bound per read would wait on the trickle for ever).
         let Setup {
             redis: _redis,
             fake,
             store,
         } = behind_the_double().await;
+        let trickling = behind_the_double().await;
         fake.delay(REQUEST_TIMEOUT + Duration::from_secs(1));
+        trickling
+            .fake
+            .fail_next([Fault::Trickle(Duration::from_millis(500))]);
         let asked = tokio::time::Instant::now();
-        assert_eq!(store.recent().await, Err(unavailable("storage timed out")));
+        let (silent, trickled) = tokio::join!(store.recent(), trickling.store.recent());
+        assert_eq!(silent, Err(unavailable("storage timed out")));
+        assert_eq!(trickled, Err(unavailable("storage timed out")));
         assert!(asked.elapsed() < REQUEST_TIMEOUT + Duration::from_millis(500));
     })
 }
@@ -371,4 +382,6 @@ fn an_error_anywhere_in_a_pipeline_is_found() {
     let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
     assert_eq!(first_error(&replies), Some("WRONGTYPE"));
     assert_eq!(first_error(&replies[..1]), None);
+    let two = [Reply::Error("first".into()), Reply::Error("second".into())];
+    assert_eq!(first_error(&two), Some("first"));
 }
