@@ -5,10 +5,12 @@
 //! - cargo-mutants is installed from the registry when missing, at the version the results in
 //!   BENCHMARKS.md were measured with (another version may make other mutants).
 //! - Mutants build in a copy of the tree, one at a time, in a target directory of their own
-//!   (`<target>/mutants`) kept between runs, so the dependencies are built once. One job, not
-//!   several: cargo names a workspace's artifacts by paths relative to its root, so parallel
-//!   copies sharing a target directory overwrite each other's builds and a mutant can be
-//!   tested on another's binary (or on none) and wrongly reported as missed.
+//!   (`<target>/mutants`) kept between runs, so the dependencies are built once: quickest for
+//!   a file or two. Parallel copies cannot share it: cargo names a workspace's artifacts by
+//!   paths relative to its root, so they would overwrite each other's builds, and a mutant
+//!   could be tested on another's binary and wrongly reported as missed. With `--jobs N` each
+//!   copy builds in its own target directory instead: the dependencies are built once per copy
+//!   and per run, which pays off for a full run on two cores or more.
 //! - The report goes to `<target>/mutants.out`. The run fails when a mutant survives
 //!   (`missed.txt`) or hangs past its timeout (`timeout.txt`).
 //! - ARGS go to cargo-mutants as they are: `-f src/record.rs` for one file, `--list` to see
@@ -32,13 +34,22 @@ pub fn run() -> Result {
         ))?;
     }
     let target = target_dir()?;
-    let mut command = cmd("cargo", &["mutants", "--jobs", "1"]);
-    command
-        .arg("--output")
-        .arg(&target)
-        .args(std::env::args().skip(2))
-        .env("CARGO_TARGET_DIR", target.join("mutants"));
+    let extra: Vec<String> = std::env::args().skip(2).collect();
+    let mut command = cmd("cargo", &["mutants", "--output"]);
+    command.arg(&target).args(&extra);
+    if !asks_for_jobs(&extra) {
+        command
+            .args(["--jobs", "1"])
+            .env("CARGO_TARGET_DIR", target.join("mutants"));
+    }
     status(&mut command)
+}
+
+/// Whether the caller chose the number of jobs (`--jobs N`, `-j N`, `-jN`, `--jobs=N`): then
+/// each copy builds in a target directory of its own, inside the copy.
+fn asks_for_jobs(args: &[String]) -> bool {
+    args.iter()
+        .any(|arg| arg == "--jobs" || arg.starts_with("--jobs=") || arg.starts_with("-j"))
 }
 
 /// Every exclusion in the configuration has a comment of its own on the line above it: a
@@ -71,6 +82,16 @@ mod tests {
     fn the_checked_in_configuration_gives_a_reason_for_every_exclusion() {
         let config = std::fs::read_to_string(root().join(CONFIG)).unwrap();
         assert_eq!(check_exclusions(&config), Ok(()));
+    }
+
+    #[test]
+    fn a_chosen_number_of_jobs_is_seen_in_any_spelling() {
+        for args in [&["--jobs", "2"][..], &["--jobs=2"], &["-j", "2"], &["-j2"]] {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            assert!(asks_for_jobs(&args), "{args:?}");
+        }
+        let args = ["-f".to_string(), "src/record.rs".to_string()];
+        assert!(!asks_for_jobs(&args));
     }
 
     #[test]
