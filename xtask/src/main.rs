@@ -26,7 +26,7 @@ commands:
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
                  (minutes; not part of test)
   mutants [ARGS] mutation testing of the domain modules (.cargo/mutants.toml); ARGS go to
-                 cargo-mutants, e.g. `-f src/record.rs` (minutes; not part of test)";
+                 cargo-mutants, e.g. `--re src/record.rs` (minutes; not part of test)";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_default();

@@ -13,7 +13,8 @@
 //!   and per run, which pays off for a full run on two cores or more.
 //! - The report goes to `<target>/mutants.out`. The run fails when a mutant survives
 //!   (`missed.txt`) or hangs past its timeout (`timeout.txt`).
-//! - ARGS go to cargo-mutants as they are: `-f src/record.rs` for one file, `--list` to see
+//! - ARGS go to cargo-mutants as they are: `--re src/record.rs` for one file (not `-f`, which
+//!   adds to the configuration's files instead of narrowing them), `--list` to see
 //!   what would be tried.
 
 use crate::run::{Result, cmd, on_path, root, status, target_dir};
