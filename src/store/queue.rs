@@ -269,6 +269,29 @@ mod tests {
         }
     }
 
+    /// A submitter for each record of `numbers`, in order, `gap` apart (none: all spawned at
+    /// once), each storing through `calls` at `latency` a call.
+    async fn submit_in_order(
+        queue: &Arc<WriteQueue>,
+        calls: &Arc<Calls>,
+        numbers: std::ops::RangeInclusive<u64>,
+        latency: Duration,
+        gap: Duration,
+    ) -> Vec<tokio::task::JoinHandle<Outcome>> {
+        let mut tasks = Vec::new();
+        for n in numbers {
+            let (queue, calls) = (queue.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                queue.submit(record(n), |b| calls.write(b, latency)).await
+            }));
+            if !gap.is_zero() {
+                // Lets this submitter reach the queue before the next is spawned.
+                tokio::time::sleep(gap).await;
+            }
+        }
+        tasks
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_lone_record_is_written_at_once() {
         within("a lone record is written at once", async {
@@ -290,17 +313,8 @@ mod tests {
             async {
                 let queue = Arc::new(WriteQueue::new(Limits::default()));
                 let calls = Arc::new(Calls::default());
-                let mut tasks = Vec::new();
-                for n in 1..=6 {
-                    let (queue, calls) = (queue.clone(), calls.clone());
-                    tasks.push(tokio::spawn(async move {
-                        queue
-                            .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
-                            .await
-                    }));
-                    // Let each submitter reach the queue in order.
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
+                let (latency, gap) = (Duration::from_millis(50), Duration::from_millis(2));
+                let tasks = submit_in_order(&queue, &calls, 1..=6, latency, gap).await;
                 for task in tasks {
                     assert_eq!(task.await.unwrap(), Ok(1));
                 }
@@ -364,17 +378,9 @@ mod tests {
                 ..Limits::default()
             }));
             let calls = Arc::new(Calls::default());
-            let mut tasks = Vec::new();
             // One in flight (slow), two waiting: the queue is full.
-            for n in 1..=3 {
-                let (queue, calls) = (queue.clone(), calls.clone());
-                tasks.push(tokio::spawn(async move {
-                    queue
-                        .submit(record(n), |b| calls.write(b, Duration::from_millis(200)))
-                        .await
-                }));
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let (latency, gap) = (Duration::from_millis(200), Duration::from_millis(5));
+            let tasks = submit_in_order(&queue, &calls, 1..=3, latency, gap).await;
             assert_eq!(queue.waiting(), 2);
             let refused = queue
                 .submit(record(4), |b| calls.write(b, Duration::ZERO))
@@ -401,16 +407,8 @@ mod tests {
                 ..Limits::default()
             }));
             let calls = Arc::new(Calls::default());
-            let tasks: Vec<_> = (1..=10)
-                .map(|n| {
-                    let (queue, calls) = (queue.clone(), calls.clone());
-                    tokio::spawn(async move {
-                        queue
-                            .submit(record(n), |b| calls.write(b, Duration::from_millis(10)))
-                            .await
-                    })
-                })
-                .collect();
+            let latency = Duration::from_millis(10);
+            let tasks = submit_in_order(&queue, &calls, 1..=10, latency, Duration::ZERO).await;
             futures_join(tasks).await;
             let batches = calls.batches();
             assert!(batches.iter().all(|b| b.len() <= 3), "{batches:?}");
@@ -429,16 +427,8 @@ mod tests {
                 ..Limits::default()
             }));
             let calls = Arc::new(Calls::default());
-            let mut tasks = Vec::new();
-            for n in 1..=10 {
-                let (queue, calls) = (queue.clone(), calls.clone());
-                tasks.push(tokio::spawn(async move {
-                    queue
-                        .submit(record(n), |b| calls.write(b, Duration::from_millis(50)))
-                        .await
-                }));
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
+            let (latency, gap) = (Duration::from_millis(50), Duration::from_millis(2));
+            let tasks = submit_in_order(&queue, &calls, 1..=10, latency, gap).await;
             futures_join(tasks).await;
             assert_eq!(
                 calls.batches(),

@@ -140,7 +140,7 @@ struct Shared {
     answered: Mutex<Vec<Answered>>,
     /// How many [`Hold`]s are in force; calls pass the gate only at zero.
     holds: AtomicUsize,
-    /// [`Fault::Endless`] bodies still streaming.
+    /// [`Fault::Endless`] and [`Fault::Trickle`] bodies still streaming.
     streaming: Arc<AtomicUsize>,
 }
 
@@ -256,7 +256,8 @@ impl FakeUpstash {
         })
     }
 
-    /// How many [`Fault::Endless`] answers are still streaming: their client has not hung up.
+    /// How many [`Fault::Endless`] and [`Fault::Trickle`] answers are still streaming: their
+    /// client has not hung up.
     pub fn streaming(&self) -> usize {
         self.shared.streaming.load(Ordering::SeqCst)
     }
@@ -334,11 +335,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         }
         Some(Fault::Trickle(every)) => {
             let (start, _) = long_reply(&path, &body);
-            return Ok(json_response(200, Trickle::new(start, every).boxed()));
+            let trickle = Unending::trickle(start, every, shared.streaming.clone());
+            return Ok(json_response(200, trickle.boxed()));
         }
         Some(Fault::Endless) => {
             let (start, _) = long_reply(&path, &body);
-            let endless = Endless::new(start, shared.streaming.clone());
+            let endless = Unending::endless(start, shared.streaming.clone());
             return Ok(json_response(200, endless.boxed()));
         }
         Some(Fault::Drop) => return Err(std::io::Error::other("injected: connection dropped")),
@@ -453,68 +455,45 @@ fn long_reply(path: &str, body: &Value) -> (String, String) {
     }
 }
 
-/// The body of [`Fault::Endless`]: `start`, then `x`s in 16 KiB chunks for as long as the
-/// connection takes them. Counted in `streaming` from creation until hyper drops it, which it
-/// does once the client has hung up.
-struct Endless {
+/// The body of [`Fault::Endless`] and [`Fault::Trickle`]: `start`, then `chunk` for as long as
+/// the connection takes it, as fast as the client reads or one every `pace`. Counted in
+/// `streaming` from creation until hyper drops it, which it does once the client has hung up.
+struct Unending {
     start: Option<Bytes>,
     chunk: Bytes,
+    pace: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     streaming: Arc<AtomicUsize>,
 }
 
-impl Endless {
-    fn new(start: String, streaming: Arc<AtomicUsize>) -> Endless {
+impl Unending {
+    /// `x`s in 16 KiB chunks, as fast as the client reads.
+    fn endless(start: String, streaming: Arc<AtomicUsize>) -> Unending {
+        Self::new(start, vec![b'x'; 16 * 1024], None, streaming)
+    }
+
+    /// One `x` every `every`.
+    fn trickle(start: String, every: Duration, streaming: Arc<AtomicUsize>) -> Unending {
+        let pace = (every, Box::pin(tokio::time::sleep(every)));
+        Self::new(start, vec![b'x'], Some(pace), streaming)
+    }
+
+    fn new(
+        start: String,
+        chunk: Vec<u8>,
+        pace: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
+        streaming: Arc<AtomicUsize>,
+    ) -> Unending {
         streaming.fetch_add(1, Ordering::SeqCst);
-        Endless {
+        Unending {
             start: Some(Bytes::from(start)),
-            chunk: Bytes::from(vec![b'x'; 16 * 1024]),
+            chunk: Bytes::from(chunk),
+            pace,
             streaming,
         }
     }
 }
 
-impl Body for Endless {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        let next = match self.start.take() {
-            Some(start) => start,
-            None => self.chunk.clone(),
-        };
-        // Always ready: the connection writes until the socket is full, then waits for the
-        // client to read, so this goes exactly as fast as the client reads.
-        Poll::Ready(Some(Ok(Frame::data(next))))
-    }
-}
-
-impl Drop for Endless {
-    fn drop(&mut self) {
-        self.streaming.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// The body of [`Fault::Trickle`]: `start`, then one byte every `every`, for ever.
-struct Trickle {
-    start: Option<Bytes>,
-    every: Duration,
-    next: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl Trickle {
-    fn new(start: String, every: Duration) -> Trickle {
-        Trickle {
-            start: Some(Bytes::from(start)),
-            every,
-            next: Box::pin(tokio::time::sleep(every)),
-        }
-    }
-}
-
-impl Body for Trickle {
+impl Body for Unending {
     type Data = Bytes;
     type Error = std::io::Error;
 
@@ -525,13 +504,21 @@ impl Body for Trickle {
         if let Some(start) = self.start.take() {
             return Poll::Ready(Some(Ok(Frame::data(start))));
         }
-        if self.next.as_mut().poll(context).is_pending() {
-            return Poll::Pending;
+        if let Some((every, next)) = &mut self.pace {
+            if next.as_mut().poll(context).is_pending() {
+                return Poll::Pending;
+            }
+            let at = tokio::time::Instant::now() + *every;
+            next.as_mut().reset(at);
         }
-        let every = self.every;
-        self.next
-            .as_mut()
-            .reset(tokio::time::Instant::now() + every);
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"x")))))
+        // Unpaced, always ready: the connection writes until the socket is full, then waits
+        // for the client to read, so this goes exactly as fast as the client reads.
+        Poll::Ready(Some(Ok(Frame::data(self.chunk.clone()))))
+    }
+}
+
+impl Drop for Unending {
+    fn drop(&mut self) {
+        self.streaming.fetch_sub(1, Ordering::SeqCst);
     }
 }
