@@ -5,6 +5,8 @@
 
 pub mod app;
 pub mod background;
+#[cfg(test)]
+mod paused_clock;
 pub mod record;
 pub mod replay;
 pub mod respond;

@@ -155,14 +155,8 @@ impl Overflow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paused_clock::within;
     use std::sync::Arc;
-
-    /// Each test's deadline, in the paused clock's time: whenever every task waits, the clock
-    /// jumps ahead, so work that never settles fails the test by name in moments instead of
-    /// hanging the suite.
-    async fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
-        testkit::within(Duration::from_secs(600), what, test).await
-    }
 
     /// 100-byte user agents, so that a group's size in bytes is easy to reason about.
     fn record(n: u64) -> RequestRecord {

@@ -235,17 +235,11 @@ fn abandoned() -> WriteFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paused_clock::within;
     use crate::store::upstash::REQUEST_TIMEOUT;
     use crate::store::upstash::retry::RetryPolicy;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
-
-    /// Each test's deadline, in the paused clock's time: whenever every task waits, the clock
-    /// jumps ahead, so work that never settles fails the test by name in moments instead of
-    /// hanging the suite.
-    async fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
-        testkit::within(Duration::from_secs(600), what, test).await
-    }
 
     fn record(n: u64) -> RequestRecord {
         RequestRecord::numbered(n)

@@ -30,11 +30,7 @@ fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
             .build()
             .expect("a runtime for the client tests")
     });
-    RUNTIME.block_on(async {
-        tokio::time::timeout(Duration::from_secs(20), test)
-            .await
-            .unwrap_or_else(|_| panic!("{what}: not done within 20 s"))
-    })
+    RUNTIME.block_on(testkit::within(Duration::from_secs(20), what, test))
 }
 
 fn settings_for(url: &str) -> UpstashSettings {

@@ -3,6 +3,7 @@
 //! the same waits and the statistical checks below can never flake.
 
 use super::*;
+use crate::paused_clock::within;
 use std::time::Duration;
 
 const MS: Duration = Duration::from_millis(1);
@@ -14,12 +15,6 @@ fn unavailable() -> StoreError {
 /// One write through `policy` whose attempts each take `takes` and then end as `outcome` says
 /// for that attempt (1-based). Returns the write's result and when each attempt started,
 /// counted from the start of the write.
-/// Each test's deadline, in the paused clock's time: a write that never ends fails the test by
-/// name in moments instead of hanging the suite.
-async fn within<T>(what: &str, test: impl std::future::Future<Output = T>) -> T {
-    testkit::within(Duration::from_secs(600), what, test).await
-}
-
 async fn write_with(
     policy: RetryPolicy,
     takes: Duration,
