@@ -11,6 +11,9 @@
 //!   counts the characters kept: removal comes first.
 //! - `country` is present only when there is exactly one `x-vercel-ip-country` header holding
 //!   exactly two ASCII letters; it is upper-cased, and `flag` is its regional-indicator emoji.
+//! - `id` is 1 to [`MAX_ID_CHARS`] printable ASCII characters other than `"` and `\` (ours are
+//!   v7 UUIDs). JSON then writes it as it is, so storage's merge script reads it from the text
+//!   and orders ids as the app does, byte by byte.
 //! - A stored record read back is checked against the same rules ([`RequestRecord::from_stored`]):
 //!   whatever another writer put in storage, what we hand out obeys them. One holding a control
 //!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
@@ -23,7 +26,7 @@ pub const MAX_USER_AGENT_CHARS: usize = 512;
 pub const MAX_METHOD_CHARS: usize = 32;
 /// Longer stored entries are not records we wrote: skipped unread.
 pub const MAX_STORED_BYTES: usize = 4096;
-const MAX_ID_CHARS: usize = 64;
+pub const MAX_ID_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -86,13 +89,21 @@ impl RequestRecord {
             }
             _ => false,
         };
-        !self.id.is_empty()
-            && text_ok(&self.id, MAX_ID_CHARS)
+        is_id(&self.id)
             && !self.method.is_empty()
             && text_ok(&self.method, MAX_METHOD_CHARS)
             && text_ok(&self.user_agent, MAX_USER_AGENT_CHARS)
             && country_ok
     }
+}
+
+/// Whether `id` can be a record's id: 1 to [`MAX_ID_CHARS`] printable ASCII characters, none of
+/// them `"` or `\`, the two that JSON would escape.
+pub fn is_id(id: &str) -> bool {
+    (1..=MAX_ID_CHARS).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
 }
 
 /// Lossy UTF-8, control and format characters removed ([`is_removed`]), at most `max`
@@ -480,6 +491,15 @@ mod tests {
         long_id.id = "i".repeat(MAX_ID_CHARS + 1);
         let mut no_id = good.clone();
         no_id.id = String::new();
+        // Ids that JSON escapes, or that are not printable ASCII.
+        let mut quoted_id = good.clone();
+        quoted_id.id = "a\"b".into();
+        let mut backslashed_id = good.clone();
+        backslashed_id.id = "a\\b".into();
+        let mut spaced_id = good.clone();
+        spaced_id.id = "a b".into();
+        let mut accented_id = good.clone();
+        accented_id.id = "é".into();
         let mut no_method = good.clone();
         no_method.method = String::new();
         for bad in [
@@ -496,6 +516,10 @@ mod tests {
             long_method,
             long_id,
             no_id,
+            quoted_id,
+            backslashed_id,
+            spaced_id,
+            accented_id,
             no_method,
         ] {
             assert_eq!(RequestRecord::from_stored(&bad.to_json()), None, "{bad:?}");
@@ -509,6 +533,32 @@ mod tests {
             &"x".repeat(5000),
         ] {
             assert_eq!(RequestRecord::from_stored(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn an_id_is_printable_ascii_that_json_writes_as_it_is() {
+        let longest = "i".repeat(MAX_ID_CHARS);
+        for id in [
+            "!",
+            "~",
+            "019abc12-3def-7000-8000-000000000000",
+            longest.as_str(),
+        ] {
+            assert!(is_id(id), "{id:?}");
+            assert_eq!(serde_json::to_string(id).unwrap(), format!("\"{id}\""));
+        }
+        let too_long = "i".repeat(MAX_ID_CHARS + 1);
+        for id in [
+            "",
+            "a\"b",
+            "a\\b",
+            "a b",
+            "a\u{7f}",
+            "\u{e9}",
+            too_long.as_str(),
+        ] {
+            assert!(!is_id(id), "{id:?}");
         }
     }
 }

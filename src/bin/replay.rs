@@ -1,17 +1,19 @@
 //! Stores again the records of failure lines: `cargo run --bin replay < logs.txt`.
 //!
 //! Reads exported function logs on stdin (plain, timestamp-prefixed, or the JSON lines of
-//! `vercel logs --json`), finds the failure lines, and pushes their records to the configured
-//! Upstash database (same settings as the app: environment, then `.env.local`) in time order,
-//! with the same checks and retries as the app's writes. Prints what it found and stored.
-//! Exits non-zero when it found nothing to store or storage refused, so it can be run again.
+//! `vercel logs --json`), finds the failure lines, and merges their records into the configured
+//! Upstash database (same settings as the app: environment, then `.env.local`) with the app's
+//! own write: the same checks, retries and merge rule, so the list ends up holding the ten
+//! newest distinct records, and replaying twice changes nothing the second time. Prints what it
+//! found and what the merge did. Exits non-zero when it found nothing to store or storage
+//! refused, so it can be run again.
 
 use std::io::Read;
 use std::process::ExitCode;
 use wait_until::replay::failed_records;
 use wait_until::settings::Settings;
 use wait_until::store::upstash::retry::RetryPolicy;
-use wait_until::store::{Choice, Limits, StoreChoice, UpstashStore};
+use wait_until::store::{Choice, StoreChoice, UpstashStore};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -56,19 +58,24 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let store = UpstashStore::new(settings, RetryPolicy::default());
-    let mut stored = 0;
-    // As many records per call as the app's write queue sends.
-    for batch in found.records.chunks(Limits::default().max_batch()) {
-        if let Err(failure) = store.push_batch(batch).await {
-            eprintln!(
-                "replay: stored {stored} of {}; then failed: {}",
+    // One call, whatever the number: only the ten newest of them can be kept.
+    match store.merge(&found.records).await {
+        Ok(merged) => {
+            println!(
+                "replay: merged {} records: {} added to the ten newest, {} were stored already, {} older than the records kept",
                 found.records.len(),
-                failure.error
+                merged.added,
+                merged.already,
+                merged.older
             );
-            return ExitCode::FAILURE;
+            ExitCode::SUCCESS
         }
-        stored += batch.len();
+        Err(failure) => {
+            eprintln!(
+                "replay: storage failed after {} attempts: {}; nothing was lost, run it again",
+                failure.attempts, failure.error
+            );
+            ExitCode::FAILURE
+        }
     }
-    println!("replay: stored {stored} records, oldest first");
-    ExitCode::SUCCESS
 }

@@ -3,14 +3,16 @@
 //! A [`Store`] is a backend (an enum, not a trait object: the set is closed, dispatch stays
 //! static and futures stay `Send` without boxing) behind one [`WriteQueue`] that coalesces and
 //! bounds background writes. Every backend keeps the same promises:
-//! - a batch is stored oldest first, so the newest record ends up first, and only the [`KEEP`]
-//!   newest are kept;
+//! - a batch is merged by one rule ([`merge`]): afterwards the list holds the [`KEEP`] newest
+//!   distinct records by id, newest first, whatever order batches, retries, instances and
+//!   replays arrive in, so writing a batch again changes nothing;
 //! - `recent` returns at most [`KEEP`] records, newest first, skipping (and counting) entries
 //!   that are not valid records instead of failing;
 //! - errors are values ([`StoreError`]) that carry no secrets.
 
 pub mod choice;
 mod memory;
+pub mod merge;
 mod queue;
 pub mod upstash;
 
@@ -75,6 +77,20 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+/// What a merge did with a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merged {
+    /// Calls made, retries included.
+    pub attempts: u32,
+    /// Records now in the list that were not in it before.
+    pub added: usize,
+    /// Records that were in it already: written before by an earlier attempt whose answer was
+    /// lost, another instance, or a replay.
+    pub already: usize,
+    /// The rest: older than every record kept (or given twice).
+    pub older: usize,
+}
+
 /// How a write ended, for the log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteFailure {
@@ -113,8 +129,8 @@ impl Store {
         }
     }
 
-    /// Stores `record` as the newest, together with whatever else is waiting; settles with this
-    /// record's own outcome: on success, the attempts its batch took.
+    /// Merges `record` in, together with whatever else is waiting; settles with this record's
+    /// own outcome: on success, the attempts its batch took.
     pub async fn push(&self, record: &RequestRecord) -> Result<u32, WriteFailure> {
         self.writes
             .submit(record.clone(), |batch| self.write_batch(batch))
@@ -124,10 +140,10 @@ impl Store {
     async fn write_batch(&self, batch: Vec<RequestRecord>) -> Result<u32, WriteFailure> {
         match &self.backend {
             Backend::Memory(store) => {
-                store.push_batch(batch);
+                store.merge(batch);
                 Ok(1)
             }
-            Backend::Upstash(store) => store.push_batch(&batch).await,
+            Backend::Upstash(store) => store.merge(&batch).await.map(|merged| merged.attempts),
             Backend::Unconfigured(message) => Err(WriteFailure {
                 attempts: 0,
                 error: StoreError::NotConfigured(message.clone()),

@@ -548,6 +548,7 @@ mod tests {
                 }
             })
             .await
+            .map(|((), attempts)| attempts)
     }
 
     /// The settle bound is kept: a record every 5 ms for a minute against slow storage, and

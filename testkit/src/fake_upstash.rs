@@ -80,14 +80,24 @@ pub struct Seen {
 }
 
 impl Seen {
-    /// The ids of the records this `LPUSH` pipeline carried, oldest first as sent.
-    pub fn pushed_ids(&self) -> Vec<String> {
-        pushed_ids(&self.path, &self.body)
+    /// The ids of the records this write (the merge script's call) carried, as sent.
+    pub fn written_ids(&self) -> Vec<String> {
+        written_ids(&self.path, &self.body)
     }
 
-    /// The records this `LPUSH` pipeline carried, as the raw JSON text sent, oldest first.
-    pub fn pushed_records(&self) -> Vec<String> {
-        pushed_records(&self.path, &self.body)
+    /// The records this write carried, as the raw JSON text sent.
+    pub fn written_records(&self) -> Vec<String> {
+        written_records(&self.path, &self.body)
+    }
+
+    /// Whether this is a write: the merge script's call, by `EVALSHA` or `EVAL`.
+    pub fn is_write(&self) -> bool {
+        is_write(&self.path, &self.body)
+    }
+
+    /// Whether this write named the script by its SHA-1 (`EVALSHA`), not by its text.
+    pub fn is_cached_call(&self) -> bool {
+        self.is_write() && self.body[0][0] == "EVALSHA"
     }
 }
 
@@ -100,27 +110,38 @@ pub struct Answered {
 }
 
 impl Answered {
-    /// The ids of the records this `LPUSH` pipeline stored, oldest first as sent.
-    pub fn pushed_ids(&self) -> Vec<String> {
-        pushed_ids(&self.path, &self.body)
+    /// The ids of the records this write carried, as sent.
+    pub fn written_ids(&self) -> Vec<String> {
+        written_ids(&self.path, &self.body)
+    }
+
+    /// Whether this is a write: the merge script's call, by `EVALSHA` or `EVAL`.
+    pub fn is_write(&self) -> bool {
+        is_write(&self.path, &self.body)
     }
 }
 
-/// The records in an `LPUSH` pipeline's body, as sent (an argument that is not a string as its
-/// JSON text, so that a check of the record refuses it); none for any other request.
-fn pushed_records(path: &str, body: &Value) -> Vec<String> {
-    if path != "/pipeline" || body[0][0] != "LPUSH" {
+/// A write is a one-command pipeline that runs the merge script:
+/// `EVALSHA|EVAL <script> 1 <key> <keep> <record>…`.
+fn is_write(path: &str, body: &Value) -> bool {
+    path == "/pipeline" && (body[0][0] == "EVALSHA" || body[0][0] == "EVAL")
+}
+
+/// The records in a write's body, as sent (an argument that is not a string as its JSON text,
+/// so that a check of the record refuses it); none for any other request.
+fn written_records(path: &str, body: &Value) -> Vec<String> {
+    if !is_write(path, body) {
         return Vec::new();
     }
-    body[0].as_array().expect("an LPUSH command")[2..]
+    body[0].as_array().expect("a script call")[5..]
         .iter()
         .map(|raw| raw.as_str().map_or_else(|| raw.to_string(), str::to_string))
         .collect()
 }
 
-/// The ids of the records in an `LPUSH` pipeline's body; none for any other request.
-fn pushed_ids(path: &str, body: &Value) -> Vec<String> {
-    pushed_records(path, body)
+/// The ids of the records in a write's body; none for any other request.
+fn written_ids(path: &str, body: &Value) -> Vec<String> {
+    written_records(path, body)
         .iter()
         .map(|raw| {
             let record: Value = serde_json::from_str(raw).expect("a record is JSON");
@@ -443,10 +464,18 @@ fn full(bytes: Bytes) -> BoxBody<Bytes, std::io::Error> {
 }
 
 /// A successful reply to this request, cut around one long string: what goes before it and
-/// what closes it. A read's one entry (`{"result":["…"]}`), or a pipeline's first result, one
-/// `{"result":"OK"}` for each further command (`[{"result":"…"},{"result":"OK"}]`).
+/// what closes it. A write's result padded by a field beside it
+/// (`[{"result":[0,0],"padding":"…"}]`), a read's one entry (`{"result":["…"]}`), or another
+/// pipeline's first result, one `{"result":"OK"}` for each further command
+/// (`[{"result":"…"},{"result":"OK"}]`).
 fn long_reply(path: &str, body: &Value) -> (String, String) {
-    if path == "/pipeline" {
+    if is_write(path, body) {
+        // The script's success (`[added, already]`), then a long field the app ignores.
+        (
+            r#"[{"result":[0,0],"padding":""#.to_string(),
+            r#""}]"#.to_string(),
+        )
+    } else if path == "/pipeline" {
         let commands = body.as_array().map_or(1, Vec::len).max(1);
         let rest = r#",{"result":"OK"}"#.repeat(commands - 1);
         (r#"[{"result":""#.to_string(), format!(r#""}}{rest}]"#))

@@ -14,12 +14,9 @@ use wait_until::{App, RequestRecord};
 async fn handler(req: Request, _state: AppState) -> Result<Response<ResponseBody>, Error> {
     let record = RequestRecord::of_request(&req);
     let stored = match App::global().store().backend() {
-        Backend::Upstash(store) => store
-            .push_batch(std::slice::from_ref(&record))
-            .await
-            .is_ok(),
+        Backend::Upstash(store) => store.merge(std::slice::from_ref(&record)).await.is_ok(),
         Backend::Memory(store) => {
-            store.push_batch([record.clone()]);
+            store.merge([record.clone()]);
             true
         }
         Backend::Unconfigured(_) => false,

@@ -1,12 +1,14 @@
-//! Records in Upstash Redis over its REST API: `LPUSH` + `LTRIM` in one pipeline call to write,
-//! `LRANGE` to read.
+//! Records in Upstash Redis over its REST API: one Lua script call to write ([`script`]: merge
+//! the batch so the list holds the ten newest distinct records by id), `LRANGE` to read.
 //!
 //! - One process-wide `reqwest` client (rustls with ring, no OpenSSL), made on first use and
 //!   reused by every call, so connections to Upstash are kept alive across requests. Connect
 //!   timeout 2 s, whole-request timeout 3 s, replies capped at 1 MiB.
 //! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
 //! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
-//!   command error such as `WRONGTYPE`) is final at once.
+//!   command error such as `WRONGTYPE`) is final at once. Retrying is safe: the merge is
+//!   idempotent, so a call that storage applied but did not acknowledge (a 5xx after applying,
+//!   an answer after the timeout, a dropped connection) changes nothing when it is made again.
 //! - Reads carry the read-only token, writes the write token; a refused token (401/403) is
 //!   reported with the variable it came from, so the message says what to fix.
 //! - Stored entries that are not valid records are skipped and counted, never an error.
@@ -17,14 +19,16 @@
 
 pub mod reply;
 pub mod retry;
+pub mod script;
 pub mod settings;
 
-use super::{KEEP, KEY, Recent, StoreError, WriteFailure};
+use super::merge::newest_distinct;
+use super::{KEEP, KEY, Merged, Recent, StoreError, WriteFailure};
 use crate::record::RequestRecord;
 use once_cell::sync::Lazy;
 use reply::Reply;
 use retry::RetryPolicy;
-use serde_json::{Value, json};
+use serde_json::Value;
 pub use settings::{Credential, UpstashSettings};
 use std::time::Duration;
 
@@ -66,24 +70,46 @@ impl UpstashStore {
         Self { settings, policy }
     }
 
-    /// Stores `batch` (oldest first, so the newest ends up first) in one pipeline call:
-    /// `LPUSH key r1 … rN` + `LTRIM key 0 9`. `Ok(attempts)` once stored.
-    pub async fn push_batch(&self, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
-        let mut lpush = vec![json!("LPUSH"), json!(KEY)];
-        lpush.extend(batch.iter().map(|record| json!(record.to_json())));
-        let last = (KEEP - 1).to_string();
-        let commands = [Value::Array(lpush), json!(["LTRIM", KEY, "0", last])];
-        self.policy
-            .run(|| async {
-                let replies = self.pipeline(Token::Write, &commands).await?;
-                match first_error(&replies) {
-                    None => Ok(()),
-                    Some(message) => Err(StoreError::Rejected(format!(
-                        "storage command failed: {message}"
-                    ))),
-                }
-            })
-            .await
+    /// Merges `batch` (any order) into the list in one call: afterwards it holds the [`KEEP`]
+    /// newest distinct records by id. Only the batch's own [`KEEP`] newest are sent: the others
+    /// could not be kept. Retried as the policy says; safe to repeat.
+    pub async fn merge(&self, batch: &[RequestRecord]) -> Result<Merged, WriteFailure> {
+        let newest = newest_distinct([], batch.iter().cloned());
+        let ((added, already), attempts) = self.policy.run(|| self.run_script(&newest)).await?;
+        Ok(Merged {
+            attempts,
+            added,
+            already,
+            older: batch.len() - added - already,
+        })
+    }
+
+    /// One attempt: `EVALSHA`, and `EVAL` with the script's text if storage does not have it.
+    async fn run_script(&self, records: &[RequestRecord]) -> Result<(usize, usize), StoreError> {
+        let reply = match self.script(script::Call::Cached, records).await? {
+            Reply::Error(message) if script::is_missing(&message) => {
+                self.script(script::Call::Text, records).await?
+            }
+            reply => reply,
+        };
+        match reply {
+            Reply::Result(result) => script::counts(&result, records.len()).ok_or_else(malformed),
+            Reply::Error(message) => Err(StoreError::Rejected(format!(
+                "storage command failed: {message}"
+            ))),
+        }
+    }
+
+    /// The script call as a one-command pipeline: Upstash (and the emulator) answer a failed
+    /// command there inside an HTTP 200, so `NOSCRIPT` reads as a reply, not as a 4xx or 5xx.
+    async fn script(
+        &self,
+        call: script::Call,
+        records: &[RequestRecord],
+    ) -> Result<Reply, StoreError> {
+        let commands = [script::command(call, records)];
+        let mut replies = self.pipeline(Token::Write, &commands).await?;
+        replies.pop().ok_or_else(malformed)
     }
 
     /// The newest records, read once (a reader is waiting; it can fire again).
@@ -173,13 +199,6 @@ fn transport_error(error: reqwest::Error) -> StoreError {
 
 fn malformed() -> StoreError {
     StoreError::Rejected("storage sent a malformed reply".into())
-}
-
-fn first_error(replies: &[Reply]) -> Option<&str> {
-    replies.iter().find_map(|reply| match reply {
-        Reply::Error(message) => Some(message.as_str()),
-        Reply::Result(_) => None,
-    })
 }
 
 /// Valid records in order; everything else counted as skipped.

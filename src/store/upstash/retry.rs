@@ -43,20 +43,20 @@ impl RetryPolicy {
         (elapsed + delay < self.deadline).then_some(delay)
     }
 
-    /// Makes `attempt` until one succeeds (`Ok(attempts made)`), one fails for good (anything
-    /// but [`StoreError::Unavailable`]: the same call would be refused again), or the policy
-    /// says stop.
-    pub async fn run<F, A>(&self, mut attempt: F) -> Result<u32, WriteFailure>
+    /// Makes `attempt` until one succeeds (`Ok((its value, attempts made))`), one fails for
+    /// good (anything but [`StoreError::Unavailable`]: the same call would be refused again), or
+    /// the policy says stop. Only for attempts that are safe to repeat.
+    pub async fn run<F, A, T>(&self, mut attempt: F) -> Result<(T, u32), WriteFailure>
     where
         F: FnMut() -> A,
-        A: Future<Output = Result<(), StoreError>>,
+        A: Future<Output = Result<T, StoreError>>,
     {
         let started = Instant::now();
         let mut attempts = 0;
         loop {
             attempts += 1;
             let error = match attempt().await {
-                Ok(()) => return Ok(attempts),
+                Ok(value) => return Ok((value, attempts)),
                 Err(error) => error,
             };
             let retry_in = match error {

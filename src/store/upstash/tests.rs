@@ -9,6 +9,7 @@
 use super::*;
 use crate::settings::from_table;
 use crate::store::{Choice, StoreChoice};
+use serde_json::json;
 use std::future::Future;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::Redis;
@@ -51,8 +52,11 @@ struct Setup {
     store: UpstashStore,
 }
 
+/// Redis with the merge script already cached, as after the first write, so that each attempt
+/// is one call; [`the_first_write_after_a_restart_sends_the_script`] covers the first write.
 async fn behind_the_double() -> Setup {
     let redis = Redis::start();
+    assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
     let fake = FakeUpstash::start(&redis).await;
     let store = UpstashStore::new(settings_for(&fake.url), NO_WAITS);
     Setup { redis, fake, store }
@@ -70,6 +74,15 @@ fn write_failure(attempts: u32, error: StoreError) -> Result<u32, WriteFailure> 
     Err(WriteFailure { attempts, error })
 }
 
+/// How many attempts a write took, or how it failed.
+async fn attempts(store: &UpstashStore, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
+    store.merge(batch).await.map(|merged| merged.attempts)
+}
+
+fn as_stored(newest_first: &[RequestRecord]) -> Vec<String> {
+    newest_first.iter().map(RequestRecord::to_json).collect()
+}
+
 fn rejected(message: &str) -> StoreError {
     StoreError::Rejected(message.into())
 }
@@ -79,24 +92,192 @@ fn unavailable(message: &str) -> StoreError {
 }
 
 #[test]
-fn a_batch_goes_out_in_one_call_and_only_the_newest_ten_are_kept() {
+fn a_batch_is_merged_in_one_call_that_carries_only_its_ten_newest() {
     within("a write of twelve", async {
         let Setup { redis, fake, store } = behind_the_double().await;
-        assert_eq!(store.push_batch(&records(1, 12)).await, Ok(1));
+        let mut batch = records(1, 12);
+        batch.swap(0, 11);
+        batch.swap(3, 7);
+        let merged = store.merge(&batch).await;
+        let expected = Merged {
+            attempts: 1,
+            added: 10,
+            already: 0,
+            older: 2,
+        };
+        assert_eq!(merged, Ok(expected));
 
         let seen = fake.seen();
         assert_eq!(seen.len(), 1, "one call");
+        assert!(seen[0].is_cached_call(), "by the script's SHA-1");
         assert_eq!(seen[0].path, "/pipeline");
         assert_eq!(
             seen[0].authorization.as_deref(),
             Some(format!("Bearer {WRITE_TOKEN}").as_str())
         );
-        assert_eq!(seen[0].body[1], json!(["LTRIM", KEY, "0", "9"]));
-        assert_eq!(seen[0].pushed_ids(), ids(&records(1, 12)), "oldest first");
-
         let newest_first: Vec<RequestRecord> = records(3, 12).into_iter().rev().collect();
-        let stored: Vec<String> = newest_first.iter().map(|r| r.to_json()).collect();
-        assert_eq!(redis.entries(), stored);
+        assert_eq!(seen[0].written_ids(), ids(&newest_first));
+        assert_eq!(redis.entries(), as_stored(&newest_first));
+    })
+}
+
+#[test]
+fn the_first_write_after_a_restart_sends_the_script() {
+    within("writes around a flushed script cache", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        // What a new or restarted server has: no scripts.
+        redis.cli(&["SCRIPT", "FLUSH"]);
+        assert_eq!(attempts(&store, &records(1, 2)).await, Ok(1));
+        assert_eq!(attempts(&store, &records(3, 3)).await, Ok(1));
+
+        let calls: Vec<(String, bool)> = fake
+            .seen()
+            .iter()
+            .map(|s| (s.body[0][0].as_str().unwrap().to_string(), s.is_write()))
+            .collect();
+        let expected = [("EVALSHA", true), ("EVAL", true), ("EVALSHA", true)]
+            .map(|(name, write)| (name.to_string(), write));
+        assert_eq!(
+            calls, expected,
+            "NOSCRIPT, then the text; then the SHA-1 again"
+        );
+        assert_eq!(fake.seen()[1].body[0][1], json!(script::TEXT));
+        assert_eq!(
+            redis.entries(),
+            as_stored(&records(1, 3).into_iter().rev().collect::<Vec<_>>())
+        );
+    })
+}
+
+#[test]
+fn merging_again_changes_nothing_and_writes_nothing() {
+    within("a batch merged twice", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        store.merge(&records(1, 12)).await.unwrap();
+        let before = redis.entries();
+        let rewrites = redis.calls("rpush");
+        let again = store.merge(&records(1, 12)).await;
+        let expected = Merged {
+            attempts: 1,
+            added: 0,
+            already: 10,
+            older: 2,
+        };
+        assert_eq!(again, Ok(expected));
+        assert_eq!(redis.entries(), before);
+        assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
+    })
+}
+
+#[test]
+fn late_and_repeated_records_find_their_place_by_id() {
+    within("batches out of order", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        store.merge(&records(11, 20)).await.unwrap();
+        let late = store.merge(&records(1, 10)).await.unwrap();
+        assert_eq!((late.added, late.already, late.older), (0, 0, 10));
+        let mixed = [records(15, 15), records(5, 5), records(21, 22)].concat();
+        let merged = store.merge(&mixed).await.unwrap();
+        assert_eq!((merged.added, merged.already, merged.older), (2, 1, 1));
+        let newest_first: Vec<RequestRecord> = records(13, 22).into_iter().rev().collect();
+        assert_eq!(redis.entries(), as_stored(&newest_first));
+    })
+}
+
+#[test]
+fn entries_that_are_not_records_go_last_and_fall_out_first() {
+    within("a merge into planted entries", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        // Another writer's entry, a damaged one, one whose id is not first, and an old
+        // duplicate of a record (as the LPUSH writes of earlier versions could leave).
+        let planted = [
+            "not json",
+            r#"{"timestamp":1,"id":"id-0099"}"#,
+            &records(4, 4)[0].to_json(),
+            &records(4, 4)[0].to_json(),
+            r#"{"id":"x"#,
+        ];
+        for entry in planted {
+            redis.cli(&["RPUSH", KEY, entry]);
+        }
+        store.merge(&records(1, 3)).await.unwrap();
+        let mut expected = as_stored(&records(1, 4).into_iter().rev().collect::<Vec<_>>());
+        expected.extend(
+            [
+                "not json",
+                r#"{"timestamp":1,"id":"id-0099"}"#,
+                r#"{"id":"x"#,
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            redis.entries(),
+            expected,
+            "records first, each id once, the others after"
+        );
+
+        store.merge(&records(5, 12)).await.unwrap();
+        let newest_first: Vec<RequestRecord> = records(3, 12).into_iter().rev().collect();
+        assert_eq!(
+            redis.entries(),
+            as_stored(&newest_first),
+            "pushed out by records"
+        );
+    })
+}
+
+#[test]
+fn a_list_longer_than_the_ten_kept_is_cut() {
+    within("a merge into a long list", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        for record in records(1, 15).iter().rev() {
+            redis.cli(&["RPUSH", KEY, &record.to_json()]);
+        }
+        let merged = store.merge(&records(15, 15)).await.unwrap();
+        assert_eq!(merged.already, 1);
+        let newest_first: Vec<RequestRecord> = records(6, 15).into_iter().rev().collect();
+        assert_eq!(redis.entries(), as_stored(&newest_first));
+        assert_eq!(redis.llen(), KEEP);
+    })
+}
+
+#[test]
+fn a_write_to_a_key_of_the_wrong_type_is_refused_and_leaves_it() {
+    within("a write to a string", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        redis.cli(&["SET", KEY, "a string, not a list"]);
+        let Err(failure) = store.merge(&records(1, 1)).await else {
+            panic!("a WRONGTYPE write is refused");
+        };
+        assert_eq!(failure.attempts, 1, "refused, not retried");
+        let StoreError::Rejected(message) = failure.error else {
+            panic!("refused: {failure:?}");
+        };
+        assert!(
+            message.starts_with("storage command failed: WRONGTYPE"),
+            "{message}"
+        );
+        assert_eq!(redis.cli(&["GET", KEY]), "a string, not a list");
     })
 }
 
@@ -108,7 +289,7 @@ fn a_read_carries_the_read_token_and_returns_the_newest_first() {
             fake,
             store,
         } = behind_the_double().await;
-        store.push_batch(&records(1, 3)).await.unwrap();
+        store.merge(&records(1, 3)).await.unwrap();
         let recent = store.recent().await.unwrap();
         let newest_first: Vec<RequestRecord> = records(1, 3).into_iter().rev().collect();
         assert_eq!(recent.records, newest_first);
@@ -132,7 +313,7 @@ fn entries_that_are_not_records_are_skipped_and_counted_on_a_read() {
             store,
             fake: _fake,
         } = behind_the_double().await;
-        store.push_batch(&records(1, 1)).await.unwrap();
+        store.merge(&records(1, 1)).await.unwrap();
         redis.cli(&["LPUSH", KEY, "not json", r#"{"id":"x"}"#]);
         let recent = store.recent().await.unwrap();
         assert_eq!(recent.records, records(1, 1));
@@ -145,7 +326,7 @@ fn unavailable_storage_is_tried_again_until_it_answers() {
     within("a write through 503, 429 and a dropped connection", async {
         let Setup { redis, fake, store } = behind_the_double().await;
         fake.fail_next([Fault::Status(503), Fault::Status(429), Fault::Drop]);
-        assert_eq!(store.push_batch(&records(1, 1)).await, Ok(4));
+        assert_eq!(attempts(&store, &records(1, 1)).await, Ok(4));
         assert_eq!(fake.seen().len(), 4);
         assert_eq!(redis.llen(), 1);
     })
@@ -169,7 +350,7 @@ fn each_kind_of_unavailable_storage_is_named_after_the_last_attempt() {
         ] {
             fake.fail_next(vec![fault; 4]);
             assert_eq!(
-                store.push_batch(&records(1, 1)).await,
+                attempts(&store, &records(1, 1)).await,
                 write_failure(4, unavailable(message))
             );
         }
@@ -206,7 +387,7 @@ fn a_refusal_is_final_at_once_and_says_what_to_check() {
             let calls = fake.seen().len();
             fake.fail_next([fault.clone()]);
             assert_eq!(
-                store.push_batch(&records(1, 1)).await,
+                attempts(&store, &records(1, 1)).await,
                 write_failure(1, rejected(&message)),
                 "{fault:?}"
             );
@@ -293,7 +474,7 @@ fn tokens_that_storage_echoes_are_never_passed_on() {
             "ERR fake-write-token and fake-read-token",
         )]);
         assert_eq!(
-            store.push_batch(&records(1, 1)).await,
+            attempts(&store, &records(1, 1)).await,
             write_failure(
                 1,
                 rejected("storage command failed: ERR <redacted> and <redacted>")
@@ -343,10 +524,10 @@ fn a_reply_is_read_up_to_exactly_its_cap() {
             store,
         } = behind_the_double().await;
         fake.fail_next([Fault::Sized(MAX_REPLY_BYTES)]);
-        assert_eq!(store.push_batch(&records(1, 1)).await, Ok(1));
+        assert_eq!(attempts(&store, &records(1, 1)).await, Ok(1));
         fake.fail_next([Fault::Sized(MAX_REPLY_BYTES + 1)]);
         assert_eq!(
-            store.push_batch(&records(1, 1)).await,
+            attempts(&store, &records(1, 1)).await,
             write_failure(1, rejected("storage sent a reply that is too large"))
         );
     })
@@ -371,13 +552,4 @@ fn invalid_entries_are_skipped_and_counted() {
 fn no_more_than_the_kept_number_of_entries_is_read() {
     let entries: Vec<Value> = records(1, 12).iter().map(|r| json!(r.to_json())).collect();
     assert_eq!(parse_entries(&entries).records, records(1, KEEP as u64));
-}
-
-#[test]
-fn an_error_anywhere_in_a_pipeline_is_found() {
-    let replies = [Reply::Result(json!(1)), Reply::Error("WRONGTYPE".into())];
-    assert_eq!(first_error(&replies), Some("WRONGTYPE"));
-    assert_eq!(first_error(&replies[..1]), None);
-    let two = [Reply::Error("first".into()), Reply::Error("second".into())];
-    assert_eq!(first_error(&two), Some("first"));
 }

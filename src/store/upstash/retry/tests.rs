@@ -38,7 +38,8 @@ async fn write_with(
                 result
             }
         })
-        .await;
+        .await
+        .map(|((), attempts)| attempts);
     (result, starts)
 }
 
