@@ -1,6 +1,9 @@
 //! Coalesced background writes against real Redis (through the Upstash test double, which holds
-//! a write in flight): records that wait together go out in one call, the newest ends up first,
-//! and each request's `wait_until` settles with its own record's outcome.
+//! a write in flight): records that wait together go out in one call, the list reads newest
+//! first, and each request's `wait_until` settles with its own record's outcome.
+//!
+//! Redis has the merge script cached before the first fire (as after the first write of any
+//! instance), so each write is exactly one call (`EVALSHA`) and calls count writes.
 //!
 //! No test races a delay: storage is held until the first write has arrived there and every
 //! later fire has been answered, then released. A record joins the queue in the task the app
@@ -9,26 +12,46 @@
 //! busy test starves the app for that long.
 
 use crate::{behind_the_double, quiet_cores};
+use std::collections::BTreeSet;
 use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, Hold};
 use testkit::lines::STORED;
 use testkit::redis::Redis;
 use testkit::{TEST_LIMIT, eventually, within};
+use wait_until::store::KEEP;
+use wait_until::store::upstash::script;
 
-/// The records of each `LPUSH` call the double received, by id, in argument order.
+/// The records of each write the double received, by id, sorted (a call's order means nothing:
+/// the script places each record by its id).
 fn batches(fake: &FakeUpstash) -> Vec<Vec<String>> {
     fake.seen()
         .iter()
-        .filter(|s| s.path == "/pipeline" && s.body[0][0] == "LPUSH")
-        .map(|s| s.pushed_ids())
+        .filter(|s| s.is_write())
+        .map(|s| sorted(s.written_ids()))
         .collect()
 }
 
-/// Storage held, and one fire whose write has arrived there and waits: what the test fires next
-/// queues behind it. Returns that first fire's id, and the hold.
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// The [`KEEP`] newest of `ids` (the greatest: v7 ids sort as the time they were made), newest
+/// first: what the list must hold once they are all written.
+fn newest_first(ids: &[String]) -> Vec<String> {
+    let mut ids = sorted(ids.to_vec());
+    ids.reverse();
+    ids.truncate(KEEP);
+    ids
+}
+
+/// Storage held, with the merge script already cached (so no write needs a second call), and
+/// one fire whose write has arrived there and waits: what the test fires next queues behind it.
+/// Returns that first fire's id, and the hold.
 async fn first_write_held() -> (Redis, FakeUpstash, App, String, Hold) {
     let (redis, fake, app) = behind_the_double(&[]).await;
+    assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
     let held = fake.hold();
     let first = app.fire().await;
     fake.wait_for_calls(1, Duration::from_secs(5)).await;
@@ -55,8 +78,14 @@ async fn records_waiting_together_go_out_in_one_call_and_the_newest_comes_first(
         })
         .await;
 
-        assert_eq!(batches(&fake), [vec![first.clone()], queued.clone()]);
-        assert_eq!(redis.calls("lpush"), 2);
+        assert_eq!(
+            batches(&fake),
+            [vec![first.clone()], sorted(queued.clone())],
+            "the five queued records went out together"
+        );
+        assert_eq!(redis.calls("evalsha"), 2, "two writes ran");
+        assert_eq!(redis.calls("eval"), 0, "the script was cached");
+        // Fired one after another, so the newest is the last fired (and has the greatest id).
         let mut newest_first: Vec<String> = queued.iter().rev().cloned().collect();
         newest_first.push(first);
         assert_eq!(app.recent_ids().await, newest_first);
@@ -91,9 +120,11 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
             failed_ids, failed,
             "one failure line per queued record, each with its own record"
         );
-        let mut shared_call = batches(&fake)[1].clone();
-        shared_call.sort();
-        assert_eq!(shared_call, failed, "the three shared one call");
+        assert_eq!(
+            batches(&fake),
+            [vec![stored.clone()], failed.clone()],
+            "the three shared one call"
+        );
         app.wait_for_stdout(
             |l| l.contains(&stored) && l.starts_with(STORED),
             Duration::from_secs(5),
@@ -113,9 +144,10 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
 #[tokio::test]
 async fn sigterm_drains_a_coalesced_queue_before_exit() {
     within(TEST_LIMIT, "30 held records drained", async {
-        let (redis, fake, mut app, _, held) = first_write_held().await;
+        let (redis, fake, mut app, first, held) = first_write_held().await;
+        let mut fired = vec![first];
         for _ in 1..30 {
-            app.fire().await;
+            fired.push(app.fire().await);
         }
         let status = app
             .sigterm_while_held(held, || {
@@ -123,12 +155,49 @@ async fn sigterm_drains_a_coalesced_queue_before_exit() {
             })
             .await;
         assert!(status.success(), "{status:?}");
+
+        // The app saw storage accept every record before it exited: one success line each.
+        assert_eq!(
+            sorted(app.stored_ids()),
+            sorted(fired.clone()),
+            "a success line for every record before exit"
+        );
+        assert!(app.stderr().is_empty(), "{:?}", app.stderr());
+        // Coalesced: a call carries only its batch's ten newest (the rest could not be kept),
+        // each a record fired, none in two calls.
         let batches = batches(&fake);
-        let stored: usize = batches.iter().map(Vec::len).sum();
-        assert_eq!(stored, 30, "every record reached storage before exit");
-        assert_eq!(batches[0].len(), 1, "only the first was in flight");
+        assert_eq!(
+            batches[0],
+            [fired[0].clone()],
+            "only the first was in flight"
+        );
         assert!(batches.len() < 30, "the writes were coalesced: {batches:?}");
-        assert_eq!(redis.llen(), 10);
+        let written: Vec<String> = batches.concat();
+        assert!(
+            batches.iter().all(|call| call.len() <= KEEP),
+            "a call carried more than {KEEP}: {batches:?}"
+        );
+        let distinct: BTreeSet<&String> = written.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            written.len(),
+            "a record written twice: {batches:?}"
+        );
+        assert!(written.iter().all(|id| fired.contains(id)), "{batches:?}");
+        // And the list holds the ten newest of the thirty.
+        assert_eq!(list_ids(&redis), newest_first(&fired));
     })
     .await;
+}
+
+/// The ids of the list's entries, as stored (newest first).
+fn list_ids(redis: &Redis) -> Vec<String> {
+    redis
+        .entries()
+        .iter()
+        .map(|entry| {
+            let record: serde_json::Value = serde_json::from_str(entry).expect("a record");
+            record["id"].as_str().expect("an id").to_string()
+        })
+        .collect()
 }

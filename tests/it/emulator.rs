@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 use testkit::app::App;
 use testkit::emulator::{Emulator, TOKEN};
+use testkit::lines::STORED;
 use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, eventually, within, workspace_root};
 
@@ -43,13 +44,24 @@ async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
         let (redis, _emulator, app) = start().await;
         let mut fired = Vec::new();
         for n in 1..=12 {
-            fired.push(app.fire().await);
-            eventually(Duration::from_secs(5), "the write", || async {
-                redis.calls("lpush") == n
-            })
+            let id = app.fire().await;
+            // One write at a time: the next fire only once the app says this one is stored.
+            app.wait_for_stdout(
+                |line| line.starts_with(&format!("{STORED}{id} ")),
+                Duration::from_secs(5),
+            )
             .await;
+            fired.push(id);
+            assert_eq!(redis.calls("evalsha"), n, "one script call per write");
         }
+        // Through the emulator too, the first write found the script missing and sent its text
+        // once; every later one ran it by its SHA-1. Nothing pushes.
+        assert_eq!(redis.calls("eval"), 1);
+        assert_eq!(redis.calls("lpush"), 0);
         assert_eq!(redis.llen(), 10);
+        let mut sorted = fired.clone();
+        sorted.sort();
+        assert_eq!(sorted, fired, "ids sort as the fires were made");
         let expected: Vec<String> = fired.iter().rev().take(10).cloned().collect();
         assert_eq!(app.recent_ids().await, expected);
         let (_, body) = app.recent().await;

@@ -16,9 +16,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::app::App;
-use testkit::lines::{failure_lines, records_of};
+use testkit::lines::{failure_lines, records_of, stored_id};
+use testkit::redis::Redis;
 use testkit::vercel_ipc::{Context, LogLine};
 use testkit::{HEAVY_TEST_LIMIT, TEST_LIMIT, within};
+use wait_until::store::KEEP;
+use wait_until::store::upstash::script;
 
 /// Fires one request per context, all at once; returns each context's record id and the moment
 /// its response arrived.
@@ -51,6 +54,27 @@ fn contexts(range: std::ops::Range<u64>) -> Vec<Context> {
     range.map(Context::new).collect()
 }
 
+/// The [`KEEP`] newest of `ids` (the greatest: v7 ids sort as the time they were made), newest
+/// first: what the list must hold once they are all written.
+fn newest_first(ids: &[String]) -> Vec<String> {
+    let mut ids = ids.to_vec();
+    ids.sort_by(|a, b| b.cmp(a));
+    ids.truncate(KEEP);
+    ids
+}
+
+/// The ids of the list's entries, newest first.
+fn list_ids(redis: &Redis) -> Vec<String> {
+    redis
+        .entries()
+        .iter()
+        .map(|entry| {
+            let record: serde_json::Value = serde_json::from_str(entry).expect("a record");
+            record["id"].as_str().expect("an id").to_string()
+        })
+        .collect()
+}
+
 /// The log lines attributed to `context`.
 fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
     logs.iter()
@@ -62,11 +86,15 @@ fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
 async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_call() {
     let _timed = quiet_cores().await;
     within(TEST_LIMIT, "twelve records stored, twelve ends", async {
-        let (_redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
+        let (redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
         let app = Arc::new(app);
+        // The script cached, so that every call the double answers is a write that succeeded
+        // (none is a NOSCRIPT answered before the same attempt sends the script's text).
+        assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
 
         // Storage held while the twelve fire: the first record's call waits there, the other
-        // eleven queue behind it; released, they go out together.
+        // eleven queue behind it; released, they go out together, in a call that carries their
+        // ten newest (the eleventh could not be kept, and settles with that call).
         let held = fake.hold();
         let fired = fire_all(&app, &contexts(1..13), "prod-test").await;
         fake.wait_for_calls(1, Duration::from_secs(5)).await;
@@ -80,16 +108,32 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
             .await;
         let logs = ipc.logs();
 
-        // When storage answered each record (the storage side's clock, before the app could know).
-        let mut settled_at = HashMap::new();
+        // When storage answered each record (the storage side's clock, before the app could know):
+        // the call that carried it; for a record no call carried, the first call that carried
+        // ten records all newer than it, which its batch's call must be.
         let answered = fake.answered();
+        assert!(answered.iter().all(|call| call.is_write()), "{answered:?}");
+        let mut settled_at = HashMap::new();
         for call in &answered {
-            for id in call.pushed_ids() {
-                settled_at.insert(id, call.at);
+            for id in call.written_ids() {
+                assert!(
+                    settled_at.insert(id.clone(), call.at).is_none(),
+                    "{id} written twice"
+                );
             }
         }
+        let settled_with_newer = |id: &String| {
+            answered
+                .iter()
+                .filter(|call| {
+                    let carried = call.written_ids();
+                    carried.len() == KEEP && carried.iter().all(|newer| newer > id)
+                })
+                .map(|call| call.at)
+                .min()
+        };
         assert!(
-            answered.iter().any(|call| call.pushed_ids().len() > 1),
+            answered.iter().any(|call| call.written_ids().len() > 1),
             "no storage call carried more than one record: nothing was coalesced"
         );
         assert_eq!(ends.len(), fired.len(), "one end per request: {ends:?}");
@@ -97,9 +141,11 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
             let (id, responded_at) = &fired[context];
             let settled = settled_at
                 .get(id)
+                .copied()
+                .or_else(|| settled_with_newer(id))
                 .unwrap_or_else(|| panic!("{id} never reached storage"));
             assert!(
-                ended_at >= settled,
+                *ended_at >= settled,
                 "{context:?} ended before its record {id} was stored"
             );
             assert!(
@@ -121,6 +167,15 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
                 "{context:?}: logged after its end"
             );
         }
+        // The list holds the ten newest of the twelve.
+        let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
+        assert_eq!(list_ids(&redis), newest_first(&ids));
+        println!(
+            "{} records in {} calls, {} of them carried by none (ten newer in their batch)",
+            ids.len(),
+            answered.len(),
+            ids.len() - settled_at.len()
+        );
         // Nothing about these requests went to raw stdout/stderr, where it would be unattributed.
         assert!(app.stderr().is_empty(), "{:?}", app.stderr());
         assert!(
@@ -187,7 +242,7 @@ async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_record_first() {
     within(TEST_LIMIT, "100 held requests drained", async {
-        let (_redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
+        let (redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
         let held = fake.hold();
         let app = Arc::new(app);
         let fired = fire_all(&app, &contexts(1..101), "drain").await;
@@ -218,23 +273,30 @@ async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_recor
         ended.dedup();
         assert_eq!(ended.len(), fired.len(), "every request ended exactly once");
         assert_eq!(ends.len(), fired.len(), "no request ended twice");
-        let mut stored: Vec<String> = fake
-            .answered()
-            .iter()
-            .flat_map(|call| call.pushed_ids())
-            .collect();
-        stored.sort();
-        let mut expected: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
-        expected.sort();
-        assert_eq!(stored, expected, "every record stored once, before exit");
+        // Every record stored before exit: its request's own log holds its success line, which
+        // the app prints once storage accepted its batch.
         let logs = ipc.logs();
-        for context in fired.keys() {
+        for (context, (id, _)) in &fired {
             let lines = logs_of(&logs, context);
             assert!(
-                lines.len() == 1 && lines[0].level == "info",
+                lines.len() == 1
+                    && lines[0].level == "info"
+                    && lines[0]
+                        .text
+                        .starts_with(&format!("[wait-until] stored {id} in upstash")),
                 "{context:?}: {lines:?}"
             );
         }
+        // And storage holds the ten newest of the hundred; nothing it was sent is unknown.
+        let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
+        assert!(
+            fake.seen()
+                .iter()
+                .flat_map(|call| call.written_ids())
+                .all(|id| ids.contains(&id)),
+            "a record that was never fired reached storage"
+        );
+        assert_eq!(list_ids(&redis), newest_first(&ids));
         println!(
             "100 requests drained in {} storage calls",
             fake.seen().len()
@@ -308,10 +370,9 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
     within(HEAVY_TEST_LIMIT, "3000 requests settled, ended", async {
         const FIRES: u64 = 3000;
         // Storage held until the queue (2000 records) has filled behind the first call and a
-        // fire beyond it was refused.
-        let (_redis, fake, app, ipc) =
-            behind_the_double_in_production(Duration::ZERO, &[("WAIT_UNTIL_SUCCESS_LINES", "off")])
-                .await;
+        // fire beyond it was refused. Success lines on: a write carries only its batch's ten
+        // newest records, so the app's line is what says each record was stored.
+        let (redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
         let held = fake.hold();
         let app = Arc::new(app);
 
@@ -330,9 +391,13 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
                 })
             })
             .collect();
-        // The queue has overflowed once a failure line comes (no success lines: they are off).
+        // The queue has overflowed once a failure line comes (nothing can be stored while held).
         ipc.wait_for(Duration::from_secs(60), "the overflow's first line", |r| {
-            let overflowed = r.messages.iter().filter_map(|m| m.log()).next();
+            let overflowed = r
+                .messages
+                .iter()
+                .filter_map(|m| m.log())
+                .find(|line| line.level == "error");
             overflowed.map(|_| ())
         })
         .await;
@@ -347,21 +412,25 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
         let ended_at: HashMap<Context, Instant> = ends.into_iter().collect();
         assert_eq!(ended_at.len(), fired.len(), "one end per request");
 
-        // Every record is either stored (counted at storage) or in exactly one failure line.
-        let stored: Vec<String> = fake
-            .answered()
-            .iter()
-            .flat_map(|call| call.pushed_ids())
-            .collect();
+        // Every record is either stored (its own success line, in its request's log) or in
+        // exactly one failure line, and that line came before its request's end.
         let logs = ipc.logs();
-        assert!(
-            logs.iter().all(|line| line.level == "error"),
-            "success lines are off, yet: {:?}",
-            logs.iter().find(|line| line.level != "error")
-        );
+        let mut stored_in = HashMap::new();
         let mut failed_in = HashMap::new();
         let mut lines = 0;
         for line in &logs {
+            if line.level == "info" {
+                let id = stored_id(&line.text)
+                    .unwrap_or_else(|| panic!("not a success line: {:?}", line.text));
+                let context = line.context.clone().expect("a success line is attributed");
+                assert_eq!(fired[&context], id, "{context:?}: another request's record");
+                assert!(
+                    stored_in.insert(id.to_string(), line.at).is_none(),
+                    "{id} reported stored twice"
+                );
+                continue;
+            }
+            assert_eq!(line.level, "error", "{line:?}");
             let parsed = failure_lines(std::slice::from_ref(&line.text));
             assert_eq!(parsed.len(), 1, "not a failure line: {:?}", line.text);
             lines += 1;
@@ -373,28 +442,35 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
                 );
             }
         }
-        let mut settled = stored.len();
         for (context, id) in &fired {
-            match failed_in.get(id) {
-                Some(written) => {
-                    assert!(!stored.contains(id), "{id} both stored and failed");
-                    assert!(
-                        written <= &ended_at[context],
-                        "{context:?} ended before the line holding its record"
-                    );
-                    settled += 1;
-                }
-                None => assert!(
-                    stored.contains(id),
-                    "{id} neither stored nor in a failure line"
-                ),
-            }
+            let written = match (stored_in.get(id), failed_in.get(id)) {
+                (Some(_), Some(_)) => panic!("{id} both stored and failed"),
+                (Some(at), None) | (None, Some(at)) => at,
+                (None, None) => panic!("{id} neither stored nor in a failure line"),
+            };
+            assert!(
+                written <= &ended_at[context],
+                "{context:?} ended before the line about its record"
+            );
         }
         assert_eq!(
-            settled,
+            stored_in.len() + failed_in.len(),
             fired.len(),
             "records settled that were never fired"
         );
+
+        // Storage saw no failed record, and holds the ten newest of the stored ones.
+        let stored: Vec<String> = stored_in.keys().cloned().collect();
+        for call in fake.answered() {
+            for id in call.written_ids() {
+                assert!(
+                    stored_in.contains_key(&id),
+                    "{id} written, not reported stored"
+                );
+            }
+        }
+        assert_eq!(list_ids(&redis), newest_first(&stored));
+
         let failed = failed_in.len();
         assert!(
             failed > 0,

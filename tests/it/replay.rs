@@ -1,5 +1,6 @@
 //! The failure line is replayable: records the app could not store, fed from its logs to the
-//! `replay` binary, end up in Redis, newest first. Both from the raw stderr of a local run and
+//! `replay` binary, are merged into Redis in one call and read newest first, and replaying the
+//! same logs again adds nothing. Both from the raw stderr of a local run and
 //! from production-mode log lines exported the way the pinned CLI prints them
 //! (`vercel logs --deployment … --json`: newest first, one `{"type":"log","data":{…}}` per
 //! entry with the text in `data.message`, a closing `{"type":"summary",…}`).
@@ -52,16 +53,39 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         }
         assert_eq!(redis.llen(), 0);
 
-        let log = app.stderr().join("\n");
-        let (ok, output) = replay(&fake, &format!("some other line\n{log}\n"));
+        let log = format!("some other line\n{}\n", app.stderr().join("\n"));
+        let calls_before = fake.seen().len();
+        let (ok, output) = replay(&fake, &log);
         assert!(ok, "{output}");
         assert!(
             output.contains(
                 "found 3 records in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)"
-            ) && output.contains("stored 3 records"),
+            ) && output.contains(
+                "merged 3 records: 3 added to the ten newest, 0 were stored already, 0 older than the records kept"
+            ),
             "{output}"
         );
+        // Fired one after another: newest first is the reverse of the firing order.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
+        assert_eq!(stored_ids(&redis), newest_first);
+        // One merge, whatever the number of records: one attempt (EVALSHA, then EVAL on this
+        // server that never ran the script).
+        assert_eq!(
+            script_calls_since(&fake, calls_before),
+            (1, 1),
+            "{:?}",
+            fake.seen()
+        );
+
+        // Replayed again, the same logs add nothing and change nothing.
+        let (ok, output) = replay(&fake, &log);
+        assert!(ok, "{output}");
+        assert!(
+            output.contains(
+                "merged 3 records: 0 added to the ten newest, 3 were stored already, 0 older than the records kept"
+            ),
+            "{output}"
+        );
         assert_eq!(stored_ids(&redis), newest_first);
     })
     .await;
@@ -78,9 +102,12 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
         let (ok, output) = replay(&fake, line);
         assert!(!ok);
         assert!(
-            output.contains("stored 0 of 1") && output.contains("WRONGTYPE"),
+            output.contains("replay: storage failed after 1 attempts: storage command failed: WRONGTYPE")
+                && output.contains("nothing was lost, run it again"),
             "{output}"
         );
+        assert!(!output.contains("merged"), "{output}");
+        assert_eq!(redis.cli(&["GET", RECENT]), "not a list", "the key was left as it was");
     })
     .await;
 }
@@ -133,10 +160,13 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         assert!(ok, "{output}");
         assert!(
             output.contains("found 4 records in 4 failure lines")
-                && output.contains("stored 4 records"),
+                && output.contains(
+                    "merged 4 records: 4 added to the ten newest, 0 were stored already, 0 older than the records kept"
+                ),
             "{output}"
         );
-        // Stored oldest first, so the list reads newest first: the reverse of the firing order.
+        // Merged by id, which sorts as the time each record was made: the list reads newest
+        // first, the reverse of the firing order, whatever order the export listed them in.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
         assert_eq!(stored_ids(&redis), newest_first);
 
@@ -145,6 +175,15 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         assert!(!ok && output.contains("nothing to store"), "{output}");
     })
     .await;
+}
+
+/// The script calls the double received after its first `from` calls: by SHA-1 (`EVALSHA`,
+/// one per attempt) and by text (`EVAL`, after `NOSCRIPT`).
+fn script_calls_since(fake: &FakeUpstash, from: usize) -> (usize, usize) {
+    let calls = &fake.seen()[from..];
+    let cached = calls.iter().filter(|s| s.is_cached_call()).count();
+    let writes = calls.iter().filter(|s| s.is_write()).count();
+    (cached, writes - cached)
 }
 
 fn stored_ids(redis: &Redis) -> Vec<String> {

@@ -12,9 +12,13 @@ use testkit::fake_upstash::{FakeUpstash, Fault, OVERSIZED_BYTES, READ_TOKEN, WRI
 use testkit::redis::RECENT;
 use testkit::{TEST_LIMIT, eventually, within};
 use wait_until::store::upstash::REQUEST_TIMEOUT;
+use wait_until::store::upstash::script;
 
-fn writes(fake: &FakeUpstash) -> usize {
-    fake.seen().iter().filter(|s| s.path == "/pipeline").count()
+/// Write attempts the double received. Each attempt names the merge script by its SHA-1 first
+/// (`EVALSHA`); only where the server lacks it (`NOSCRIPT`: a fresh one, as here) does the same
+/// attempt go on to send its text (`EVAL`).
+fn attempts(fake: &FakeUpstash) -> usize {
+    fake.seen().iter().filter(|s| s.is_cached_call()).count()
 }
 
 #[tokio::test]
@@ -32,7 +36,7 @@ async fn slow_storage_does_not_delay_the_response() {
             "answered in {answered_in:?}"
         );
         let write = fake.wait_for_calls(1, Duration::from_secs(5)).await;
-        assert_eq!(write[0].pushed_ids(), [id.as_str()], "the write went out");
+        assert_eq!(write[0].written_ids(), [id.as_str()], "the write went out");
         assert!(fake.answered().is_empty(), "storage answered while held");
         assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
         held.release();
@@ -58,7 +62,7 @@ async fn a_500_then_success_stores_the_record_exactly_once() {
         .await;
         assert_eq!(redis.entries().len(), 1);
         assert!(redis.entries()[0].contains(&id));
-        assert_eq!(writes(&fake), 2);
+        assert_eq!(attempts(&fake), 2);
         assert!(app.failure_lines().is_empty());
     })
     .await;
@@ -80,7 +84,7 @@ async fn transient_failures_are_retried_a_bounded_number_of_times() {
         assert_eq!(lines[0]["records"][0]["id"], id.as_str());
         assert_eq!(lines[0]["attempts"], 4);
         assert_eq!(lines[0]["error"], "storage answered HTTP 502");
-        assert_eq!(writes(&fake), 4);
+        assert_eq!(attempts(&fake), 4);
         assert_eq!(redis.llen(), 0);
     })
     .await;
@@ -135,7 +139,12 @@ async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line_naming_it() {
                 "storage refused the token (HTTP 401): check KV_REST_API_TOKEN in the environment"
             );
         }
-        assert_eq!(writes(&fake), 3, "one call per batch, never retried");
+        assert_eq!(attempts(&fake), 3, "one attempt per batch, never retried");
+        let writes = fake.seen().iter().filter(|s| s.is_write()).count();
+        assert_eq!(
+            writes, 3,
+            "one call per attempt: refused before the script could run"
+        );
         let everything = [app.stdout(), app.stderr()].concat().join("\n");
         assert!(
             !everything.contains("not-the-token"),
@@ -174,26 +183,39 @@ async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
 async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
     within(TEST_LIMIT, "a write and a read, with their tokens", async {
         let (redis, fake, app) = behind_the_double(&[]).await;
-        app.fire().await;
+        let id = app.fire().await;
         eventually(Duration::from_secs(5), "the write", || async {
             redis.llen() == 1
         })
         .await;
-        assert_eq!(app.recent_ids().await.len(), 1);
+        assert_eq!(app.recent_ids().await, [id.as_str()]);
         let seen = fake.seen();
-        let write = seen
-            .iter()
-            .find(|s| s.path == "/pipeline")
-            .expect("a write");
+        let writes: Vec<_> = seen.iter().filter(|s| s.is_write()).collect();
+        assert!(!writes.is_empty(), "a write: {seen:?}");
+        for write in &writes {
+            assert_eq!(
+                write.authorization.as_deref(),
+                Some(format!("Bearer {WRITE_TOKEN}").as_str())
+            );
+        }
+        // One command: the merge script by its SHA-1, on the list, keeping ten, with the record.
+        let write = writes[0];
         assert_eq!(
-            write.authorization.as_deref(),
-            Some(format!("Bearer {WRITE_TOKEN}").as_str())
+            write.body.as_array().map(Vec::len),
+            Some(1),
+            "{:?}",
+            write.body
         );
-        assert_eq!(write.body[0][0], "LPUSH");
-        assert_eq!(
-            write.body[1],
-            serde_json::json!(["LTRIM", "requests:recent", "0", "9"])
-        );
+        let command = write.body[0].as_array().expect("a command");
+        let head = [
+            "EVALSHA",
+            script::SHA1.as_str(),
+            "1",
+            "requests:recent",
+            "10",
+        ];
+        assert_eq!(command[..5], head.map(serde_json::Value::from));
+        assert_eq!(write.written_ids(), [id]);
         let read = seen.iter().find(|s| s.path == "/").expect("a read");
         assert_eq!(
             read.authorization.as_deref(),

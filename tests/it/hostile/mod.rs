@@ -273,7 +273,7 @@ async fn run(app: &App, fake: &FakeUpstash, case: &Case) -> Result<(), String> {
 fn sent_records(fake: &FakeUpstash) -> Vec<String> {
     fake.seen()
         .iter()
-        .flat_map(|s| s.pushed_records())
+        .flat_map(|s| s.written_records())
         .collect()
 }
 
