@@ -72,8 +72,10 @@ async fn main() -> ExitCode {
         }
         Err(failure) => {
             eprintln!(
-                "replay: storage failed after {} attempts: {}; nothing was lost, run it again",
-                failure.attempts, failure.error
+                "replay: storage failed after {} attempt{}: {}; nothing was lost, run it again",
+                failure.attempts,
+                if failure.attempts == 1 { "" } else { "s" },
+                failure.error
             );
             ExitCode::FAILURE
         }

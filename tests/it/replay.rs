@@ -102,7 +102,7 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
         let (ok, output) = replay(&fake, line);
         assert!(!ok);
         assert!(
-            output.contains("replay: storage failed after 1 attempts: storage command failed: WRONGTYPE")
+            output.contains("replay: storage failed after 1 attempt: storage command failed: WRONGTYPE")
                 && output.contains("nothing was lost, run it again"),
             "{output}"
         );
