@@ -6,7 +6,8 @@
 //! - a request's `end` (the platform's signal that the invocation is over) comes only after its
 //!   own record has settled, also when records were coalesced into one storage call;
 //! - each line about a record reaches that request's log, attributed to it, before its `end`:
-//!   the failure line (error level) holding the whole record, the success line (info level);
+//!   the failure line (error level) holding the whole record, the success line (info level,
+//!   none with `WAIT_UNTIL_SUCCESS_LINES=off`);
 //! - SIGTERM right after a burst: every request ends and every record is stored before exit;
 //! - requests without the internal ids are still answered, and the ids are never stored or
 //!   echoed.
@@ -235,6 +236,25 @@ async fn with_storage_down_each_request_gets_its_failure_line_before_its_end() {
             app.failure_lines().is_empty(),
             "failure lines on raw stderr"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_success_lines_off_a_stored_record_leaves_no_line() {
+    within(TEST_LIMIT, "three stored records, no lines", async {
+        let off = [("WAIT_UNTIL_SUCCESS_LINES", "off")];
+        let (redis, _fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &off).await;
+        let app = Arc::new(app);
+        let fired = fire_all(&app, &contexts(1..4), "quiet").await;
+        // A request ends only once its record has settled, and its line would come first.
+        ipc.wait_for_ends(fired.len(), Duration::from_secs(10))
+            .await;
+        let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
+        assert_eq!(list_ids(&redis), newest_first(&ids), "all three stored");
+        let logs = ipc.logs();
+        assert!(logs.is_empty(), "lines in the requests' logs: {logs:?}");
+        assert!(app.stored_ids().is_empty() && app.failure_lines().is_empty());
     })
     .await;
 }
