@@ -5,8 +5,10 @@
 //! token refused for writes), records what it received (path, `Authorization`, body) and what
 //! it answered, and injects what the real service does only on its bad days: latency, 5xx, a
 //! command error, a malformed reply, a reply too large to read, a reply that never ends, a
-//! dropped connection. With only a delay set it is storage that answers every call after that
-//! delay, which is what the benchmarks need for "storage is slow".
+//! dropped connection, and a call applied on Redis whose answer is then lost (a 5xx, a dropped
+//! connection, or an answer after the app's timeout: the `Fault::AppliedThen…` faults, which
+//! make a retried write reach storage twice). With only a delay set it is storage that answers
+//! every call after that delay, which is what the benchmarks need for "storage is slow".
 //!
 //! Tests that need a call to be in flight while something else happens do not race a delay
 //! against it: they [`hold`](FakeUpstash::hold) storage, wait for the call to be
@@ -69,6 +71,19 @@ pub enum Fault {
     /// (as [`Fault::Oversized`]), then a string that goes on as fast as the client reads, until
     /// the client hangs up. [`FakeUpstash::streaming`] counts the ones still going.
     Endless,
+    /// Runs the commands on Redis as a normal call would (token checks included), then answers
+    /// this HTTP status with `{"error":"injected after the commands ran"}` instead of their
+    /// replies: storage that applied a call and failed to say so. A 5xx or 429 is one the app retries, so the same
+    /// call is made again over what is already stored.
+    AppliedThenStatus(u16),
+    /// Runs the commands on Redis as a normal call would, then closes the connection without
+    /// an answer: the call was applied, the client cannot know it.
+    AppliedThenDrop,
+    /// Runs the commands on Redis as a normal call would, then answers with their replies only
+    /// after this long. Longer than the app's 3 s attempt timeout, the app has given up on the
+    /// call, and made it again, before the answer comes (the call of a client that hung up is
+    /// dropped: it was applied, it is never answered).
+    AppliedThenLate(Duration),
 }
 
 /// One request as received.
@@ -288,7 +303,9 @@ impl FakeUpstash {
         self.shared.seen.lock().unwrap().clone()
     }
 
-    /// The requests whose commands ran, in the order they were answered.
+    /// The requests whose commands ran and were answered with their replies, in the order they
+    /// were answered. The `Fault::AppliedThen…` calls ran theirs too but are not listed, except
+    /// an [`AppliedThenLate`](Fault::AppliedThenLate) one whose client waited for its answer.
     pub fn answered(&self) -> Vec<Answered> {
         self.shared.answered.lock().unwrap().clone()
     }
@@ -374,7 +391,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             }
             return Ok(response);
         }
-        None => {}
+        // Applied first: these act once the commands have run, below.
+        Some(Fault::AppliedThenStatus(_) | Fault::AppliedThenDrop | Fault::AppliedThenLate(_))
+        | None => {}
     }
 
     let read_only = match authorization.as_deref() {
@@ -396,6 +415,22 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let mut replies = Vec::new();
     for command in &commands {
         replies.push(resp::run(shared.redis_port, command).await?);
+    }
+    // The commands have run: what the applied faults do instead of answering at once.
+    match fault {
+        Some(Fault::AppliedThenStatus(code)) => {
+            return Ok(answer(
+                code,
+                json!({"error": "injected after the commands ran"}),
+            ));
+        }
+        Some(Fault::AppliedThenDrop) => {
+            return Err(std::io::Error::other(
+                "injected: connection dropped after the commands ran",
+            ));
+        }
+        Some(Fault::AppliedThenLate(after)) => tokio::time::sleep(after).await,
+        _ => {}
     }
     shared.answered.lock().unwrap().push(Answered {
         at: std::time::Instant::now(),

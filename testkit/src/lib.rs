@@ -3,7 +3,8 @@
 //! - [`app`]: the real `main` binary, locally or in production mode, with its output captured.
 //! - [`redis`]: a real `redis-server` of our own; [`emulator`]: the npm Upstash emulator in
 //!   front of it; [`fake_upstash`]: our Upstash TEST DOUBLE in front of it, for the faults and
-//!   delays the real parts cannot produce.
+//!   delays the real parts cannot produce; [`fault_proxy`]: a forwarding TEST DOUBLE in front
+//!   of any of them (the emulator, mainly) that loses the answers of calls the upstream applied.
 //! - [`raw_http`]: requests as bytes over TCP, for what an HTTP client would refuse or fix.
 //! - [`vercel_ipc`]: Vercel's side of the runtime's production protocol.
 //! - [`lines`]: the app's success and failure lines, read back.
@@ -18,6 +19,8 @@ pub mod app;
 pub mod emulator;
 #[cfg(feature = "tokio")]
 pub mod fake_upstash;
+#[cfg(feature = "tokio")]
+pub mod fault_proxy;
 pub mod lines;
 pub mod raw_http;
 pub mod redis;

@@ -6,6 +6,7 @@
 mod coalescing;
 mod drain;
 mod emulator;
+mod exactly_once;
 mod headers;
 mod hostile;
 mod limits;
@@ -49,6 +50,44 @@ async fn behind_the_double_in_production(
     fake.delay(delay);
     let (app, ipc) = App::start_in_production(MAIN, &[&fake.env()[..], extra].concat()).await;
     (redis, fake, app, ipc)
+}
+
+/// Runs the `replay` binary with `env` (the storage settings; no inherited ones) and `log` on
+/// its stdin, in an empty working directory (so no `.env.local` is read); whether it succeeded,
+/// and its stdout and stderr together. Killed if the test ends first.
+async fn run_replay(env: &[(&str, &str)], log: &str) -> (bool, String) {
+    use tokio::io::AsyncWriteExt;
+    let workdir = testkit::TempDir::new("replay");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_replay"));
+    for name in [
+        "KV_REST_API_URL",
+        "KV_REST_API_TOKEN",
+        "KV_REST_API_READ_ONLY_TOKEN",
+        "UPSTASH_REDIS_REST_URL",
+        "UPSTASH_REDIS_REST_TOKEN",
+        "WAIT_UNTIL_STORE",
+    ] {
+        command.env_remove(name);
+    }
+    let mut child = command
+        .envs(env.iter().copied())
+        .current_dir(workdir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start replay");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(log.as_bytes())
+        .await
+        .expect("the log to replay");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("replay's output");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
 }
 
 /// Tests that keep both cores busy (thousands of requests) run alone, and the tests whose
