@@ -333,6 +333,28 @@ fn unavailable_storage_is_tried_again_until_it_answers() {
 }
 
 #[test]
+fn a_call_applied_but_never_acknowledged_is_retried_without_storing_twice() {
+    within("writes whose answers are lost", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        let lost = [Fault::AppliedThenStatus(503), Fault::AppliedThenDrop];
+        for (n, fault) in (1..).zip(lost) {
+            fake.fail_next([fault.clone()]);
+            let merged = store.merge(&records(n, n)).await;
+            let expected = Merged {
+                attempts: 2,
+                added: 0,
+                already: 1,
+                older: 0,
+            };
+            assert_eq!(merged, Ok(expected), "{fault:?}: the retry finds it stored");
+        }
+        assert_eq!(fake.seen().len(), 4, "two attempts each");
+        let newest_first: Vec<RequestRecord> = records(1, 2).into_iter().rev().collect();
+        assert_eq!(redis.entries(), as_stored(&newest_first), "each once");
+    })
+}
+
+#[test]
 fn each_kind_of_unavailable_storage_is_named_after_the_last_attempt() {
     within("writes that never get through", async {
         let Setup {
