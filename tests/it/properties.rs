@@ -16,6 +16,7 @@
 //! Failures print the minimal failing input; nothing is persisted (proptest finds no crate root
 //! above `tests/`).
 
+mod merge;
 mod tally;
 
 use proptest::prelude::*;
