@@ -201,8 +201,12 @@ fn broken_rule(record: &RequestRecord) -> Option<&'static str> {
     };
     [
         (
-            (1..=MAX_ID_CHARS).contains(&chars(&record.id)),
-            "an id of 1 to 64 characters",
+            (1..=MAX_ID_CHARS).contains(&chars(&record.id))
+                && record
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\'),
+            "an id of 1 to 64 printable ASCII characters, no quote or backslash",
         ),
         (
             (1..=MAX_METHOD_CHARS).contains(&chars(&record.method)),
@@ -236,7 +240,10 @@ fn assert_obeys_the_rules(record: &RequestRecord) {
 /// of any length within the bounds, a country or none.
 fn valid_record() -> impl Strategy<Value = RequestRecord> {
     (
-        kept_text(1, MAX_ID_CHARS),
+        prop_oneof![
+            3 => matching(r"[!#-\[\]-~]{1,16}"),
+            1 => matching(r"[!#-\[\]-~]{62,64}"),
+        ],
         any::<u64>(),
         kept_text(1, MAX_METHOD_CHARS),
         kept_text(0, MAX_USER_AGENT_CHARS),

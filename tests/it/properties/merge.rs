@@ -36,9 +36,8 @@ use wait_until::store::{Choice, KEEP, Merged, StoreChoice, UpstashStore};
 
 /// Cases of the Rust rule: each costs microseconds.
 const RULE_CASES: u32 = 512;
-/// Cases of the script on Redis, each a few calls over HTTP: proptest's default, the fewest a
-/// [`Property`] runs.
-const SCRIPT_CASES: u32 = 256;
+/// Cases of the script on Redis, each a few calls over HTTP.
+const SCRIPT_CASES: u32 = 128;
 /// The deadline of one case on Redis (all of its calls).
 const CASE_LIMIT: Duration = Duration::from_secs(20);
 

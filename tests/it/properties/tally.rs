@@ -81,9 +81,14 @@ impl Property {
             failure_persistence: None,
             ..Config::default()
         });
-        // `PROPTEST_CASES` may ask for more cases, never fewer: the shares need them.
+        // `PROPTEST_CASES` may ask for more cases, never fewer: the shares need them. (Not
+        // `config.cases`: without the variable that is proptest's default, 256, which would
+        // raise a property that asks for fewer.)
+        let asked = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse::<u32>().ok());
         let mut runner = TestRunner::new(Config {
-            cases: config.cases.max(self.cases),
+            cases: asked.map_or(self.cases, |asked| asked.max(self.cases)),
             ..config
         });
         let result = runner.run(&inputs, |input| match property(input) {
