@@ -62,6 +62,17 @@ impl Redis {
             .collect()
     }
 
+    /// The ids of the app's list, newest first; panics on an entry that is not a record's JSON.
+    pub fn ids(&self) -> Vec<String> {
+        self.entries()
+            .iter()
+            .map(|entry| {
+                let record: serde_json::Value = serde_json::from_str(entry).expect("a record");
+                record["id"].as_str().expect("an id").to_string()
+            })
+            .collect()
+    }
+
     /// How many times Redis ran `command` since start or the last [`Redis::reset`] (from
     /// `INFO commandstats`).
     pub fn calls(&self, command: &str) -> u64 {

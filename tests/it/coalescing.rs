@@ -11,7 +11,7 @@
 //! Redis) after the last receipt. The tests that count calls keep the cores quiet, so that no
 //! busy test starves the app for that long.
 
-use crate::{behind_the_double, quiet_cores};
+use crate::{behind_the_double, cache_the_merge_script, quiet_cores, ten_newest};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use testkit::app::App;
@@ -20,7 +20,6 @@ use testkit::lines::STORED;
 use testkit::redis::Redis;
 use testkit::{TEST_LIMIT, eventually, within};
 use wait_until::store::KEEP;
-use wait_until::store::upstash::script;
 
 /// The records of each write the double received, by id, sorted (a call's order means nothing:
 /// the script places each record by its id).
@@ -37,21 +36,12 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
-/// The [`KEEP`] newest of `ids` (the greatest: v7 ids sort as the time they were made), newest
-/// first: what the list must hold once they are all written.
-fn newest_first(ids: &[String]) -> Vec<String> {
-    let mut ids = sorted(ids.to_vec());
-    ids.reverse();
-    ids.truncate(KEEP);
-    ids
-}
-
 /// Storage held, with the merge script already cached (so no write needs a second call), and
 /// one fire whose write has arrived there and waits: what the test fires next queues behind it.
 /// Returns that first fire's id, and the hold.
 async fn first_write_held() -> (Redis, FakeUpstash, App, String, Hold) {
     let (redis, fake, app) = behind_the_double(&[]).await;
-    assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
+    cache_the_merge_script(&redis);
     let held = fake.hold();
     let first = app.fire().await;
     fake.wait_for_calls(1, Duration::from_secs(5)).await;
@@ -185,19 +175,7 @@ async fn sigterm_drains_a_coalesced_queue_before_exit() {
         );
         assert!(written.iter().all(|id| fired.contains(id)), "{batches:?}");
         // And the list holds the ten newest of the thirty.
-        assert_eq!(list_ids(&redis), newest_first(&fired));
+        assert_eq!(redis.ids(), ten_newest(&fired));
     })
     .await;
-}
-
-/// The ids of the list's entries, as stored (newest first).
-fn list_ids(redis: &Redis) -> Vec<String> {
-    redis
-        .entries()
-        .iter()
-        .map(|entry| {
-            let record: serde_json::Value = serde_json::from_str(entry).expect("a record");
-            record["id"].as_str().expect("an id").to_string()
-        })
-        .collect()
 }

@@ -10,8 +10,7 @@
 //!   after the others settled: the list is the ten newest ids of everything fired.
 //! - A replay of records older than the ten kept changes nothing.
 
-use crate::{MAIN, behind_the_double, run_replay};
-use std::collections::BTreeSet;
+use crate::{MAIN, behind_the_double, run_replay, ten_newest};
 use std::time::Duration;
 use testkit::app::App;
 use testkit::emulator::Emulator;
@@ -27,25 +26,6 @@ const SETTLE_WITHIN: Duration = Duration::from_secs(20);
 
 /// An answer that comes after the app gave up on the attempt.
 const LATE: Duration = Duration::from_secs(REQUEST_TIMEOUT.as_secs() + 2);
-
-/// The ids of the list's entries, newest first, as stored.
-fn stored_ids(redis: &Redis) -> Vec<String> {
-    redis
-        .entries()
-        .iter()
-        .map(|entry| {
-            let record: serde_json::Value = serde_json::from_str(entry).expect("a JSON entry");
-            record["id"].as_str().expect("an id").to_string()
-        })
-        .collect()
-}
-
-/// The ten greatest of `ids`, greatest first: the ten newest records, as the list must hold
-/// them.
-fn ten_newest<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-    let distinct: BTreeSet<&String> = ids.into_iter().collect();
-    distinct.into_iter().rev().take(10).cloned().collect()
-}
 
 /// The success line of `id`, once printed.
 async fn success_line(app: &App, id: &str) -> String {
@@ -85,7 +65,7 @@ async fn stored_once_through(
     );
     assert_eq!(app.failure_lines(), Vec::<serde_json::Value>::new());
     let expected: Vec<String> = [std::slice::from_ref(&id), stored_before].concat();
-    assert_eq!(stored_ids(redis), expected, "stored once, newest first");
+    assert_eq!(redis.ids(), expected, "stored once, newest first");
     assert_eq!(
         redis.calls("rpush"),
         rewrites + 1,
@@ -255,7 +235,7 @@ async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the
         let mut expected = vec![newest];
         expected.extend(refused.iter().rev().cloned());
         expected.push(oldest);
-        assert_eq!(stored_ids(&redis), expected, "in id order, not on top");
+        assert_eq!(redis.ids(), expected, "in id order, not on top");
         // The replayed records stored whole, as the failure lines hold them.
         let entries = redis.entries();
         for record in &failed {
@@ -301,7 +281,7 @@ async fn a_late_replay_of_records_older_than_the_ten_kept_changes_nothing() {
         }
         let entries = redis.entries();
         let rewrites = redis.calls("rpush");
-        assert_eq!(stored_ids(&redis), ten_newest(&newer));
+        assert_eq!(redis.ids(), ten_newest(&newer));
 
         let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
@@ -409,7 +389,7 @@ async fn three_instances_at_once_and_a_fourth_replayed_late_leave_the_ten_newest
             in_failure_lines, expected_failed,
             "each refused record in one failure line"
         );
-        assert_eq!(stored_ids(&redis), ten_newest(&stored), "before the replay");
+        assert_eq!(redis.ids(), ten_newest(&stored), "before the replay");
 
         // The late batch, after the others settled.
         let log = refused.stderr().join("\n");
@@ -430,11 +410,7 @@ async fn three_instances_at_once_and_a_fourth_replayed_late_leave_the_ten_newest
         );
         assert!(output.contains(&report), "{report:?} in {output}");
 
-        assert_eq!(
-            stored_ids(&redis),
-            expected,
-            "the ten newest of everything fired"
-        );
+        assert_eq!(redis.ids(), expected, "the ten newest of everything fired");
         for app in writers.iter().chain([&refused]) {
             assert_eq!(app.recent_ids().await, expected);
         }

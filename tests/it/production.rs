@@ -12,17 +12,18 @@
 //! - requests without the internal ids are still answered, and the ids are never stored or
 //!   echoed.
 
-use crate::{MAIN, behind_the_double_in_production, busy_cores, quiet_cores};
+use crate::{
+    MAIN, behind_the_double_in_production, busy_cores, cache_the_merge_script, quiet_cores,
+    ten_newest,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::app::App;
 use testkit::lines::{failure_lines, records_of, stored_id};
-use testkit::redis::Redis;
 use testkit::vercel_ipc::{Context, LogLine};
 use testkit::{HEAVY_TEST_LIMIT, TEST_LIMIT, within};
 use wait_until::store::KEEP;
-use wait_until::store::upstash::script;
 
 /// Fires one request per context, all at once; returns each context's record id and the moment
 /// its response arrived.
@@ -55,27 +56,6 @@ fn contexts(range: std::ops::Range<u64>) -> Vec<Context> {
     range.map(Context::new).collect()
 }
 
-/// The [`KEEP`] newest of `ids` (the greatest: v7 ids sort as the time they were made), newest
-/// first: what the list must hold once they are all written.
-fn newest_first(ids: &[String]) -> Vec<String> {
-    let mut ids = ids.to_vec();
-    ids.sort_by(|a, b| b.cmp(a));
-    ids.truncate(KEEP);
-    ids
-}
-
-/// The ids of the list's entries, newest first.
-fn list_ids(redis: &Redis) -> Vec<String> {
-    redis
-        .entries()
-        .iter()
-        .map(|entry| {
-            let record: serde_json::Value = serde_json::from_str(entry).expect("a record");
-            record["id"].as_str().expect("an id").to_string()
-        })
-        .collect()
-}
-
 /// The log lines attributed to `context`.
 fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
     logs.iter()
@@ -91,7 +71,7 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
         let app = Arc::new(app);
         // The script cached, so that every call the double answers is a write that succeeded
         // (none is a NOSCRIPT answered before the same attempt sends the script's text).
-        assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
+        cache_the_merge_script(&redis);
 
         // Storage held while the twelve fire: the first record's call waits there, the other
         // eleven queue behind it; released, they go out together, in a call that carries their
@@ -170,7 +150,7 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
         }
         // The list holds the ten newest of the twelve.
         let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
-        assert_eq!(list_ids(&redis), newest_first(&ids));
+        assert_eq!(redis.ids(), ten_newest(&ids));
         println!(
             "{} records in {} calls, {} of them carried by none (ten newer in their batch)",
             ids.len(),
@@ -251,7 +231,7 @@ async fn with_success_lines_off_a_stored_record_leaves_no_line() {
         ipc.wait_for_ends(fired.len(), Duration::from_secs(10))
             .await;
         let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
-        assert_eq!(list_ids(&redis), newest_first(&ids), "all three stored");
+        assert_eq!(redis.ids(), ten_newest(&ids), "all three stored");
         let logs = ipc.logs();
         assert!(logs.is_empty(), "lines in the requests' logs: {logs:?}");
         assert!(app.stored_ids().is_empty() && app.failure_lines().is_empty());
@@ -316,7 +296,7 @@ async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_recor
                 .all(|id| ids.contains(&id)),
             "a record that was never fired reached storage"
         );
-        assert_eq!(list_ids(&redis), newest_first(&ids));
+        assert_eq!(redis.ids(), ten_newest(&ids));
         println!(
             "100 requests drained in {} storage calls",
             fake.seen().len()
@@ -489,7 +469,7 @@ async fn under_overload_failures_are_grouped_and_every_record_is_still_accounted
                 );
             }
         }
-        assert_eq!(list_ids(&redis), newest_first(&stored));
+        assert_eq!(redis.ids(), ten_newest(&stored));
 
         let failed = failed_in.len();
         assert!(

@@ -67,7 +67,7 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         );
         // Fired one after another: newest first is the reverse of the firing order.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
-        assert_eq!(stored_ids(&redis), newest_first);
+        assert_eq!(redis.ids(), newest_first);
         // One merge, whatever the number of records: one attempt (EVALSHA, then EVAL on this
         // server that never ran the script).
         assert_eq!(
@@ -86,7 +86,7 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
             ),
             "{output}"
         );
-        assert_eq!(stored_ids(&redis), newest_first);
+        assert_eq!(redis.ids(), newest_first);
     })
     .await;
 }
@@ -168,7 +168,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         // Merged by id, which sorts as the time each record was made: the list reads newest
         // first, the reverse of the firing order, whatever order the export listed them in.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
-        assert_eq!(stored_ids(&redis), newest_first);
+        assert_eq!(redis.ids(), newest_first);
 
         // Replaying an export with no failure lines stores nothing and says so, with a failure.
         let (ok, output) = replay(&fake, &export[0]);
@@ -184,17 +184,4 @@ fn script_calls_since(fake: &FakeUpstash, from: usize) -> (usize, usize) {
     let cached = calls.iter().filter(|s| s.is_cached_call()).count();
     let writes = calls.iter().filter(|s| s.is_write()).count();
     (cached, writes - cached)
-}
-
-fn stored_ids(redis: &Redis) -> Vec<String> {
-    redis
-        .entries()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(e).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
 }
