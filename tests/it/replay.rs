@@ -5,40 +5,13 @@
 //! (`vercel logs --deployment … --json`: newest first, one `{"type":"log","data":{…}}` per
 //! entry with the text in `data.message`, a closing `{"type":"summary",…}`).
 
-use crate::{behind_the_double, behind_the_double_in_production};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use crate::{behind_the_double, behind_the_double_in_production, run_replay};
 use std::time::Duration;
 use testkit::fake_upstash::{FakeUpstash, Fault};
 use testkit::redis::{RECENT, Redis};
 use testkit::vercel_ipc::Context;
-use testkit::{TEST_LIMIT, TempDir, within};
+use testkit::{TEST_LIMIT, within};
 
-fn replay(fake: &FakeUpstash, log: &str) -> (bool, String) {
-    let workdir = TempDir::new("replay");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_replay"))
-        .envs(fake.env())
-        .env_remove("UPSTASH_REDIS_REST_URL")
-        .env_remove("WAIT_UNTIL_STORE")
-        .current_dir(workdir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start replay");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(log.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.success(), text)
-}
-
-// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
     within(TEST_LIMIT, "failed records replayed to Redis", async {
@@ -55,7 +28,7 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
 
         let log = format!("some other line\n{}\n", app.stderr().join("\n"));
         let calls_before = fake.seen().len();
-        let (ok, output) = replay(&fake, &log);
+        let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
         assert!(
             output.contains(
@@ -78,7 +51,7 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         );
 
         // Replayed again, the same logs add nothing and change nothing.
-        let (ok, output) = replay(&fake, &log);
+        let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
         assert!(
             output.contains(
@@ -91,7 +64,6 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
     .await;
 }
 
-// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_fails_loudly_when_storage_still_refuses() {
     within(TEST_LIMIT, "a replay that storage refuses", async {
@@ -99,7 +71,7 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
         let fake = FakeUpstash::start(&redis).await;
         redis.cli(&["SET", RECENT, "not a list"]);
         let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"a","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
-        let (ok, output) = replay(&fake, line);
+        let (ok, output) = run_replay(&fake.env(), line).await;
         assert!(!ok);
         assert!(
             output.contains("replay: storage failed after 1 attempt: storage command failed: WRONGTYPE")
@@ -112,7 +84,6 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
     .await;
 }
 
-// Multi-threaded: the double keeps serving while this thread waits for `replay`.
 #[tokio::test(flavor = "multi_thread")]
 async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() {
     within(TEST_LIMIT, "an export of logs replayed", async {
@@ -156,7 +127,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
             r#"{"type":"summary","recordsReturned":4,"pagination":{"hasMore":false,"next":null},"excludedIntervals":[]}"#
                 .to_string(),
         );
-        let (ok, output) = replay(&fake, &export.join("\n"));
+        let (ok, output) = run_replay(&fake.env(), &export.join("\n")).await;
         assert!(ok, "{output}");
         assert!(
             output.contains("found 4 records in 4 failure lines")
@@ -171,7 +142,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         assert_eq!(redis.ids(), newest_first);
 
         // Replaying an export with no failure lines stores nothing and says so, with a failure.
-        let (ok, output) = replay(&fake, &export[0]);
+        let (ok, output) = run_replay(&fake.env(), &export[0]).await;
         assert!(!ok && output.contains("nothing to store"), "{output}");
     })
     .await;
