@@ -5,9 +5,12 @@
 //! Run it as `cargo xtask bench [WORD]`: that provisions redis-server, the npm emulator and wrk,
 //! builds `main` and the baselines (`src/bin/`) in release, and runs this in release with WORD,
 //! which keeps only the sections whose title holds it. The binaries measured are the ones next
-//! to this executable; raw logs go to `<target>/bench/logs`, the report to
-//! `<target>/bench/report.md`. All traffic stays on 127.0.0.1.
+//! to this executable, and for the calls section the app as it was before the merge script,
+//! which that section builds from a git worktree (`before.rs`); raw logs go to
+//! `<target>/bench/logs`, the report to `<target>/bench/report.md`. All traffic stays on
+//! 127.0.0.1.
 
+mod before;
 mod client;
 mod layout;
 mod procs;
@@ -47,6 +50,10 @@ fn run() -> Result {
         ("5. Cold start", cold_start),
         ("6. Footprint", footprint),
         ("7. A single fire when idle", idle_fire),
+        (
+            "8. Storage calls and commands per 1,000 fires, before and after the merge script",
+            calls,
+        ),
     ] {
         if !title.to_lowercase().contains(&only) {
             continue;
@@ -276,7 +283,7 @@ fn throughput() -> Result<String> {
             let failure_lines: Vec<&str> =
                 err.lines().filter(|l| l.contains(failed_marker)).collect();
             let failed: f64 = failure_lines.iter().map(|l| records_in(l)).sum::<f64>() + 0.0;
-            let calls = store.lpush_calls() as f64;
+            let calls = store.write_calls() as f64;
             let log_kib_per_1k =
                 (out.len() + err.len()) as f64 / 1024.0 / (load.requests as f64 / 1000.0).max(1.0);
             rows[label].1.push([
@@ -296,7 +303,7 @@ fn throughput() -> Result<String> {
     let mut out = String::from(
         "wrk -t2 -c32 -d10s on /api/wait-until, emulator + redis-server, 5 runs each, alternating, a fresh process per run; counted after SIGTERM drained the process.\n\n",
     );
-    out += "| | responses/s | responses | records stored | records failed | failure lines | storage calls (LPUSH) | records per call | peak RSS MiB | drain after SIGTERM s | log KiB per 1k responses |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    out += "| | responses/s | responses | records stored | records failed | failure lines | storage calls (writes) | records stored per call | peak RSS MiB | drain after SIGTERM s | log KiB per 1k responses |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (name, runs) in &rows {
         let col = |i: usize, d: usize| summary(&runs.iter().map(|r| r[i]).collect::<Vec<_>>(), d);
         let _ = writeln!(
@@ -325,6 +332,197 @@ fn throughput() -> Result<String> {
         "\nours / official (responses/s): {:.1}x (goal >= 2x); ours: responses not accounted for as stored or failed, all runs: {unaccounted}\n",
         rps(0) / rps(1)
     );
+    Ok(out)
+}
+
+/// One side of the calls section: a binary, and the commands its storage calls send.
+struct Side {
+    label: String,
+    binary: std::path::PathBuf,
+    /// The commands a storage call sends.
+    sent: &'static [&'static str],
+    /// The commands that count storage calls, one per HTTP request that writes (an `EVALSHA`
+    /// answered `NOSCRIPT` and the `EVAL` after it are two requests, so two calls).
+    calls: &'static [&'static str],
+    /// What Redis runs inside the script, not sent by the client.
+    in_script: &'static [&'static str],
+}
+
+/// One run of one side.
+struct CallsRun {
+    per_second: f64,
+    responses: f64,
+    /// Records the app made: success lines plus the records in failure lines.
+    fires: f64,
+    failed: f64,
+    stats: storage::CommandStats,
+    /// Each storage call as Redis logged it.
+    logged: Vec<storage::LoggedWrite>,
+}
+
+impl CallsRun {
+    fn per_1k(&self, count: u64) -> f64 {
+        count as f64 * 1000.0 / self.fires.max(1.0)
+    }
+}
+
+/// Every command either side runs, for the breakdown.
+const COMMANDS: [&str; 8] = [
+    "lpush", "ltrim", "evalsha", "eval", "lrange", "llen", "del", "rpush",
+];
+
+/// Storage calls and Upstash commands per 1,000 fires at c=32, the app before the merge script
+/// (f97efc4: `LPUSH` + `LTRIM` per call) and after it (one `EVALSHA` per call), interleaved in
+/// one run against the same emulator and Redis.
+fn calls() -> Result<String> {
+    let sides = [
+        Side {
+            label: format!("before ({}, LPUSH + LTRIM)", before::COMMIT),
+            binary: before::main_binary()?,
+            sent: &["lpush", "ltrim"],
+            calls: &["lpush"],
+            in_script: &[],
+        },
+        Side {
+            label: "after (merge script)".into(),
+            binary: binary("main")?,
+            sent: &["evalsha", "eval"],
+            calls: &["evalsha", "eval"],
+            in_script: &["lrange", "llen", "del", "rpush"],
+        },
+    ];
+    let store = storage::Emulated::start();
+    store.log_commands();
+    let mut runs: Vec<Vec<CallsRun>> = vec![vec![], vec![]];
+    for run in 0..RUNS {
+        for (i, side) in sides.iter().enumerate() {
+            store.reset();
+            let label = format!("calls-{}-{run}", ["before", "after"][i]);
+            let server = Server::start(&label, &side.binary, &store.env())?;
+            let load = wrk::run(
+                &format!("http://127.0.0.1:{}/api/wait-until", server.port),
+                32,
+                10,
+            )?;
+            let (out, err) = server.terminate(Duration::from_secs(180))?;
+            let stored = out
+                .lines()
+                .filter(|l| l.starts_with("[wait-until] stored"))
+                .count() as f64;
+            let failed: f64 = err
+                .lines()
+                .filter(|l| l.contains("wait_until.write_failed"))
+                .map(records_in)
+                .sum::<f64>()
+                + 0.0;
+            let stats = store.command_stats();
+            let logged = store.logged_writes()?;
+            let counted = stats.calls(side.calls);
+            if logged.len() as u64 != counted {
+                return Err(format!(
+                    "{label}: Redis logged {} writes but counted {counted}",
+                    logged.len()
+                ));
+            }
+            runs[i].push(CallsRun {
+                per_second: load.per_second,
+                responses: load.requests as f64,
+                fires: stored + failed,
+                failed,
+                stats,
+                logged,
+            });
+        }
+    }
+    let col = |i: usize, f: &dyn Fn(&CallsRun) -> f64| runs[i].iter().map(f).collect::<Vec<_>>();
+    let mut out = format!(
+        "wrk -t2 -c32 -d10s on /api/wait-until, emulator + redis-server, 5 runs each, alternating, a fresh process per run; Redis' data, script cache, command log and counters emptied before each run; counted after SIGTERM drained the process. Before: `main` at {} (one `POST /pipeline` of `LPUSH` + `LTRIM` per storage call); after: `main` from the working tree at {} (one `POST /pipeline` of `EVALSHA`, and `EVAL` with the script's text after `NOSCRIPT`).\n\n",
+        before::COMMIT,
+        before::working_tree()
+    );
+    out += "Fires: records the app made (success lines + records in failure lines). Storage calls: HTTP requests that wrote (`LPUSH`; `EVALSHA` + `EVAL`). Commands sent: every command in those pipelines. Inside scripts: what Redis ran for the script, not sent by the client. Records sent per call: arguments of each write as Redis logged it.\n\n";
+    out += "| | responses/s | fires | records failed | storage calls per 1,000 fires | commands sent per 1,000 fires | commands run inside scripts per 1,000 fires | records sent per call |\n|---|---|---|---|---|---|---|---|\n";
+    for (i, side) in sides.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            side.label,
+            summary(&col(i, &|r| r.per_second), 0),
+            summary(&col(i, &|r| r.fires), 0),
+            summary(&col(i, &|r| r.failed), 0),
+            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.calls))), 2),
+            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.sent))), 2),
+            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.in_script))), 2),
+            summary(
+                &col(i, &|r| r.logged.iter().map(|w| w.records).sum::<u64>()
+                    as f64
+                    / (r.logged.len() as f64).max(1.0)),
+                1
+            ),
+        );
+    }
+    out += "\nRedis' own time (wall clock inside redis-server, so it grows when the machine's other processes take its core): the mean from `INFO commandstats` (the commands sent; a script's time includes what it ran), the median and p99 of single calls from Redis' command log (before: `LPUSH` and its `LTRIM` together).\n\n";
+    out += "| | µs per storage call, mean | median | p99 | in-script commands' µs per call, mean | Redis µs per 1,000 fires |\n|---|---|---|---|---|---|\n";
+    for (i, side) in sides.iter().enumerate() {
+        let calls = |r: &CallsRun| (r.stats.calls(side.calls) as f64).max(1.0);
+        let logged = |r: &CallsRun, q: f64| {
+            let usec: Vec<f64> = r.logged.iter().map(|w| w.usec as f64).collect();
+            client::quantile(&usec, q)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            side.label,
+            summary(&col(i, &|r| r.stats.usec(side.sent) as f64 / calls(r)), 1),
+            summary(&col(i, &|r| logged(r, 0.5)), 0),
+            summary(&col(i, &|r| logged(r, 0.99)), 0),
+            summary(
+                &col(i, &|r| r.stats.usec(side.in_script) as f64 / calls(r)),
+                1
+            ),
+            summary(&col(i, &|r| r.per_1k(r.stats.usec(side.sent))), 0),
+        );
+    }
+    let ratio = |f: &dyn Fn(usize, &CallsRun) -> f64| {
+        let of = |i: usize| median(&runs[i].iter().map(|r| f(i, r)).collect::<Vec<_>>());
+        of(1) / of(0)
+    };
+    let pairs: Vec<f64> = runs[1]
+        .iter()
+        .zip(&runs[0])
+        .map(|(after, before)| after.per_second / before.per_second)
+        .collect();
+    let unaccounted = |i: usize| -> f64 {
+        runs[i]
+            .iter()
+            .map(|r| (r.responses - r.fires).max(0.0))
+            .sum()
+    };
+    let _ = write!(
+        out,
+        "\nafter / before: responses/s {:.2}x (per interleaved pair {}); commands sent per 1,000 fires {:.2}x; storage calls per 1,000 fires {:.2}x; Redis µs per 1,000 fires {:.2}x. Responses not accounted for as stored or failed, all runs: before {}, after {}.\n\n",
+        ratio(&|_, r| r.per_second),
+        summary(&pairs, 2),
+        ratio(&|i, r| r.per_1k(r.stats.calls(sides[i].sent))),
+        ratio(&|i, r| r.per_1k(r.stats.calls(sides[i].calls))),
+        ratio(&|i, r| r.per_1k(r.stats.usec(sides[i].sent))),
+        unaccounted(0),
+        unaccounted(1)
+    );
+    out += "Each command Redis ran, per 1,000 fires, and in parentheses per run (medians of the 5 runs; `lrange` to `rpush` ran inside the script; `eval` is the first call of a run, after `NOSCRIPT`):\n\n|";
+    for name in COMMANDS {
+        let _ = write!(out, " | {name}");
+    }
+    out += " |\n|---|---|---|---|---|---|---|---|---|\n";
+    for (i, side) in sides.iter().enumerate() {
+        let _ = write!(out, "| {}", side.label);
+        for name in COMMANDS {
+            let per_1k = median(&col(i, &|r| r.per_1k(r.stats.calls(&[name]))));
+            let per_run = median(&col(i, &|r| r.stats.calls(&[name]) as f64));
+            let _ = write!(out, " | {per_1k:.2} ({per_run:.0})");
+        }
+        out += " |\n";
+    }
     Ok(out)
 }
 
@@ -424,7 +622,8 @@ fn idle_fire() -> Result<String> {
         std::thread::sleep(Duration::from_millis(300));
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
-    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first (cold client).
+    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first: a cold client
+    // and, on this fresh Redis, the merge script's first call (`NOSCRIPT`, then `EVAL`).
     let writes: Vec<f64> = out
         .lines()
         .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms)")?.parse().ok())

@@ -1,0 +1,99 @@
+//! The app as it was before writes became one merge script call (commit f86bb25): built from
+//! a git worktree of the last commit before it, so the calls section can run before and after
+//! side by side in the same run.
+//!
+//! The worktree is `<target>/bench/before` and it builds into its own target directory,
+//! `<target>/bench/before-target`: two checkouts of the same workspace sharing one would
+//! overwrite each other's artifacts. Both are made on first use and reused after (Cargo then
+//! has nothing to rebuild); the first build is a whole release build, minutes long.
+
+use crate::layout::{Result, cmd, out_dir};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The last commit before the merge script: writes were `LPUSH key r1…rN` + `LTRIM key 0 9`.
+pub const COMMIT: &str = "f97efc4";
+
+/// Makes (or reuses) the worktree, builds its `main` in release, and returns that binary.
+pub fn main_binary() -> Result<PathBuf> {
+    let out = out_dir()?;
+    let tree = out.join("before");
+    let target = out.join("before-target");
+    let wanted = git(cmd("git", &["rev-parse", &format!("{COMMIT}^{{commit}}")]))?;
+    if !tree.join("Cargo.toml").is_file() {
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let path = tree.to_string_lossy();
+        git(cmd("git", &["worktree", "add", "--detach", &path, COMMIT]))?;
+    }
+    let mut head = Command::new("git");
+    head.args(["rev-parse", "HEAD"]).current_dir(&tree);
+    let head = git(head)?;
+    if head != wanted {
+        return Err(format!(
+            "{} is at {head}, not {COMMIT}; remove it (git worktree remove --force {0}) and run again",
+            tree.display()
+        ));
+    }
+    println!(
+        "building the app at {COMMIT} in {} (target {})",
+        tree.display(),
+        target.display()
+    );
+    let built = Command::new("cargo")
+        .args(["build", "--release", "-p", "wait-until", "--bin", "main"])
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(&tree)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !built.success() {
+        return Err(format!("building the app at {COMMIT} failed ({built})"));
+    }
+    Ok(target.join("release").join("main"))
+}
+
+/// `git …`'s trimmed output, or what went wrong.
+fn git(mut command: Command) -> Result<String> {
+    let output = command.output().map_err(|e| format!("git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// The commit the working tree is at, and whether the app's sources differ from it: what the
+/// "after" binary (built from the working tree) is.
+pub fn working_tree() -> String {
+    let head = git(cmd("git", &["rev-parse", "--short", "HEAD"])).unwrap_or_default();
+    let changed = git(cmd(
+        "git",
+        &[
+            "status",
+            "--porcelain",
+            "--",
+            "src",
+            "api",
+            "bundled",
+            "macros",
+            "public",
+            "build.rs",
+            "Cargo.toml",
+            "Cargo.lock",
+        ],
+    ))
+    .unwrap_or_default();
+    if changed.is_empty() {
+        format!("{head}, app sources unmodified")
+    } else {
+        format!(
+            "{head} with uncommitted changes to {}",
+            changed
+                .lines()
+                .filter_map(|l| l.split_whitespace().last())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
