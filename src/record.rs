@@ -11,9 +11,10 @@
 //!   counts the characters kept: removal comes first.
 //! - `country` is present only when there is exactly one `x-vercel-ip-country` header holding
 //!   exactly two ASCII letters; it is upper-cased, and `flag` is its regional-indicator emoji.
-//! - `id` is 1 to [`MAX_ID_CHARS`] printable ASCII characters other than `"` and `\` (ours are
-//!   v7 UUIDs). JSON then writes it as it is, so storage's merge script reads it from the text
-//!   and orders ids as the app does, byte by byte.
+//! - `id` is a version 7 UUID in lowercase canonical form (`01a2b3c4-d5e6-7f80-9a1b-2c3d4e5f6a7b`,
+//!   [`is_id`]): time-ordered, so its text sorts records by when they were made, and one
+//!   spelling per id, so no record can be stored twice under two. JSON writes it as it is, so
+//!   storage's merge script reads it from the text.
 //! - A stored record read back is checked against the same rules ([`RequestRecord::from_stored`]):
 //!   whatever another writer put in storage, what we hand out obeys them. One holding a control
 //!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
@@ -26,7 +27,6 @@ pub const MAX_USER_AGENT_CHARS: usize = 512;
 pub const MAX_METHOD_CHARS: usize = 32;
 /// Longer stored entries are not records we wrote: skipped unread.
 pub const MAX_STORED_BYTES: usize = 4096;
-pub const MAX_ID_CHARS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -97,13 +97,18 @@ impl RequestRecord {
     }
 }
 
-/// Whether `id` can be a record's id: 1 to [`MAX_ID_CHARS`] printable ASCII characters, none of
-/// them `"` or `\`, the two that JSON would escape.
+/// Whether `id` can be a record's id: a version 7 UUID as the app writes it, 36 characters
+/// `xxxxxxxx-xxxx-7xxx-Vxxx-xxxxxxxxxxxx` of lowercase hex, `V` one of `8 9 a b` (the variant).
+/// The first 48 bits are the milliseconds since the Unix epoch it was made at.
 pub fn is_id(id: &str) -> bool {
-    (1..=MAX_ID_CHARS).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    let bytes = id.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(at, &b)| match at {
+            8 | 13 | 18 | 23 => b == b'-',
+            14 => b == b'7',
+            19 => matches!(b, b'8' | b'9' | b'a' | b'b'),
+            _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+        })
 }
 
 /// Lossy UTF-8, control and format characters removed ([`is_removed`]), at most `max`
@@ -211,12 +216,20 @@ fn now_millis() -> u64 {
 }
 
 /// Records for the library's unit tests, which only need them distinct and ordered.
+/// The id of a v7 UUID made `n` ms after the epoch (its other bits zero but the version and
+/// variant).
+#[cfg(test)]
+pub(crate) fn numbered_id(n: u64) -> String {
+    format!("{:08x}-{:04x}-7000-8000-000000000000", n >> 16, n & 0xffff)
+}
+
 #[cfg(test)]
 impl RequestRecord {
-    /// Id `id-000n`, timestamp `n`, method `GET`, nothing else.
+    /// The id of a v7 UUID made `n` ms after the epoch, timestamp `n`, method `GET`, nothing
+    /// else: ids sort as `n` does.
     pub(crate) fn numbered(n: u64) -> Self {
         Self {
-            id: format!("id-{n:04}"),
+            id: numbered_id(n),
             timestamp: n,
             method: "GET".into(),
             user_agent: String::new(),
@@ -487,19 +500,22 @@ mod tests {
         long_agent.user_agent = "a".repeat(MAX_USER_AGENT_CHARS + 1);
         let mut long_method = good.clone();
         long_method.method = "G".repeat(MAX_METHOD_CHARS + 1);
-        let mut long_id = good.clone();
-        long_id.id = "i".repeat(MAX_ID_CHARS + 1);
-        let mut no_id = good.clone();
-        no_id.id = String::new();
-        // Ids that JSON escapes, or that are not printable ASCII.
-        let mut quoted_id = good.clone();
-        quoted_id.id = "a\"b".into();
-        let mut backslashed_id = good.clone();
-        backslashed_id.id = "a\\b".into();
-        let mut spaced_id = good.clone();
-        spaced_id.id = "a b".into();
-        let mut accented_id = good.clone();
-        accented_id.id = "é".into();
+        // Ids that are not a v7 UUID in lowercase canonical form.
+        let not_ids: Vec<RequestRecord> = [
+            "",
+            "id-0001",
+            "01A20BDB-F919-72E0-8000-000000000000",
+            "01a20bdb-f919-42e0-8000-000000000000",
+            "01a20bdb-f919-72e0-c000-000000000000",
+            "01a20bdbf91972e08000000000000000",
+            "{01a20bdb-f919-72e0-8000-000000000000}",
+        ]
+        .into_iter()
+        .map(|id| RequestRecord {
+            id: id.into(),
+            ..good.clone()
+        })
+        .collect();
         let mut no_method = good.clone();
         no_method.method = String::new();
         for bad in [
@@ -514,14 +530,11 @@ mod tests {
             three_letters,
             long_agent,
             long_method,
-            long_id,
-            no_id,
-            quoted_id,
-            backslashed_id,
-            spaced_id,
-            accented_id,
             no_method,
-        ] {
+        ]
+        .into_iter()
+        .chain(not_ids)
+        {
             assert_eq!(RequestRecord::from_stored(&bad.to_json()), None, "{bad:?}");
         }
         for raw in [
@@ -537,28 +550,33 @@ mod tests {
     }
 
     #[test]
-    fn an_id_is_printable_ascii_that_json_writes_as_it_is() {
-        let longest = "i".repeat(MAX_ID_CHARS);
-        for id in [
-            "!",
-            "~",
-            "019abc12-3def-7000-8000-000000000000",
-            longest.as_str(),
-        ] {
-            assert!(is_id(id), "{id:?}");
-            assert_eq!(serde_json::to_string(id).unwrap(), format!("\"{id}\""));
+    fn an_id_is_a_v7_uuid_as_made_here() {
+        for _ in 0..100 {
+            let id = uuid::Uuid::now_v7().to_string();
+            assert!(is_id(&id), "{id}");
+            assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{id}\""));
         }
-        let too_long = "i".repeat(MAX_ID_CHARS + 1);
-        for id in [
-            "",
-            "a\"b",
-            "a\\b",
-            "a b",
-            "a\u{7f}",
-            "\u{e9}",
-            too_long.as_str(),
-        ] {
-            assert!(!is_id(id), "{id:?}");
+        for n in [0, 1, 0xffff, 0x1_0000, (1 << 48) - 1] {
+            assert!(is_id(&numbered_id(n)), "{n}");
         }
+        assert!(numbered_id(0xffff) < numbered_id(0x1_0000));
+        let good = "01a20bdb-f919-72e0-9abc-def012345678";
+        assert!(is_id(good));
+        // Each position: a character that only fits elsewhere.
+        for at in 0..good.len() {
+            for wrong in ['-', 'g', 'A', '7', '8', 'c', '0'] {
+                let mut id = good.to_string();
+                id.replace_range(at..=at, &wrong.to_string());
+                let fits = match at {
+                    8 | 13 | 18 | 23 => wrong == '-',
+                    14 => wrong == '7',
+                    19 => matches!(wrong, '8' | '9' | 'a' | 'b'),
+                    _ => wrong.is_ascii_digit() || ('a'..='f').contains(&wrong),
+                };
+                assert_eq!(is_id(&id), fits, "{id}");
+            }
+        }
+        assert!(!is_id(&good[..35]));
+        assert!(!is_id(&format!("{good}0")));
     }
 }

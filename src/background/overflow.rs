@@ -156,6 +156,7 @@ impl Overflow {
 mod tests {
     use super::*;
     use crate::paused_clock::within;
+    use crate::record::numbered_id;
     use std::sync::Arc;
 
     /// 100-byte user agents, so that a group's size in bytes is easy to reason about.
@@ -246,8 +247,9 @@ mod tests {
             report_all(&overflow, &log, 0..6, Duration::from_millis(100)).await;
             let groups = written(&lines);
             assert_eq!(groups.len(), 2, "{groups:?}");
-            assert_eq!(groups[0], ["id-0000", "id-0001", "id-0002"]);
-            assert_eq!(groups[1], ["id-0003", "id-0004", "id-0005"]);
+            let ids = |range: std::ops::Range<u64>| range.map(numbered_id).collect::<Vec<_>>();
+            assert_eq!(groups[0], ids(0..3));
+            assert_eq!(groups[1], ids(3..6));
         })
         .await
     }

@@ -44,8 +44,7 @@ mod tests {
         store.merge([record(1)]);
         store.merge([record(3), record(2)]);
         store.merge([record(2)]);
-        let ids: Vec<_> = store.recent().into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, ["id-0003", "id-0002", "id-0001"]);
+        assert_eq!(store.recent(), [record(3), record(2), record(1)]);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The rule every write follows, whatever order batches, retries, instances and replays arrive
 //! in: the list holds the [`KEEP`] newest distinct records by id, newest first.
 //!
-//! Ids are v7 UUIDs: their text sorts as the time they were made, so "newest" is "greatest id",
-//! compared as bytes. Merging is a union by id followed by a cut, which makes it idempotent (a
+//! Ids are v7 UUIDs ([`crate::record::is_id`]): their text sorts as the time they were made, so
+//! "newest" is "greatest id". Merging is a union by id followed by a cut, which makes it idempotent (a
 //! batch written twice changes nothing the second time), commutative (batches may land in any
 //! order) and safe to cut early: a record with [`KEEP`] newer ones in its own batch cannot be
 //! kept, so a batch needs to carry only its [`KEEP`] newest ([`newest_distinct`] of the batch
@@ -34,6 +34,10 @@ mod tests {
 
     fn record(n: u64) -> RequestRecord {
         RequestRecord::numbered(n)
+    }
+
+    fn ids_of(records: &[RequestRecord]) -> Vec<&str> {
+        records.iter().map(|r| r.id.as_str()).collect()
     }
 
     fn ids(records: &[RequestRecord]) -> Vec<String> {
@@ -68,20 +72,23 @@ mod tests {
     }
 
     #[test]
-    fn ids_compare_as_bytes() {
-        // Lowercase after uppercase and digits, longer after its own prefix: byte order, the
-        // order the Lua script uses too, not a locale's.
-        let mut records = Vec::new();
-        for id in ["b", "a", "B", "9", "ab"] {
-            records.push(RequestRecord {
-                id: id.into(),
-                ..record(0)
-            });
-        }
-        assert_eq!(
-            ids(&newest_distinct([], records)),
-            ["b", "ab", "a", "B", "9"]
-        );
+    fn ids_compare_as_their_text_does_digit_by_digit() {
+        // Made in the same millisecond, or not: the text decides, from its first digit on.
+        let ids = [
+            "01a20bdb-f919-72e0-8000-000000000000",
+            "01a20bdb-f919-72e0-8000-00000000000a",
+            "01a20bdb-f919-72e0-9000-000000000000",
+            "01a20bdb-f919-72e1-8000-000000000000",
+            "01a20bdb-f91a-7000-8000-000000000000",
+            "01a20bdc-0000-7000-8000-000000000000",
+            "11a20bdb-f919-72e0-8000-000000000000",
+        ];
+        let records = ids.iter().map(|id| RequestRecord {
+            id: id.to_string(),
+            ..record(0)
+        });
+        let newest_first: Vec<&str> = ids.iter().rev().copied().collect();
+        assert_eq!(ids_of(&newest_distinct([], records)), newest_first);
     }
 
     #[test]

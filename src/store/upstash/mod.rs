@@ -3,7 +3,8 @@
 //!
 //! - One process-wide `reqwest` client (rustls with ring, no OpenSSL), made on first use and
 //!   reused by every call, so connections to Upstash are kept alive across requests. Connect
-//!   timeout 2 s, whole-request timeout 3 s, replies capped at 1 MiB.
+//!   timeout 2 s, whole-request timeout 3 s (a write's attempt, however many calls it makes,
+//!   too), replies capped at 1 MiB.
 //! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
 //! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
 //!   command error such as `WRONGTYPE`) is final at once. Retrying is safe: the merge is
@@ -75,7 +76,14 @@ impl UpstashStore {
     /// could not be kept. Retried as the policy says; safe to repeat.
     pub async fn merge(&self, batch: &[RequestRecord]) -> Result<Merged, WriteFailure> {
         let newest = newest_distinct([], batch.iter().cloned());
-        let ((added, already), attempts) = self.policy.run(|| self.run_script(&newest)).await?;
+        let attempt = || async {
+            // One attempt may be two calls (`NOSCRIPT`, then the text): the bound is on both,
+            // so that a write still ends within `RetryPolicy::longest_write(REQUEST_TIMEOUT)`.
+            tokio::time::timeout(REQUEST_TIMEOUT, self.run_script(&newest))
+                .await
+                .unwrap_or_else(|_| Err(StoreError::Unavailable("storage timed out".into())))
+        };
+        let ((added, already), attempts) = self.policy.run(attempt).await?;
         Ok(Merged {
             attempts,
             added,

@@ -150,6 +150,65 @@ fn the_first_write_after_a_restart_sends_the_script() {
 }
 
 #[test]
+fn an_attempt_that_needs_the_script_s_text_is_bounded_as_one_call() {
+    within("a NOSCRIPT answer and the text, both slow", async {
+        let Setup { redis, fake, .. } = behind_the_double().await;
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..NO_WAITS
+        };
+        let store = UpstashStore::new(settings_for(&fake.url), once);
+        redis.cli(&["SCRIPT", "FLUSH"]);
+        // Each call is answered after 2 s: `NOSCRIPT` at 2 s, the text's answer at 4 s.
+        fake.delay(Duration::from_secs(2));
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            attempts(&store, &records(1, 1)).await,
+            write_failure(1, unavailable("storage timed out"))
+        );
+        let took = started.elapsed();
+        assert!(
+            took < REQUEST_TIMEOUT + Duration::from_millis(500),
+            "{took:?}"
+        );
+        assert_eq!(fake.seen().len(), 2, "EVALSHA, then EVAL");
+    })
+}
+
+#[test]
+fn the_script_refuses_a_number_to_keep_that_is_not_a_whole_one_above_zero() {
+    within("the script called by hand", async {
+        let Setup { redis, .. } = behind_the_double().await;
+        let record = records(1, 1)[0].to_json();
+        let refused = "ERR merge: the number to keep must be a whole number above 0";
+        for keep in ["0", "-1", "2.5", "abc", ""] {
+            let out = redis.cli(&["EVALSHA", &script::SHA1, "1", KEY, keep, &record]);
+            assert!(out.starts_with(refused), "keep {keep:?}: {out}");
+        }
+        assert_eq!(redis.llen(), 0, "nothing written");
+        let out = redis.cli(&["EVALSHA", &script::SHA1, "1", KEY, "10", &record]);
+        assert_eq!(out, "1\n0", "[added, already]");
+    })
+}
+
+#[test]
+fn a_rewrite_keeps_the_key_s_expiry() {
+    within("a merge into a list that expires", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        store.merge(&records(1, 1)).await.unwrap();
+        redis.cli(&["PEXPIRE", KEY, "600000"]);
+        store.merge(&records(2, 2)).await.unwrap();
+        let ttl: i64 = redis.cli(&["PTTL", KEY]).parse().unwrap();
+        assert!((590_000..=600_000).contains(&ttl), "{ttl}");
+        assert_eq!(redis.llen(), 2);
+    })
+}
+
+#[test]
 fn merging_again_changes_nothing_and_writes_nothing() {
     within("a batch merged twice", async {
         let Setup {
@@ -200,11 +259,17 @@ fn entries_that_are_not_records_go_last_and_fall_out_first() {
             store,
             fake: _fake,
         } = behind_the_double().await;
-        // Another writer's entry, a damaged one, one whose id is not first, and an old
-        // duplicate of a record (as the LPUSH writes of earlier versions could leave).
+        // Another writer's entry, a damaged one, one whose id is not first, look-alikes whose
+        // ids are not v7 UUIDs as the app writes them (and would sort above every real one as
+        // text), and an old duplicate of a record (as the LPUSH writes of earlier versions
+        // could leave).
+        let upper = records(4, 4)[0].to_json().to_uppercase();
         let planted = [
             "not json",
-            r#"{"timestamp":1,"id":"id-0099"}"#,
+            r#"{"timestamp":1,"id":"00000000-0063-7000-8000-000000000000"}"#,
+            r#"{"id":"test-10","timestamp":1,"method":"GET","userAgent":""}"#,
+            r#"{"id":"ffffffff-ffff-4fff-bfff-ffffffffffff","timestamp":1}"#,
+            &upper,
             &records(4, 4)[0].to_json(),
             &records(4, 4)[0].to_json(),
             r#"{"id":"x"#,
@@ -214,14 +279,8 @@ fn entries_that_are_not_records_go_last_and_fall_out_first() {
         }
         store.merge(&records(1, 3)).await.unwrap();
         let mut expected = as_stored(&records(1, 4).into_iter().rev().collect::<Vec<_>>());
-        expected.extend(
-            [
-                "not json",
-                r#"{"timestamp":1,"id":"id-0099"}"#,
-                r#"{"id":"x"#,
-            ]
-            .map(String::from),
-        );
+        let others = [&planted[..5], &planted[7..]].concat();
+        expected.extend(others.into_iter().map(String::from));
         assert_eq!(
             redis.entries(),
             expected,
