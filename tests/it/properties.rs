@@ -32,8 +32,10 @@ use wait_until::store::upstash::reply::{self, Malformed, Reply};
 
 /// Cases per property.
 const CASES: u32 = 512;
-/// Longest id a stored record may have (`record.rs`).
-const MAX_ID_CHARS: usize = 64;
+/// A record's id: a version 7 UUID in lowercase canonical form (`record.rs`).
+const V7_UUID: &str = "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+/// One such id, for records written by hand.
+const ID: &str = "01a20bdb-f919-72e0-9abc-def012345678";
 /// Longest error text the reply parser passes on (`reply.rs`).
 const MAX_ERROR_CHARS: usize = 200;
 
@@ -186,6 +188,23 @@ fn other_headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
     prop::collection::vec((name, header_value(40)), 1..6)
 }
 
+/// Whether `id` is a version 7 UUID in lowercase canonical form: five groups of 8, 4, 4, 4
+/// and 12 lowercase hex digits joined by hyphens, the third group beginning with the version,
+/// `7`, the fourth with the variant, one of `8 9 a b`.
+fn is_v7_uuid(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|group| group.len()).collect();
+    lengths == [8, 4, 4, 4, 12]
+        && groups
+            .iter()
+            .all(|group| group.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')))
+        && groups[2].starts_with('7')
+        && groups[3].starts_with(['8', '9', 'a', 'b'])
+}
+
+/// What [`broken_rule`] says of an id that breaks the id rule.
+const ID_RULE: &str = "an id that is a v7 UUID in lowercase canonical form";
+
 /// The first of the record's rules `record` breaks, if any: written here from the rules in
 /// `record.rs`'s documentation, not from its code.
 fn broken_rule(record: &RequestRecord) -> Option<&'static str> {
@@ -200,14 +219,7 @@ fn broken_rule(record: &RequestRecord) -> Option<&'static str> {
         _ => false,
     };
     [
-        (
-            (1..=MAX_ID_CHARS).contains(&chars(&record.id))
-                && record
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\'),
-            "an id of 1 to 64 printable ASCII characters, no quote or backslash",
-        ),
+        (is_v7_uuid(&record.id), ID_RULE),
         (
             (1..=MAX_METHOD_CHARS).contains(&chars(&record.method)),
             "a method of 1 to 32 characters",
@@ -236,14 +248,11 @@ fn assert_obeys_the_rules(record: &RequestRecord) {
     assert_eq!(broken_rule(record), None, "{record:?}");
 }
 
-/// A record that obeys the rules, as another writer may have stored it: texts of any script,
-/// of any length within the bounds, a country or none.
+/// A record that obeys the rules, as another writer may have stored it: a v7 UUID, texts of
+/// any script, of any length within the bounds, a country or none.
 fn valid_record() -> impl Strategy<Value = RequestRecord> {
     (
-        prop_oneof![
-            3 => matching(r"[!#-\[\]-~]{1,16}"),
-            1 => matching(r"[!#-\[\]-~]{62,64}"),
-        ],
+        matching(V7_UUID),
         any::<u64>(),
         kept_text(1, MAX_METHOD_CHARS),
         kept_text(0, MAX_USER_AGENT_CHARS),
@@ -274,6 +283,49 @@ fn hostile_text(max: usize) -> impl Strategy<Value = String> {
     ]
 }
 
+/// An id that breaks the id rule, or may: a v7 UUID with one character changed (to one that
+/// fits elsewhere in a UUID, or to one that fits nowhere), in upper case (whole, or one letter),
+/// without its hyphens, cut short or one digit longer, in braces, of another version or
+/// variant; an id of the old rule (printable ASCII); or [`hostile_text`].
+fn hostile_id() -> impl Strategy<Value = String> {
+    let uuid = || matching(V7_UUID);
+    // `id` (ASCII) with its character at `at` replaced by `with`.
+    let replaced = |id: &str, at: usize, with: &str| {
+        let mut id = id.to_string();
+        id.replace_range(at..=at, with);
+        id
+    };
+    let wrong = [
+        "-", "g", "A", "F", "7", "8", "c", "0", " ", "\"", "é", "\u{200b}",
+    ];
+    prop_oneof![
+        3 => (uuid(), any::<Index>(), prop::sample::select(wrong.to_vec()))
+            .prop_map(move |(id, at, with)| replaced(&id, at.index(id.len()), with)),
+        1 => uuid().prop_map(|id| id.to_ascii_uppercase()),
+        // The first letter from a place on (or from the start) in upper case.
+        1 => (uuid(), any::<Index>()).prop_map(move |(id, from)| {
+            let from = from.index(id.len());
+            let letter = |(at, b): (usize, u8)| b.is_ascii_lowercase().then_some(at);
+            let bytes = id.bytes().enumerate();
+            let first = bytes.clone().skip(from).find_map(letter);
+            match first.or_else(|| bytes.clone().find_map(letter)) {
+                Some(at) => replaced(&id, at, &id[at..=at].to_ascii_uppercase()),
+                None => id,
+            }
+        }),
+        1 => uuid().prop_map(|id| id.replace('-', "")),
+        1 => (uuid(), 0usize..36).prop_map(|(id, length)| id[..length].to_string()),
+        1 => (uuid(), matching("[0-9a-f]")).prop_map(|(id, more)| id + &more),
+        1 => uuid().prop_map(|id| format!("{{{id}}}")),
+        1 => (uuid(), matching("[0-689a-f]"))
+            .prop_map(move |(id, version)| replaced(&id, 14, &version)),
+        1 => (uuid(), matching("[0-7c-f]"))
+            .prop_map(move |(id, variant)| replaced(&id, 19, &variant)),
+        1 => matching(r"[!#-\[\]-~]{1,64}"),
+        2 => hostile_text(36),
+    ]
+}
+
 /// A country and flag that break the rule, or may: a country in lower case, one with another's
 /// flag, one without its flag or a flag without its country, or anything.
 fn hostile_country() -> impl Strategy<Value = (Option<String>, Option<String>)> {
@@ -290,20 +342,21 @@ fn hostile_country() -> impl Strategy<Value = (Option<String>, Option<String>)> 
 }
 
 /// The fields of a stored record: two times in three a record that obeys the rules, else one
-/// with one field drawn from [`hostile_text`] or [`hostile_country`].
+/// with one field drawn from [`hostile_id`] (half the time: ids have the most ways to be
+/// wrong), [`hostile_text`] or [`hostile_country`].
 fn stored_fields() -> impl Strategy<Value = RequestRecord> {
     let hostile = prop_oneof![
-        (valid_record(), hostile_text(MAX_ID_CHARS))
+        3 => (valid_record(), hostile_id())
             .prop_map(|(record, id)| RequestRecord { id, ..record }),
-        (valid_record(), hostile_text(MAX_METHOD_CHARS))
+        1 => (valid_record(), hostile_text(MAX_METHOD_CHARS))
             .prop_map(|(record, method)| RequestRecord { method, ..record }),
-        (valid_record(), hostile_text(MAX_USER_AGENT_CHARS)).prop_map(|(record, user_agent)| {
+        1 => (valid_record(), hostile_text(MAX_USER_AGENT_CHARS)).prop_map(|(record, user_agent)| {
             RequestRecord {
                 user_agent,
                 ..record
             }
         }),
-        (valid_record(), hostile_country()).prop_map(|(record, (country, flag))| {
+        1 => (valid_record(), hostile_country()).prop_map(|(record, (country, flag))| {
             RequestRecord {
                 country,
                 flag,
@@ -709,12 +762,17 @@ fn a_stored_record_holding_a_control_or_format_character_is_refused() {
             (
                 prop::sample::select(&["id", "method", "userAgent"][..]),
                 ("[a-z]{1,5}", one_of(REMOVED), "[a-z]{0,5}"),
+                0..=ID.len(),
             ),
-            |(field, (before, removed, after))| {
+            |(field, (before, removed, after), at)| {
                 let mut record =
-                    json!({"id": "id-1", "timestamp": 1, "method": "GET", "userAgent": "ua"});
+                    json!({"id": ID, "timestamp": 1, "method": "GET", "userAgent": "ua"});
                 prop_assert!(RequestRecord::from_stored(&record.to_string()).is_some());
-                record[field] = json!(format!("{before}{removed}{after}"));
+                // In the id, the character goes in anywhere, a valid id around it.
+                record[field] = json!(match field {
+                    "id" => format!("{}{removed}{}", &ID[..at], &ID[at..]),
+                    _ => format!("{before}{removed}{after}"),
+                });
                 prop_assert_eq!(
                     RequestRecord::from_stored(&record.to_string()),
                     None,
@@ -751,6 +809,7 @@ fn any_stored_text_is_refused_or_obeys_the_rules() {
 fn stored_json_of_the_right_shape_is_accepted_exactly_when_it_obeys_the_rules() {
     Property::cases(CASES)
         .at_least(MOST, "accepted")
+        .at_least(SOME, "refused for its id")
         .at_least(SOME, "refused")
         .check(written_another_way(stored_fields()), |(fields, raw)| {
             let obeys = raw.len() <= MAX_STORED_BYTES && broken_rule(&fields).is_none();
@@ -768,6 +827,7 @@ fn stored_json_of_the_right_shape_is_accepted_exactly_when_it_obeys_the_rules() 
                     prop_assert_eq!(RequestRecord::from_stored(&record.to_json()), Some(record));
                     "accepted"
                 }
+                None if broken_rule(&fields) == Some(ID_RULE) => "refused for its id",
                 None => "refused",
             })
         });

@@ -1,7 +1,7 @@
 //! Properties of the merge rule (issue #11): whatever the order batches arrive in, however
 //! often a batch or a record is delivered again, the list ends up the same: the [`KEEP`]
-//! newest distinct records by id, compared as bytes, newest first, a stored record never
-//! replaced by a later copy.
+//! newest distinct records by id (a v7 UUID, lowercase: its text compared byte by byte),
+//! newest first, a stored record never replaced by a later copy.
 //!
 //! - In Rust, many cases: batches folded one by one with [`newest_distinct`] into a list that
 //!   already holds records (copies or twins of the batches' records, and others) give what the
@@ -12,13 +12,22 @@
 //!   Rust rule gives, and each call returns the counts the rule implies. The list may start
 //!   with entries that are not the app's records: the script keeps them after every record, in
 //!   their order, and they are the first to fall out; the expectation models that explicitly.
+//!   Among them are look-alikes, which the old id rule (any printable ASCII) took for records
+//!   and ranked among them, some above every one: other ids (`test-10`, `zzzz`), other UUID
+//!   versions and variants, a UUID in upper case, without its hyphens, a digit short or over,
+//!   and the case's own records with their ids spelt so.
 //!
-//! Ids are drawn from the whole id alphabet (printable ASCII but `"` and `\`): most of a case's
-//! ids share a prefix and end in characters at the edges of ASCII's classes (digits, capitals,
-//! lower case and the punctuation between them), so that ids first differ where byte order and
-//! any other order disagree, or one id is the prefix of another.
+//! Ids are v7 UUIDs, so that order is decided where the script's comparison could go wrong: it
+//! reads an id as three numbers (hex digits 1-12, the millisecond; 13-22; 23-32). Most of a
+//! case's ids are one of a few bases (some of them made in the same millisecond) with a few
+//! digits changed, mostly late (the last digit, or in digits 13-22 or 23-32), to digits at the
+//! edges (`0`, `f`, `9` next to `a`, the variants `8 9 a b`): many ids are made in the same
+//! millisecond and differ only in their second or third number, or only in their last digit.
+//! Each property tallies, besides its outcome, whether a case had the second or the third
+//! number decide the order of two ids next to each other among those kept (or the newest left
+//! out): the only pairs whose order the result shows.
 
-use super::tally::{Property, SOME};
+use super::tally::{MOST, Property, SOME};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +37,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 use testkit::fake_upstash::{FakeUpstash, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::{RECENT, Redis};
-use wait_until::record::{MAX_ID_CHARS, RequestRecord, country_to_flag, is_id};
+use wait_until::record::{RequestRecord, country_to_flag, is_id};
 use wait_until::settings::Settings;
 use wait_until::store::merge::newest_distinct;
 use wait_until::store::upstash::retry::RetryPolicy;
@@ -41,20 +50,12 @@ const SCRIPT_CASES: u32 = 128;
 /// The deadline of one case on Redis (all of its calls).
 const CASE_LIMIT: Duration = Duration::from_secs(20);
 
-/// Characters at the edges of ASCII's classes, and the punctuation between them.
-const EDGES: &[u8] = b"!#-./09:@AZ[]^_`az{|}~";
-const HEX: &[u8] = b"0123456789abcdefABCDEF";
-const CAPITALS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/// Every character an id may hold: printable ASCII but `"` and `\`.
-fn id_chars() -> Vec<u8> {
-    (b'!'..=b'~').filter(|&b| b != b'"' && b != b'\\').collect()
-}
-
-/// Every printable ASCII character, space included.
+/// Printable ASCII, space included.
 fn printable() -> Vec<u8> {
     (b' '..=b'~').collect()
 }
+
+const CAPITALS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Text of `min..=max` characters of `alphabet` (ASCII): a pick per character, much cheaper to
 /// draw than a regex.
@@ -63,47 +64,145 @@ fn text_of(alphabet: impl Into<Vec<u8>>, min: usize, max: usize) -> impl Strateg
         .prop_map(|bytes| bytes.into_iter().map(char::from).collect())
 }
 
-/// How a case's ids begin: short, a v7 UUID's first half (in either case), or long, so that
-/// the tail reaches the 64-character bound.
-fn prefix() -> impl Strategy<Value = String> {
-    prop_oneof![
-        4 => text_of(id_chars(), 0, 3),
-        1 => Just("019abc12-3def-7".to_string()),
-        1 => text_of(HEX, 8, 8).prop_map(|hex| hex + "-"),
-        1 => text_of(id_chars(), 58, 62),
-    ]
+/// A v7 UUID's 32 hex digits, each 0 to 15: digit 12 (counted from 0) is the version, 7, and
+/// digit 16 the variant, 8 to 11. Digits 0..12 are the millisecond, the script's first number;
+/// 12..22 its second, 22..32 its third.
+type Digits = [u8; 32];
+
+/// Where the script's second and third numbers begin, in [`Digits`].
+const SECOND: usize = 12;
+const THIRD: usize = 22;
+
+/// Digits at the edges: the smallest and largest, `9` and `a` (a digit and a letter next to
+/// each other), and the variants `8 9 a b`.
+const EDGE_DIGITS: &[u8] = &[0, 1, 7, 8, 9, 10, 11, 14, 15];
+
+/// `digits` made a v7 UUID's: the version 7, a variant `8 9 a b` (of the digit's two low bits).
+fn v7(mut digits: Digits) -> Digits {
+    digits[SECOND] = 7;
+    digits[16] = 8 | (digits[16] & 3);
+    digits
 }
 
-/// An id, as the case's prefixes make it: one of them and a tail of edge characters, or (one
-/// in five) any id at all.
+/// The id: lowercase canonical form.
+fn uuid_text(digits: &Digits) -> String {
+    let mut id = String::with_capacity(36);
+    for (at, &digit) in digits.iter().enumerate() {
+        if matches!(at, 8 | 12 | 16 | 20) {
+            id.push('-');
+        }
+        id.extend(char::from_digit(u32::from(digit), 16));
+    }
+    id
+}
+
+/// Any v7 UUID's digits: random, or of edge digits only.
+fn any_digits() -> impl Strategy<Value = Digits> {
+    prop_oneof![
+        3 => prop::array::uniform32(0u8..16),
+        1 => prop::array::uniform32(prop::sample::select(EDGE_DIGITS)),
+    ]
+    .prop_map(v7)
+}
+
+/// A case's base: its own digits, or (`true`) the first base's millisecond with its own rest.
+fn base() -> impl Strategy<Value = (Digits, bool)> {
+    (any_digits(), prop::bool::weighted(0.5))
+}
+
+/// The case's bases, as [`base`] drew them.
+fn bases(drawn: &[(Digits, bool)]) -> Vec<Digits> {
+    let first = drawn[0].0;
+    drawn
+        .iter()
+        .map(|&(mut digits, same_millisecond)| {
+            if same_millisecond {
+                digits[..SECOND].copy_from_slice(&first[..SECOND]);
+            }
+            digits
+        })
+        .collect()
+}
+
+/// A digit to change and what to: mostly late (the last digit, or one of the second or third
+/// number's), sometimes in the millisecond. Never the version's.
+fn change() -> impl Strategy<Value = (usize, u8)> {
+    let at = prop_oneof![
+        3 => Just(31usize),
+        3 => SECOND + 1..THIRD,
+        3 => THIRD..32usize,
+        1 => 0..SECOND,
+    ];
+    (at, prop::sample::select(EDGE_DIGITS))
+}
+
+/// An id: one of the case's bases with up to three digits changed, or (one in five) any v7
+/// UUID at all.
 #[derive(Clone, Debug)]
 enum IdPart {
-    Shared(Index, String),
-    Whole(String),
+    Shared(Index, Vec<(usize, u8)>),
+    Whole(Digits),
 }
 
 fn id_part() -> impl Strategy<Value = IdPart> {
     prop_oneof![
-        4 => (any::<Index>(), text_of(EDGES, 0, 3))
-            .prop_map(|(prefix, tail)| IdPart::Shared(prefix, tail)),
-        1 => text_of(id_chars(), 1, MAX_ID_CHARS).prop_map(IdPart::Whole),
+        4 => (any::<Index>(), prop::collection::vec(change(), 0..=3))
+            .prop_map(|(base, changes)| IdPart::Shared(base, changes)),
+        1 => any_digits().prop_map(IdPart::Whole),
     ]
 }
 
 impl IdPart {
-    /// The id; `!`, the smallest, for an empty prefix and tail.
-    fn id(&self, prefixes: &[String]) -> String {
-        let id = match self {
-            IdPart::Shared(at, tail) => format!("{}{tail}", prefixes[at.index(prefixes.len())]),
-            IdPart::Whole(id) => id.clone(),
+    fn id(&self, bases: &[Digits]) -> String {
+        let digits = match self {
+            IdPart::Shared(at, changes) => {
+                let mut digits = bases[at.index(bases.len())];
+                for &(at, digit) in changes {
+                    digits[at] = digit;
+                }
+                v7(digits)
+            }
+            IdPart::Whole(digits) => *digits,
         };
-        // ASCII: a cut at any byte is a cut between characters.
-        match &id[..id.len().min(MAX_ID_CHARS)] {
-            "" => "!".into(),
-            id => id.into(),
-        }
+        uuid_text(&digits)
     }
 }
+
+/// Which of the script's numbers first tells ids `a` and `b` apart: 1, 2 or 3 (0 if equal).
+fn deciding_number(a: &str, b: &str) -> usize {
+    let digits = |id: &str| id.bytes().filter(|&b| b != b'-').collect::<Vec<u8>>();
+    let (a, b) = (digits(a), digits(b));
+    match a.iter().zip(&b).position(|(x, y)| x != y) {
+        None => 0,
+        Some(at) if at < SECOND => 1,
+        Some(at) if at < THIRD => 2,
+        Some(_) => 3,
+    }
+}
+
+/// What the order of `a` and `b` merged shows about the comparison of ids: the distinct ids of
+/// both, newest first, as many as are kept and the newest left out; for each pair next to each
+/// other (a comparison any correct sort made), the number that decided it, when not the first.
+fn numbers_compared(a: &[RequestRecord], b: &[RequestRecord]) -> Vec<&'static str> {
+    let ranked: BTreeSet<&str> = a.iter().chain(b).map(|r| r.id.as_str()).collect();
+    let ranked: Vec<&str> = ranked.into_iter().rev().take(KEEP + 1).collect();
+    let mut reached: Vec<&'static str> = ranked
+        .windows(2)
+        .filter_map(|pair| match deciding_number(pair[0], pair[1]) {
+            2 => Some(DECIDED_BY_THE_SECOND),
+            3 => Some(DECIDED_BY_THE_THIRD),
+            _ => None,
+        })
+        .collect();
+    reached.sort_unstable();
+    reached.dedup();
+    reached
+}
+
+/// Two ids next to each other, made in the same millisecond, ordered by digits 13-22.
+const DECIDED_BY_THE_SECOND: &str = "same millisecond, ordered by digits 13-22";
+/// Two ids next to each other, equal up to digit 22, ordered by digits 23-32.
+const DECIDED_BY_THE_THIRD: &str = "same up to digit 22, ordered by digits 23-32";
 
 /// Everything of a record but its id: a user agent of any printable ASCII (quotes and
 /// backslashes, which JSON escapes, included), a country or none.
@@ -235,7 +334,7 @@ fn plan(size: Size) -> impl Strategy<Value = Plan> {
     let split = prop_oneof![3 => Just(Split::ByAge), 2 => Just(Split::Scattered)];
     (
         (
-            prop::collection::vec(prefix(), 1..=3),
+            prop::collection::vec(base(), 1..=3),
             prop::collection::vec((id_part(), fields(), any::<Index>()), 1..=size.records),
             stored,
             any::<bool>(),
@@ -251,13 +350,14 @@ fn plan(size: Size) -> impl Strategy<Value = Plan> {
     )
         .prop_map(
             |(
-                (prefixes, drawn, stored, stored_in_order),
+                (bases_drawn, drawn, stored, stored_in_order),
                 (batches, split, repeats, copies, order, oldest_last),
             )| {
+                let bases = bases(&bases_drawn);
                 // Distinct ids, oldest first.
                 let mut by_id = BTreeMap::new();
                 for (part, fields, slot) in drawn {
-                    let id = part.id(&prefixes);
+                    let id = part.id(&bases);
                     by_id
                         .entry(id.clone())
                         .or_insert((record(id, &fields), slot));
@@ -303,7 +403,7 @@ fn plan(size: Size) -> impl Strategy<Value = Plan> {
                             twin.user_agent.push_str(" (stored twin)");
                             twin
                         }
-                        Before::Another(part, fields) => record(part.id(&prefixes), &fields),
+                        Before::Another(part, fields) => record(part.id(&bases), &fields),
                     })
                     .collect();
                 if stored_in_order {
@@ -386,10 +486,14 @@ fn any_interleaving_and_duplication_of_batches_gives_the_same_list() {
         .at_least(SOME, "a stored twin kept")
         .at_least(SOME, "cut to ten, delivered twice")
         .at_least(SOME, "ten or fewer, delivered twice")
+        .at_least(MOST, DECIDED_BY_THE_SECOND)
+        .at_least(MOST, DECIDED_BY_THE_THIRD)
         .check(plan(LARGE), |plan| {
             let mut list = plan.stored.clone();
             let mut older_last = false;
+            let mut reached = Vec::new();
             for batch in &plan.deliveries {
+                reached.extend(numbers_compared(&list, batch));
                 let before = newest_distinct(list.clone(), []);
                 older_last = before.len() == KEEP
                     && batch
@@ -421,7 +525,7 @@ fn any_interleaving_and_duplication_of_batches_gives_the_same_list() {
             );
             prop_assert_eq!(list.len(), distinct(all).min(KEEP));
             let cut = distinct(plan.stored.iter().chain(&plan.records)) > KEEP;
-            Ok(if older_last {
+            let outcome = if older_last {
                 "an older batch came last"
             } else if holds_a_stored_twin(&plan, &list) {
                 "a stored twin kept"
@@ -432,16 +536,20 @@ fn any_interleaving_and_duplication_of_batches_gives_the_same_list() {
                     (false, true) => "ten or fewer, delivered twice",
                     (false, false) => "ten or fewer",
                 }
-            })
+            };
+            reached.push(outcome);
+            Ok(reached)
         });
 }
 
 /// An entry of the list before the deliveries: one of the app's records, or an entry that is
-/// not (another writer's, or damaged), which the script cannot read an id from.
+/// not (another writer's, or damaged), which the script must not read an id from; among those,
+/// a look-alike: one of the case's records with its id spelt another way.
 #[derive(Clone)]
 enum Entry {
     Record(RequestRecord),
     NotOurs(String),
+    LookAlike(String),
 }
 
 /// As stored: a minimal case reads as the list it started from.
@@ -450,6 +558,7 @@ impl fmt::Debug for Entry {
         match self {
             Entry::Record(record) => write!(f, "record {}", record.to_json()),
             Entry::NotOurs(text) => write!(f, "not ours {text:?}"),
+            Entry::LookAlike(text) => write!(f, "look-alike {text:?}"),
         }
     }
 }
@@ -458,15 +567,71 @@ impl Entry {
     fn text(&self) -> String {
         match self {
             Entry::Record(record) => record.to_json(),
-            Entry::NotOurs(text) => text.clone(),
+            Entry::NotOurs(text) | Entry::LookAlike(text) => text.clone(),
         }
     }
 }
 
-/// Entries that are not the app's records: JSON with an id the script must not read (one that
-/// would rank first if it did), or other text.
-fn not_ours() -> impl Strategy<Value = String> {
-    prop_oneof![
+/// How a look-alike of a case's record spells its id: another way, which the old id rule (any
+/// printable ASCII) took for a record's id.
+#[derive(Clone, Copy, Debug)]
+enum Spelling {
+    UpperCase,
+    WithoutHyphens,
+    Version4,
+    VariantC,
+    InBraces,
+    OneDigitMore,
+}
+
+impl Spelling {
+    /// `id` spelt this way; in upper case, an id without a letter would be itself, so it gets
+    /// another version instead.
+    fn spell(self, id: &str) -> String {
+        let at = |at: usize, with: &str| {
+            let mut id = id.to_string();
+            id.replace_range(at..=at, with);
+            id
+        };
+        match self {
+            Spelling::UpperCase if id.bytes().any(|b| b.is_ascii_lowercase()) => {
+                id.to_ascii_uppercase()
+            }
+            Spelling::UpperCase | Spelling::Version4 => at(14, "4"),
+            Spelling::WithoutHyphens => id.replace('-', ""),
+            Spelling::VariantC => at(19, "c"),
+            Spelling::InBraces => format!("{{{id}}}"),
+            Spelling::OneDigitMore => format!("{id}0"),
+        }
+    }
+}
+
+/// An entry that is not one of the app's records: a text, or a look-alike of one of the case's
+/// records (which one, and how its id is spelt).
+#[derive(Clone, Debug)]
+enum NotOurs {
+    Text(String),
+    LookAlike(Index, Spelling),
+}
+
+/// A record's fields after an id that is not a record's, as the app would write them.
+const AFTER_THE_ID: &str = r#""timestamp":1,"method":"GET","userAgent":"ua""#;
+
+/// Entries that are not the app's records: look-alikes, whose id the old rule (any printable
+/// ASCII) read and ranked among the records (these above every one); other JSON with an id the
+/// script must not read, or other text; or a look-alike of one of the case's records.
+fn not_ours() -> impl Strategy<Value = NotOurs> {
+    let look_alike = |id: &str| format!(r#"{{"id":"{id}",{AFTER_THE_ID}}}"#);
+    let texts = prop_oneof![
+        Just(look_alike("test-10")),
+        Just(r#"{"id":"zzzz"}"#.to_string()),
+        Just(look_alike("ffffffff-ffff-4fff-bfff-ffffffffffff")),
+        Just(look_alike("ffffffff-ffff-7fff-ffff-ffffffffffff")),
+        Just(look_alike("ffffffff-ffff-8fff-bfff-ffffffffffff")),
+        Just(look_alike("FFFFFFFF-FFFF-7FFF-BFFF-FFFFFFFFFFFF")),
+        Just(look_alike("ffffffffffff7fffbfffffffffffffff")),
+        Just(look_alike("ffffffff-ffff-7fff-bfff-fffffffffffff")),
+        Just(look_alike("ffffffff-ffff-7fff-bfff-fffffffffff")),
         Just("not json".to_string()),
         Just(String::new()),
         Just("two\nlines".to_string()),
@@ -478,6 +643,18 @@ fn not_ours() -> impl Strategy<Value = String> {
         Just(r#"{"id":"~~\"~~"}"#.to_string()),
         Just(r#"["id","~~~~"]"#.to_string()),
         text_of(printable(), 0, 20).prop_map(|text| format!("<{text}>")),
+    ];
+    let spelling = prop::sample::select(vec![
+        Spelling::UpperCase,
+        Spelling::WithoutHyphens,
+        Spelling::Version4,
+        Spelling::VariantC,
+        Spelling::InBraces,
+        Spelling::OneDigitMore,
+    ]);
+    prop_oneof![
+        1 => texts.prop_map(NotOurs::Text),
+        1 => (any::<Index>(), spelling).prop_map(|(which, how)| NotOurs::LookAlike(which, how)),
     ]
 }
 
@@ -492,20 +669,34 @@ fn plan_and_list() -> impl Strategy<Value = (Plan, Vec<Entry>)> {
     // many.
     (others, plan(SMALL)).prop_map(|(others, plan)| {
         let mut list: Vec<Entry> = plan.stored.iter().cloned().map(Entry::Record).collect();
-        for (at, text) in others {
-            list.insert(at.index(list.len() + 1), Entry::NotOurs(text));
+        for (at, other) in others {
+            let entry = match other {
+                NotOurs::Text(text) => Entry::NotOurs(text),
+                NotOurs::LookAlike(which, how) => {
+                    let of = &plan.records[which.index(plan.records.len())];
+                    let look_alike = RequestRecord {
+                        id: how.spell(&of.id),
+                        ..of.clone()
+                    };
+                    Entry::LookAlike(look_alike.to_json())
+                }
+            };
+            list.insert(at.index(list.len() + 1), entry);
         }
         list.truncate(KEEP);
         let stored = list
             .iter()
             .filter_map(|entry| match entry {
                 Entry::Record(record) => Some(record.clone()),
-                Entry::NotOurs(_) => None,
+                Entry::NotOurs(_) | Entry::LookAlike(_) => None,
             })
             .collect();
         (Plan { stored, ..plan }, list)
     })
 }
+
+/// A case whose list held a look-alike of one of its records.
+const SPELT_ANOTHER_WAY: &str = "a record's id spelt another way in the list";
 
 /// Retries without waiting; none is expected.
 const NO_WAITS: RetryPolicy = RetryPolicy {
@@ -660,13 +851,16 @@ fn the_script_on_redis_merges_as_the_rust_rule_does() {
         .at_least(SOME, "cut to ten, entries not ours fell out")
         .at_least(SOME, "entries not ours kept last")
         .at_least(SOME, "cut to ten")
+        .at_least(SOME, SPELT_ANOTHER_WAY)
+        .at_least(MOST, DECIDED_BY_THE_SECOND)
+        .at_least(MOST, DECIDED_BY_THE_THIRD)
         .check(plan_and_list(), |(plan, list)| {
             let mut connection = connection.borrow_mut();
             connection.replace(&list.iter().map(Entry::text).collect::<Vec<_>>());
             let mut others: Vec<String> = list
                 .iter()
                 .filter_map(|entry| match entry {
-                    Entry::NotOurs(text) => Some(text.clone()),
+                    Entry::NotOurs(text) | Entry::LookAlike(text) => Some(text.clone()),
                     Entry::Record(_) => None,
                 })
                 .collect();
@@ -674,7 +868,14 @@ fn the_script_on_redis_merges_as_the_rust_rule_does() {
             let what = "a case of merges through the double";
             runtime.block_on(testkit::within(CASE_LIMIT, what, async {
                 let mut records = plan.stored.clone();
+                let mut reached = Vec::new();
+                if list.iter().any(|entry| matches!(entry, Entry::LookAlike(_))) {
+                    reached.push(SPELT_ANOTHER_WAY);
+                }
                 for batch in &plan.deliveries {
+                    // What the script is sent: the batch's newest.
+                    let sent = newest_distinct([], batch.iter().cloned());
+                    reached.extend(numbers_compared(&records, &sent));
                     let merged = store.merge(batch).await;
                     let counts = counts_by_the_rule(&records, batch);
                     prop_assert_eq!(
@@ -699,13 +900,14 @@ fn the_script_on_redis_merges_as_the_rust_rule_does() {
                     );
                 }
                 let cut = distinct(plan.stored.iter().chain(&plan.records)) > KEEP;
-                Ok(match (had_others, others.is_empty(), cut) {
+                reached.push(match (had_others, others.is_empty(), cut) {
                     (true, true, true) => "cut to ten, entries not ours fell out",
                     (true, true, false) => "entries not ours fell out",
                     (true, false, _) => "entries not ours kept last",
                     (false, _, true) => "cut to ten",
                     (false, _, false) => "ten or fewer",
-                })
+                });
+                Ok(reached)
             }))
         });
 }

@@ -11,6 +11,11 @@
 //! branch name misspelt on either side is reached by no case, and fails too. The shares reached
 //! are printed, seen with `-- --nocapture`.
 //!
+//! A case may reach several branches at once, one per aspect a property tallies (whether the
+//! list was cut, and which digits decided an order): it returns them all (`Ok(vec!["cut", …])`),
+//! and each is counted once for that case. Shares are still of the cases run, so they need not
+//! add up to one.
+//!
 //! The shares are fractions of the run, so `PROPTEST_CASES` leaves them as they are (it may
 //! raise the number of cases, not lower it: a share of a few cases says little). Generators are
 //! random, so each required share sits well below the share its generator gives: five standard
@@ -22,8 +27,8 @@
 
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, TestCaseError, TestRunner, contextualize_config};
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At least half of the cases: for the branch that holds a property's assertion.
 pub const MOST: f64 = 0.5;
@@ -32,8 +37,22 @@ pub const SOME: f64 = 0.05;
 /// At least one case in a hundred: for each of many outcomes (every route of a table).
 pub const FEW: f64 = 0.01;
 
-/// The branch a case reached, or its failure.
-pub type Reached = Result<&'static str, TestCaseError>;
+/// The branches one case reached: one, or several (one per aspect a property tallies).
+pub trait Branches {
+    fn each(self) -> Vec<&'static str>;
+}
+
+impl Branches for &'static str {
+    fn each(self) -> Vec<&'static str> {
+        vec![self]
+    }
+}
+
+impl Branches for Vec<&'static str> {
+    fn each(self) -> Vec<&'static str> {
+        self
+    }
+}
 
 /// What cases rejected with `prop_assume!` count as.
 const REJECTED: &str = "rejected";
@@ -62,20 +81,32 @@ impl Property {
     /// Runs `property` on inputs from `inputs`: panics on its first failure, with the minimal
     /// failing input, like `proptest!`; then panics if a branch was reached too rarely.
     #[track_caller]
-    pub fn check<S: Strategy>(self, inputs: S, property: impl Fn(S::Value) -> Reached) {
+    pub fn check<S: Strategy, B: Branches>(
+        self,
+        inputs: S,
+        property: impl Fn(S::Value) -> Result<B, TestCaseError>,
+    ) {
         if let Err(why) = self.run(inputs, property) {
             panic!("{why}");
         }
     }
 
     /// What [`Property::check`] does, with the reason it would panic as an error instead.
-    fn run<S: Strategy>(
+    fn run<S: Strategy, B: Branches>(
         self,
         inputs: S,
-        property: impl Fn(S::Value) -> Reached,
+        property: impl Fn(S::Value) -> Result<B, TestCaseError>,
     ) -> Result<(), String> {
         let tally = RefCell::new(BTreeMap::<&'static str, u32>::new());
-        let count = |branch| *tally.borrow_mut().entry(branch).or_default() += 1;
+        let cases = Cell::new(0u32);
+        // Each branch once per case, however often the case names it.
+        let count = |branches: Vec<&'static str>| {
+            cases.set(cases.get() + 1);
+            let mut tally = tally.borrow_mut();
+            for branch in branches.into_iter().collect::<BTreeSet<_>>() {
+                *tally.entry(branch).or_default() += 1;
+            }
+        };
         let config = contextualize_config(Config {
             // Nothing is persisted: proptest finds no crate root above `tests/`.
             failure_persistence: None,
@@ -92,12 +123,12 @@ impl Property {
             ..config
         });
         let result = runner.run(&inputs, |input| match property(input) {
-            Ok(branch) => {
-                count(branch);
+            Ok(branches) => {
+                count(branches.each());
                 Ok(())
             }
             Err(reject @ TestCaseError::Reject(_)) => {
-                count(REJECTED);
+                count(vec![REJECTED]);
                 Err(reject)
             }
             Err(failure) => Err(failure),
@@ -105,7 +136,7 @@ impl Property {
         // Shrinking ran the property again: the tally of a failed run means nothing.
         result.map_err(|error| format!("{error}\n{runner}"))?;
         let tally = tally.into_inner();
-        let total: u32 = tally.values().sum();
+        let total = cases.get();
         let test = std::thread::current().name().unwrap_or("?").to_string();
         let shares: Vec<String> = tally
             .iter()
@@ -136,10 +167,10 @@ mod tests {
     use proptest::prelude::*;
 
     /// Why `property` fails; panics if it passes.
-    fn failure<S: Strategy>(
+    fn failure<S: Strategy, B: Branches>(
         property: Property,
         inputs: S,
-        body: impl Fn(S::Value) -> Reached,
+        body: impl Fn(S::Value) -> Result<B, TestCaseError>,
     ) -> String {
         property.run(inputs, body).expect_err("the property passed")
     }
@@ -191,6 +222,36 @@ mod tests {
             Ok("checked")
         });
         assert!(why.contains("minimal failing input: 10"), "{why}");
+    }
+
+    /// Branches of two aspects: each counts once per case that names it, as a share of the
+    /// cases (not of the branches named), and a rare one fails as a single branch does.
+    #[test]
+    fn each_branch_a_case_reached_counts() {
+        let both = |n: u8| -> Result<Vec<&'static str>, TestCaseError> {
+            let size = if n < 128 { "small" } else { "large" };
+            let mut reached = vec![size, "checked", "checked"];
+            if n < 4 {
+                reached.push("tiny");
+            }
+            Ok(reached)
+        };
+        Property::cases(512)
+            .at_least(MOST, "checked")
+            .at_least(0.3, "small")
+            .at_least(0.3, "large")
+            .check(any::<u8>(), both);
+        let property = Property::cases(512)
+            .at_least(MOST, "checked")
+            .at_least(SOME, "tiny");
+        let why = failure(property, any::<u8>(), both);
+        assert!(why.contains("\"tiny\" reached by"), "{why}");
+        // Named twice, counted once: every case, not two per case.
+        let runs = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse::<u32>().ok())
+            .map_or(512, |asked| asked.max(512));
+        assert!(why.contains(&format!("checked {runs}/{runs}")), "{why}");
     }
 
     #[test]
