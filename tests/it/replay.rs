@@ -70,7 +70,7 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
         let redis = Redis::start();
         let fake = FakeUpstash::start(&redis).await;
         redis.cli(&["SET", RECENT, "not a list"]);
-        let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"a","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
+        let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"00000000-0001-7000-8000-000000000000","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
         let (ok, output) = run_replay(&fake.env(), line).await;
         assert!(!ok);
         assert!(

@@ -7,6 +7,7 @@ use super::{H, attack, fire, refused, stored, user_agent};
 use serde_json::json;
 use testkit::redis::RECENT;
 use testkit::{TEST_LIMIT, within};
+use wait_until::record::RequestRecord;
 use wait_until::store::KEEP;
 
 /// `text` in tag characters (U+E0020–U+E007F): ASCII that renders as nothing.
@@ -153,19 +154,28 @@ async fn hostile_user_agents_are_stored_as_clean_text() {
         .await;
 
         // Another writer's records in the same storage, one raw and one in JSON escapes, each well
-        // formed but for a bidi character: skipped and counted, the rest listed as before.
+        // formed (v7 ids and all) but for a bidi character: skipped and counted, the rest listed
+        // as before.
         let (status, before) = app.recent().await;
         assert_eq!((status, &before["skipped"]), (200, &json!(0)), "{before}");
         let override_raw = json!({
-            "id": "planted-override",
+            "id": "00000000-0001-7000-8000-00000000000a",
             "timestamp": 1,
             "method": "GET",
             "userAgent": "Mozilla/5.0 (abc\u{202E}fed)",
         })
         .to_string();
         let isolate_escaped =
-            r#"{"id":"planted-isolate","timestamp":2,"method":"GET","userAgent":"a\u2067b\u2069"}"#;
+            r#"{"id":"00000000-0002-7000-8000-00000000000b","timestamp":2,"method":"GET","userAgent":"a\u2067b\u2069"}"#;
         assert!(override_raw.contains('\u{202E}') && isolate_escaped.is_ascii());
+        // Without the bidi character, each is a record the app would list.
+        let plain = [
+            override_raw.replace('\u{202E}', ""),
+            isolate_escaped.replace(r"\u2067", "").replace(r"\u2069", ""),
+        ];
+        for plain in plain {
+            assert!(RequestRecord::from_stored(&plain).is_some(), "{plain}");
+        }
         redis.cli(&["LPUSH", RECENT, &override_raw, isolate_escaped]);
 
         let (status, after) = app.recent().await;
