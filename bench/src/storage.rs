@@ -169,6 +169,11 @@ impl CommandStats {
         CommandStats(stats)
     }
 
+    /// The commands Redis counted (lowercase).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// Calls of `names` together.
     pub fn calls(&self, names: &[&str]) -> u64 {
         names
@@ -233,6 +238,7 @@ mod tests {
         assert_eq!(stats.calls(&["evalsha"]), 3);
         assert_eq!(stats.calls(&["evalsha", "lpush", "eval"]), 5);
         assert_eq!(stats.usec(&["evalsha", "lpush"]), 65);
+        assert_eq!(stats.names().collect::<Vec<_>>(), ["evalsha", "lpush"]);
     }
 
     #[test]
