@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 /// Variables that could point a test at real storage or another mode; never inherited.
-const SCRUBBED: &[&str] = &[
+pub const SCRUBBED: &[&str] = &[
     "KV_REST_API_URL",
     "KV_REST_API_TOKEN",
     "KV_REST_API_READ_ONLY_TOKEN",

@@ -74,14 +74,7 @@ async fn run_replay(env: &[(&str, &str)], log: &str) -> (bool, String) {
     use tokio::io::AsyncWriteExt;
     let workdir = testkit::TempDir::new("replay");
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_replay"));
-    for name in [
-        "KV_REST_API_URL",
-        "KV_REST_API_TOKEN",
-        "KV_REST_API_READ_ONLY_TOKEN",
-        "UPSTASH_REDIS_REST_URL",
-        "UPSTASH_REDIS_REST_TOKEN",
-        "WAIT_UNTIL_STORE",
-    ] {
+    for name in testkit::app::SCRUBBED {
         command.env_remove(name);
     }
     let mut child = command

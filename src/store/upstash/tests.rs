@@ -74,6 +74,16 @@ fn write_failure(attempts: u32, error: StoreError) -> Result<u32, WriteFailure> 
     Err(WriteFailure { attempts, error })
 }
 
+/// What a merge reports: attempts, then records added, already stored, and older than those kept.
+fn merge_of(attempts: u32, added: usize, already: usize, older: usize) -> Merged {
+    Merged {
+        attempts,
+        added,
+        already,
+        older,
+    }
+}
+
 /// How many attempts a write took, or how it failed.
 async fn attempts(store: &UpstashStore, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
     store.merge(batch).await.map(|merged| merged.attempts)
@@ -99,13 +109,7 @@ fn a_batch_is_merged_in_one_call_that_carries_only_its_ten_newest() {
         batch.swap(0, 11);
         batch.swap(3, 7);
         let merged = store.merge(&batch).await;
-        let expected = Merged {
-            attempts: 1,
-            added: 10,
-            already: 0,
-            older: 2,
-        };
-        assert_eq!(merged, Ok(expected));
+        assert_eq!(merged, Ok(merge_of(1, 10, 0, 2)));
 
         let seen = fake.seen();
         assert_eq!(seen.len(), 1, "one call");
@@ -220,13 +224,7 @@ fn merging_again_changes_nothing_and_writes_nothing() {
         let before = redis.entries();
         let rewrites = redis.calls("rpush");
         let again = store.merge(&records(1, 12)).await;
-        let expected = Merged {
-            attempts: 1,
-            added: 0,
-            already: 10,
-            older: 2,
-        };
-        assert_eq!(again, Ok(expected));
+        assert_eq!(again, Ok(merge_of(1, 0, 10, 2)));
         assert_eq!(redis.entries(), before);
         assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
     })
@@ -399,13 +397,11 @@ fn a_call_applied_but_never_acknowledged_is_retried_without_storing_twice() {
         for (n, fault) in (1..).zip(lost) {
             fake.fail_next([fault.clone()]);
             let merged = store.merge(&records(n, n)).await;
-            let expected = Merged {
-                attempts: 2,
-                added: 0,
-                already: 1,
-                older: 0,
-            };
-            assert_eq!(merged, Ok(expected), "{fault:?}: the retry finds it stored");
+            assert_eq!(
+                merged,
+                Ok(merge_of(2, 0, 1, 0)),
+                "{fault:?}: the retry finds it stored"
+            );
         }
         assert_eq!(fake.seen().len(), 4, "two attempts each");
         let newest_first: Vec<RequestRecord> = records(1, 2).into_iter().rev().collect();
