@@ -13,17 +13,19 @@
 
 use super::KEEP;
 use crate::record::RequestRecord;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 /// The [`KEEP`] newest records of `stored` and `incoming` together, each id once, newest first.
 /// Where an id is in both, the stored record stays: a record once written is never replaced.
-pub fn newest_distinct(
-    stored: impl IntoIterator<Item = RequestRecord>,
-    incoming: impl IntoIterator<Item = RequestRecord>,
-) -> Vec<RequestRecord> {
+/// Records or references to them: a batch's newest are picked without copying the batch.
+pub fn newest_distinct<R: Borrow<RequestRecord>>(
+    stored: impl IntoIterator<Item = R>,
+    incoming: impl IntoIterator<Item = R>,
+) -> Vec<R> {
     let mut by_id = BTreeMap::new();
     for record in stored.into_iter().chain(incoming) {
-        by_id.entry(record.id.clone()).or_insert(record);
+        by_id.entry(record.borrow().id.clone()).or_insert(record);
     }
     by_id.into_values().rev().take(KEEP).collect()
 }
@@ -93,6 +95,6 @@ mod tests {
 
     #[test]
     fn nothing_in_gives_nothing_out() {
-        assert!(newest_distinct([], []).is_empty());
+        assert!(newest_distinct::<RequestRecord>([], []).is_empty());
     }
 }

@@ -75,7 +75,11 @@ impl UpstashStore {
     /// newest distinct records by id. Only the batch's own [`KEEP`] newest are sent: the others
     /// could not be kept. Retried as the policy says; safe to repeat.
     pub async fn merge(&self, batch: &[RequestRecord]) -> Result<Merged, WriteFailure> {
-        let newest = newest_distinct([], batch.iter().cloned());
+        // Written as JSON once, whatever the number of attempts and calls.
+        let newest: Vec<String> = newest_distinct([], batch)
+            .into_iter()
+            .map(RequestRecord::to_json)
+            .collect();
         let attempt = || async {
             // One attempt may be two calls (`NOSCRIPT`, then the text): the bound is on both,
             // so that a write still ends within `RetryPolicy::longest_write(REQUEST_TIMEOUT)`.
@@ -92,8 +96,9 @@ impl UpstashStore {
         })
     }
 
-    /// One attempt: `EVALSHA`, and `EVAL` with the script's text if storage does not have it.
-    async fn run_script(&self, records: &[RequestRecord]) -> Result<(usize, usize), StoreError> {
+    /// One attempt with `records` (their JSON): `EVALSHA`, and `EVAL` with the script's text
+    /// if storage does not have it.
+    async fn run_script(&self, records: &[String]) -> Result<(usize, usize), StoreError> {
         let reply = match self.script(script::Call::Cached, records).await? {
             Reply::Error(message) if script::is_missing(&message) => {
                 self.script(script::Call::Text, records).await?
@@ -110,11 +115,7 @@ impl UpstashStore {
 
     /// The script call as a one-command pipeline: Upstash (and the emulator) answer a failed
     /// command there inside an HTTP 200, so `NOSCRIPT` reads as a reply, not as a 4xx or 5xx.
-    async fn script(
-        &self,
-        call: script::Call,
-        records: &[RequestRecord],
-    ) -> Result<Reply, StoreError> {
+    async fn script(&self, call: script::Call, records: &[String]) -> Result<Reply, StoreError> {
         let commands = [script::command(call, records)];
         let mut replies = self.pipeline(Token::Write, &commands).await?;
         replies.pop().ok_or_else(malformed)
