@@ -17,13 +17,13 @@
 //! It serves on the tokio runtime it was started on; a synchronous caller starts it inside a
 //! multi-thread runtime that it keeps alive.
 
+use crate::serve::{Answer, serve};
 use crate::{redis::Redis, resp};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
-use hyper::{Request, Response, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -155,7 +155,7 @@ fn written_records(path: &str, body: &Value) -> Vec<String> {
 }
 
 /// The ids of the records in a write's body; none for any other request.
-fn written_ids(path: &str, body: &Value) -> Vec<String> {
+pub(crate) fn written_ids(path: &str, body: &Value) -> Vec<String> {
     written_records(path, body)
         .iter()
         .map(|raw| {
@@ -220,18 +220,7 @@ impl FakeUpstash {
             holds: AtomicUsize::new(0),
             streaming: Arc::new(AtomicUsize::new(0)),
         });
-        let serving = shared.clone();
-        let server = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(shared.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let server = serve(listener, shared.clone(), handle);
         FakeUpstash {
             url,
             shared,
@@ -316,8 +305,6 @@ impl Drop for FakeUpstash {
         self.server.abort();
     }
 }
-
-type Answer = Result<Response<BoxBody<Bytes, std::io::Error>>, std::io::Error>;
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let path = req.uri().path().to_string();

@@ -13,13 +13,13 @@
 //!
 //! It serves on the tokio runtime it was started on.
 
+use crate::serve::{Answer, serve};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName};
-use hyper::{Request, Response, server::conn::http1, service::service_fn};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -57,19 +57,7 @@ impl Forwarded {
     /// The ids of the records this write (the merge script's call, by `EVALSHA` or `EVAL`)
     /// carried; none for any other request.
     pub fn written_ids(&self) -> Vec<String> {
-        let is_write =
-            self.path == "/pipeline" && (self.body[0][0] == "EVALSHA" || self.body[0][0] == "EVAL");
-        if !is_write {
-            return Vec::new();
-        }
-        let records = self.body[0].as_array().and_then(|call| call.get(5..));
-        records
-            .unwrap_or_default()
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(|raw| serde_json::from_str::<Value>(raw).ok())
-            .filter_map(|record| record["id"].as_str().map(str::to_string))
-            .collect()
+        crate::fake_upstash::written_ids(&self.path, &self.body)
     }
 }
 
@@ -110,18 +98,7 @@ impl FaultProxy {
             faults: Mutex::new(VecDeque::new()),
             forwarded: Mutex::new(Vec::new()),
         });
-        let serving = shared.clone();
-        let server = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = serving.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| forward(shared.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let server = serve(listener, shared.clone(), forward);
         FaultProxy {
             url,
             shared,
@@ -157,8 +134,6 @@ impl Drop for FaultProxy {
         self.server.abort();
     }
 }
-
-type Answer = Result<Response<BoxBody<Bytes, std::io::Error>>, std::io::Error>;
 
 /// Headers that belong to one connection, not to the request or answer: never passed on (the
 /// client on either side sets its own).

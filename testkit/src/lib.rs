@@ -26,6 +26,8 @@ pub mod raw_http;
 pub mod redis;
 #[cfg(feature = "tokio")]
 mod resp;
+#[cfg(feature = "tokio")]
+mod serve;
 pub mod vercel_ipc;
 
 use std::path::{Path, PathBuf};
