@@ -205,6 +205,16 @@ async fn through_the_fault_proxy_before_the_emulator_each_lost_answer_is_retried
     .await;
 }
 
+/// Replays `log`, which must succeed reporting `report`, and leave the list as it was, byte for
+/// byte and not rewritten (Redis' `RPUSH` count).
+async fn replay_changes_nothing(redis: &Redis, fake: &FakeUpstash, log: &str, report: &str) {
+    let (entries, rewrites) = (redis.entries(), redis.calls("rpush"));
+    let (ok, output) = run_replay(&fake.env(), log).await;
+    assert!(ok && output.contains(report), "{output}");
+    assert_eq!(redis.entries(), entries, "byte for byte the same list");
+    assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
+}
+
 #[tokio::test]
 async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the_second_time() {
     within(TEST_LIMIT, "a log replayed twice", async {
@@ -249,18 +259,14 @@ async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the
             );
         }
 
-        let rewrites = redis.calls("rpush");
-        let (ok, second) = run_replay(&fake.env(), &log).await;
-        assert!(ok, "{second}");
-        assert!(
-            second.contains(
-                "merged 3 records: 0 added to the ten newest, 3 were stored already, 0 older \
-                 than the records kept"
-            ),
-            "{second}"
-        );
-        assert_eq!(redis.entries(), entries, "byte for byte the same list");
-        assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
+        replay_changes_nothing(
+            &redis,
+            &fake,
+            &log,
+            "merged 3 records: 0 added to the ten newest, 3 were stored already, 0 older than \
+             the records kept",
+        )
+        .await;
     })
     .await;
 }
@@ -279,21 +285,15 @@ async fn a_late_replay_of_records_older_than_the_ten_kept_changes_nothing() {
         for _ in 0..10 {
             newer.push(fire_stored(&app).await);
         }
-        let entries = redis.entries();
-        let rewrites = redis.calls("rpush");
         assert_eq!(redis.ids(), ten_newest(&newer));
-
-        let (ok, output) = run_replay(&fake.env(), &log).await;
-        assert!(ok, "{output}");
-        assert!(
-            output.contains(
-                "merged 3 records: 0 added to the ten newest, 0 were stored already, 3 older \
-                 than the records kept"
-            ),
-            "{output}"
-        );
-        assert_eq!(redis.entries(), entries, "byte for byte the same list");
-        assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
+        replay_changes_nothing(
+            &redis,
+            &fake,
+            &log,
+            "merged 3 records: 0 added to the ten newest, 0 were stored already, 3 older than \
+             the records kept",
+        )
+        .await;
     })
     .await;
 }
