@@ -1,6 +1,6 @@
 //! `#[bundled_api]` reads `api/` at compile time, but a proc macro cannot tell Cargo which
-//! folders it read. This makes adding or removing a route file rebuild the function.
+//! folders it read: this makes adding or removing a route file rebuild the function.
 
 fn main() {
-    println!("cargo:rerun-if-changed=api");
+    bundled_api::build::rerun_if_routes_change();
 }

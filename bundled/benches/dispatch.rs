@@ -6,8 +6,8 @@
 //! table made at compile time. Both are measured on this app's two routes and on a larger
 //! table with dynamic and catch-all routes.
 
+use bundled_api::__private::Segment::{self, *};
 use bundled_api::__private::route;
-use bundled_api::Segment::{self, *};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 

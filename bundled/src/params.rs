@@ -58,6 +58,7 @@ impl RouteParams {
             .unwrap_or(&[])
     }
 
+    /// Whether the route captured nothing: a static route, or none matched.
     pub fn is_empty(&self) -> bool {
         self.captures.is_empty()
     }

@@ -14,6 +14,7 @@ pub struct RequestPath<'a> {
 }
 
 impl<'a> RequestPath<'a> {
+    /// The path checked, or `None` when no route may ever see it (see the type's docs).
     pub fn parse(path: &'a str) -> Option<Self> {
         let rest = path.strip_prefix('/')?;
         if rest.is_empty() {
@@ -45,10 +46,12 @@ impl<'a> RequestPath<'a> {
             .map(|raw| decode(raw).unwrap_or(Cow::Borrowed(raw)))
     }
 
+    /// How many segments the path has; `0` for `/`.
     pub fn len(&self) -> usize {
         self.raw_segments().count()
     }
 
+    /// Whether the path is `/`.
     pub fn is_empty(&self) -> bool {
         self.trimmed.is_empty()
     }

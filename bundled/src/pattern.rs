@@ -1,6 +1,7 @@
 //! Route patterns and the per-request match.
 
-use crate::{RequestPath, RouteParams};
+use crate::RouteParams;
+use crate::path::RequestPath;
 use std::borrow::Cow;
 
 /// One segment of a route's path, as `#[bundled_api]` reads it from the file name.
@@ -30,7 +31,7 @@ pub fn route(routes: &[&[Segment]], path: &str) -> Option<(usize, RouteParams)> 
 }
 
 /// Whether `pattern` matches `path`, and if so what it captured.
-pub fn matches(pattern: &[Segment], path: &RequestPath<'_>) -> Option<RouteParams> {
+pub(crate) fn matches(pattern: &[Segment], path: &RequestPath<'_>) -> Option<RouteParams> {
     let mut params = RouteParams::default();
     let mut segments = path.segments();
     for segment in pattern {

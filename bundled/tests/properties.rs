@@ -13,14 +13,15 @@
 //! every route among them, were reached often enough (`tally`). Failures print the minimal
 //! failing path; nothing is persisted (proptest finds no crate root above `tests/`).
 
-use bundled_api::Segment::{self, *};
-use bundled_api::{__private::route, RequestPath, RouteParams};
+use bundled_api::__private::Segment::{self, *};
+use bundled_api::__private::{RequestPath, route};
+use bundled_api::RouteParams;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use tally::{FEW, MOST, Property, SOME};
 
-/// The app's properties' mechanism, one copy for both suites; it knows nothing of the app.
-#[path = "../../tests/it/properties/tally.rs"]
+/// How often each branch was reached, checked; the app's properties use the same file.
+#[path = "support/tally.rs"]
 mod tally;
 
 /// Cases per property.

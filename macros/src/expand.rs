@@ -28,11 +28,11 @@ pub fn expand(root: &Path, attr: TokenStream, item: TokenStream) -> syn::Result<
     });
     let table = entries.iter().map(|(route, _)| {
         let segments = route.parts.iter().map(|part| match part {
-            Part::Static(text) => quote! { ::bundled_api::Segment::Static(#text) },
-            Part::Dynamic(name) => quote! { ::bundled_api::Segment::Dynamic(#name) },
-            Part::CatchAll(name) => quote! { ::bundled_api::Segment::CatchAll(#name) },
+            Part::Static(text) => quote! { ::bundled_api::__private::Segment::Static(#text) },
+            Part::Dynamic(name) => quote! { ::bundled_api::__private::Segment::Dynamic(#name) },
+            Part::CatchAll(name) => quote! { ::bundled_api::__private::Segment::CatchAll(#name) },
             Part::OptionalCatchAll(name) => {
-                quote! { ::bundled_api::Segment::OptionalCatchAll(#name) }
+                quote! { ::bundled_api::__private::Segment::OptionalCatchAll(#name) }
             }
         });
         quote! { &[#(#segments),*] }
@@ -62,7 +62,7 @@ pub fn expand(root: &Path, attr: TokenStream, item: TokenStream) -> syn::Result<
         #(#attrs)*
         #vis #sig {
             // Precedence order, fixed at compile time: the first match wins.
-            static ROUTES: &[&[::bundled_api::Segment]] = &[#(#table),*];
+            static ROUTES: &[&[::bundled_api::__private::Segment]] = &[#(#table),*];
             #[allow(unused_mut)]
             let mut #req = #req;
             match ::bundled_api::__private::route(ROUTES, #req.uri().path()) {

@@ -13,8 +13,14 @@
 //!   builds no router and compiles no regex.
 //!
 //! Unmatched paths go to `fallback = path::to::fn` when given, else to `bundled_api::not_found`.
-//! A proc macro cannot see new files by itself: the crate's `build.rs` must print
-//! `cargo:rerun-if-changed=api` so adding or removing a route rebuilds.
+//! A proc macro cannot see new files by itself: the crate's `build.rs` calls
+//! `bundled_api::build::rerun_if_routes_change()` so adding or removing a route rebuilds.
+//!
+//! Use it through `bundled_api`, which re-exports it with the types its expansion names; its
+//! documentation has the route-file rules and the handler contract.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod discover;
 mod expand;
@@ -22,6 +28,11 @@ mod route_path;
 
 use proc_macro::TokenStream;
 
+/// Writes the body of the function it is put on: a dispatch over every route file under `api/`.
+///
+/// On `async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error>
+/// {}` in `api/main.rs`; `#[bundled_api(fallback = path::to::handler)]` answers unmatched paths
+/// with your own handler instead of `bundled_api::not_found()`. See the `bundled_api` crate.
 #[proc_macro_attribute]
 pub fn bundled_api(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::bundled_api(attr.into(), item.into())

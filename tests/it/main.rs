@@ -16,6 +16,7 @@ mod production;
 mod properties;
 mod readme;
 mod replay;
+mod route_builds;
 mod settings;
 mod storage_faults;
 

@@ -17,6 +17,8 @@
 //! above `tests/`).
 
 mod merge;
+/// The mechanism `bundled_api`'s properties use too; it lives with that crate, which publishes it.
+#[path = "../../bundled/tests/support/tally.rs"]
 mod tally;
 
 use proptest::prelude::*;

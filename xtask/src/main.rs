@@ -7,6 +7,7 @@
 
 mod bench;
 mod mutants;
+mod package;
 mod provision;
 mod run;
 mod test;
@@ -23,6 +24,8 @@ commands:
   provision      install what the tests need when missing (apt-get on Debian as root;
                  elsewhere it lists what to install)
   vercel-build   run `vercel build` offline and verify the output it would deploy
+  package        package bundled_api and bundled_api_macros as `cargo publish` would, and
+                 verify them (docs without warnings, README and LICENSE, builds from the package)
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
                  (minutes; not part of test)
   mutants [ARGS] mutation testing of the domain modules (.cargo/mutants.toml); ARGS go to
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "provision" => provision::all(),
         "vercel-build" => vercel_build::run(),
+        "package" => package::run(),
         "bench" => bench::run(),
         "mutants" => mutants::run(),
         _ => {

@@ -17,6 +17,8 @@ pub fn run() -> Result {
             "warnings",
         ],
     ))?;
+    // The published crates as a user gets them; quick, and independent of what provision installs.
+    crate::package::run()?;
     provision::all()?;
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
     status(&mut cmd("cargo", &["test", "--workspace"]))?;

@@ -22,8 +22,9 @@
 //! deviations or more at the number of cases run, so that a branch falls short by chance less
 //! than once in a million runs.
 //!
-//! Shared by `tests/it/properties.rs` and `bundled/tests/properties.rs` (through `#[path]`), so
-//! both suites hold to the same rule.
+//! It lives here, with the crate that publishes it in its package, so `bundled_api`'s tests run
+//! from the package alone. The app's `tests/it/properties.rs` uses the same file through
+//! `#[path]`, so both suites hold to the same rule.
 
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, TestCaseError, TestRunner, contextualize_config};
