@@ -2,5 +2,5 @@
 //! folders it read: without this, adding or removing a route file would not rebuild.
 
 fn main() {
-    println!("cargo:rerun-if-changed=api");
+    bundled_api::build::rerun_if_routes_change();
 }

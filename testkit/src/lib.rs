@@ -8,6 +8,8 @@
 //! - [`raw_http`]: requests as bytes over TCP, for what an HTTP client would refuse or fix.
 //! - [`vercel_ipc`]: Vercel's side of the runtime's production protocol.
 //! - [`lines`]: the app's success and failure lines, read back.
+//! - [`consumer`]: the example project that uses `bundled_api` as an outside project would,
+//!   built with its own manifest and lock.
 //!
 //! Every tool is required: a missing one panics naming `cargo xtask provision`, never a skip.
 //!
@@ -16,6 +18,7 @@
 
 #[cfg(feature = "tokio")]
 pub mod app;
+pub mod consumer;
 pub mod emulator;
 #[cfg(feature = "tokio")]
 pub mod fake_upstash;
@@ -52,6 +55,40 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .expect("testkit/ sits in the workspace")
         .to_path_buf()
+}
+
+/// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
+/// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
+/// under it, never under a hard-coded `target/`. Asked once per process.
+pub fn target_dir() -> Result<PathBuf, String> {
+    static TARGET: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    TARGET
+        .get_or_init(|| {
+            let output = cargo()
+                .args(["metadata", "--format-version", "1", "--no-deps"])
+                .current_dir(workspace_root())
+                .output()
+                .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "`cargo metadata` failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
+            metadata["target_directory"]
+                .as_str()
+                .map(PathBuf::from)
+                .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
+        })
+        .clone()
+}
+
+/// A `cargo` command: the Cargo that runs us (`CARGO`, set by `cargo run` and `cargo test`),
+/// so a nested build uses the same toolchain; `cargo` from the `PATH` otherwise.
+pub fn cargo() -> std::process::Command {
+    std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Waits until something accepts TCP connections on `port`; `false` after `within`.

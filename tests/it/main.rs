@@ -4,6 +4,7 @@
 //! run one with `cargo test --test it <module>::`.
 
 mod coalescing;
+mod consumer;
 mod drain;
 mod emulator;
 mod exactly_once;

@@ -1,39 +1,15 @@
 //! Running commands from the workspace root, with the command echoed and failures explained.
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// The workspace root.
 pub use testkit::workspace_root as root;
 
-/// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
-/// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
-/// under it, never under a hard-coded `target/`.
-pub fn target_dir() -> Result<PathBuf> {
-    static TARGET: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
-    TARGET
-        .get_or_init(|| {
-            let output = cmd("cargo", &["metadata", "--format-version", "1", "--no-deps"])
-                .output()
-                .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
-            if !output.status.success() {
-                return Err(format!(
-                    "`cargo metadata` failed: {}",
-                    String::from_utf8_lossy(&output.stderr).trim()
-                ));
-            }
-            let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-                .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
-            metadata["target_directory"]
-                .as_str()
-                .map(PathBuf::from)
-                .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
-        })
-        .clone()
-}
+/// Cargo's target directory (`cargo metadata`'s), where everything a check builds or writes
+/// goes.
+pub use testkit::target_dir;
 
 /// A command that runs in the workspace root.
 pub fn cmd(program: &str, args: &[&str]) -> Command {

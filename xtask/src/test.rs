@@ -3,9 +3,11 @@
 
 use crate::provision;
 use crate::run::{Result, cmd, root, status, target_dir};
+use testkit::consumer;
 
 pub fn run() -> Result {
     status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
+    status(&mut consumer::cargo(&["fmt", "--check"])?)?;
     status(&mut cmd(
         "cargo",
         &[
@@ -17,14 +19,27 @@ pub fn run() -> Result {
             "warnings",
         ],
     ))?;
+    // The example project is a workspace of its own, which `--workspace` does not reach.
+    status(
+        consumer::cargo(&["clippy", "--locked", "--all-targets"])?.args(["--", "-D", "warnings"]),
+    )?;
     // The published crates as a user gets them; quick, and independent of what provision installs.
     crate::package::run()?;
     provision::all()?;
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
+    build_and_test_consumer()?;
     status(&mut cmd("cargo", &["test", "--workspace"]))?;
     node_suites()?;
     // Last: the slowest check (a release cross-build), and it needs the rest to be right.
     crate::vercel_build::run()
+}
+
+/// The example project, built and tested as its users would (`--locked`: its committed lock
+/// file must hold). Built here, so that the same build inside `tests/it/consumer.rs`, which
+/// then starts the binary, finds it done.
+fn build_and_test_consumer() -> Result {
+    status(&mut consumer::cargo(&["build", "--locked"])?)?;
+    status(&mut consumer::cargo(&["test", "--locked"])?)
 }
 
 /// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary and

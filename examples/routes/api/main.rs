@@ -1,12 +1,13 @@
 //! The function: `#[bundled_api]` compiles every route file under `api/` into this one binary
 //! and writes the body of `handler`, a dispatch over a static route table.
 //!
+//! - `api/hello.rs`: `/api/hello`, a static route;
 //! - `api/users/[id].rs`: `/api/users/1`, one dynamic segment;
 //! - `api/docs/[...slug].rs`: `/api/docs/guides/setup`, a catch-all;
 //! - `api/_respond.rs`: a helper, not a route (its name starts with `_`).
 //!
-//! Any other path gets `bundled_api::not_found`, a JSON 404. Run with
-//! `cargo run -p example-routes` (http://127.0.0.1:3000, or `VERCEL_DEV_PORT`).
+//! Any other path gets `bundled_api::not_found`, a JSON 404. Run with `cargo run` in this
+//! folder (http://127.0.0.1:3000, or `VERCEL_DEV_PORT`).
 
 use bundled_api::bundled_api;
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody, run, service_fn};
@@ -74,6 +75,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_static_route_answers_at_its_file_path() {
+        for path in ["/api/hello", "/api/hello/"] {
+            assert_eq!(
+                get(path).await,
+                (200, json!({ "message": "hello" })),
+                "{path}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn the_dynamic_route_reads_its_id() {
         assert_eq!(
             get("/api/users/2").await,
@@ -133,6 +145,8 @@ mod tests {
         for path in [
             "/",
             "/api",
+            "/api/hello/there",
+            "/api/hello.rs",
             "/api/users",
             "/api/users/1/posts",
             // A catch-all needs at least one segment.
