@@ -109,3 +109,24 @@ fn the_hostile_case_count_is_the_suite_s() {
         ),
     );
 }
+
+/// The `build.rs` and `api/main.rs` the README shows for your own project are, line for line,
+/// the ones in `bundled/README.md`, whose examples compile as the crate's doctests.
+#[test]
+fn the_own_project_snippets_are_the_crate_s_doctested_ones() {
+    let readme = include_str!("../../README.md");
+    let crate_readme = include_str!("../../bundled/README.md");
+    for file in ["// build.rs\n", "// api/main.rs\n"] {
+        let start = readme
+            .find(&format!("```rust\n{file}"))
+            .unwrap_or_else(|| panic!("README.md shows no {file:?} block"))
+            + "```rust\n".len()
+            + file.len();
+        let length = readme[start..].find("```").expect("the block ends");
+        let snippet = &readme[start..start + length];
+        assert!(
+            crate_readme.contains(snippet),
+            "README.md's {file:?} differs from bundled/README.md's:\n{snippet}"
+        );
+    }
+}
