@@ -6,10 +6,12 @@
 //! builds `main` and the baselines (`src/bin/`) in release, and runs this in release with WORD,
 //! which keeps only the sections whose title holds it. The binaries measured are the ones next
 //! to this executable, and for the calls section the app as it was before the merge script,
-//! which that section builds from a git worktree (`before.rs`); raw logs go to
+//! which that section builds from a git worktree (`before.rs`), and for the axum section the
+//! two projects it compares, each built into its own target directory (`axum.rs`); raw logs go to
 //! `<target>/bench/logs`, the report to `<target>/bench/report.md`. All traffic stays on
 //! 127.0.0.1.
 
+mod axum;
 mod before;
 mod client;
 mod layout;
@@ -54,6 +56,10 @@ fn run() -> Result {
             "8. Storage calls and commands per 1,000 fires, before and after the merge script",
             calls,
         ),
+        (
+            "9. Why not axum: bundled_api against vercel_runtime's axum feature",
+            axum::section,
+        ),
     ] {
         if !title.to_lowercase().contains(&only) {
             continue;
@@ -73,37 +79,7 @@ fn run() -> Result {
 
 /// Criterion, ours vs the legacy router rebuilt per request.
 fn dispatch() -> Result<String> {
-    let output = cmd(
-        "cargo",
-        &["bench", "-p", "bundled_api", "--bench", "dispatch"],
-    )
-    .output()
-    .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut times: Vec<(String, f64)> = Vec::new();
-    let mut name = String::new();
-    for line in text.lines() {
-        if line.starts_with("dispatch/") {
-            name = line.split("  ").next().unwrap_or(line).trim().to_string();
-        }
-        if let Some(rest) = line.split("time:").nth(1) {
-            let words: Vec<&str> = rest
-                .trim()
-                .trim_matches(['[', ']'])
-                .split_whitespace()
-                .collect();
-            if let [_, _, mid, unit, ..] = words.as_slice() {
-                let scale = match *unit {
-                    "ps" => 1e-3,
-                    "ns" => 1.0,
-                    "µs" | "us" => 1e3,
-                    "ms" => 1e6,
-                    _ => f64::NAN,
-                };
-                times.push((name.clone(), mid.parse::<f64>().unwrap_or(f64::NAN) * scale));
-            }
-        }
-    }
+    let times = criterion("dispatch/")?;
     let find = |n: &str| {
         times
             .iter()
@@ -127,6 +103,57 @@ fn dispatch() -> Result<String> {
         );
     }
     Ok(out)
+}
+
+/// Runs the criterion benches of `bundled/benches/dispatch.rs` whose names start with `group`
+/// (e.g. `dispatch/`), and returns each one's name and its median estimate in ns.
+fn criterion(group: &str) -> Result<Vec<(String, f64)>> {
+    let output = cmd(
+        "cargo",
+        &[
+            "bench",
+            "-p",
+            "bundled_api",
+            "--bench",
+            "dispatch",
+            "--",
+            group,
+        ],
+    )
+    .output()
+    .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo bench failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut times: Vec<(String, f64)> = Vec::new();
+    let mut name = String::new();
+    for line in text.lines() {
+        if line.starts_with(group) {
+            name = line.split("  ").next().unwrap_or(line).trim().to_string();
+        }
+        if let Some(rest) = line.split("time:").nth(1) {
+            let words: Vec<&str> = rest
+                .trim()
+                .trim_matches(['[', ']'])
+                .split_whitespace()
+                .collect();
+            if let [_, _, mid, unit, ..] = words.as_slice() {
+                let scale = match *unit {
+                    "ps" => 1e-3,
+                    "ns" => 1.0,
+                    "µs" | "us" => 1e3,
+                    "ms" => 1e6,
+                    _ => f64::NAN,
+                };
+                times.push((name.clone(), mid.parse::<f64>().unwrap_or(f64::NAN) * scale));
+            }
+        }
+    }
+    Ok(times)
 }
 
 /// p50/p99 of `/api/wait-until` with storage 200 ms away, vs `/_vercel/ping` and vs awaiting.
