@@ -2,8 +2,8 @@
 
 use http::{Method, StatusCode};
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
-use wait_until::respond::{self, RecentPage};
 use wait_until::App;
+use wait_until::respond::{self, RecentPage};
 
 pub async fn handler(req: Request, _state: AppState) -> Result<Response<ResponseBody>, Error> {
     if let Some(refusal) = respond::allow_only(&req, &[Method::GET, Method::HEAD]) {

@@ -1,5 +1,8 @@
-//! The build-script half: rebuild when a route file is added or removed. Proven with real Cargo
-//! builds, with a control that fails without it, by `bundled_api_macros`' `tests/rebuild.rs`.
+//! The build-script half: rebuild when a route file is added or removed.
+
+// Proven with real Cargo builds of fixture crates, and a control that shows Cargo would not
+// notice without it, by the repository's `tests/it/route_builds.rs` (not in the package: it
+// builds against the repository's crates and lock file).
 
 /// Makes Cargo rebuild the crate when anything under its `api/` folder changes. Call it from
 /// `build.rs`, the one line it needs:

@@ -32,11 +32,13 @@ static NONE: RouteParams = RouteParams {
 
 impl RouteParams {
     /// The params of a request routed by `#[bundled_api]`; empty for a static route.
+    #[must_use]
     pub fn of<B>(req: &http::Request<B>) -> &RouteParams {
         req.extensions().get::<RouteParams>().unwrap_or(&NONE)
     }
 
     /// The value of a dynamic segment such as `[id]`.
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
         self.captures
             .iter()
@@ -48,6 +50,7 @@ impl RouteParams {
 
     /// The segments a catch-all such as `[...slug]` or `[[...slug]]` captured; empty when an
     /// optional catch-all captured nothing or no such param exists.
+    #[must_use]
     pub fn get_all(&self, name: &str) -> &[String] {
         self.captures
             .iter()
@@ -59,8 +62,50 @@ impl RouteParams {
     }
 
     /// Whether the route captured nothing: a static route, or none matched.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.captures.is_empty()
+    }
+
+    /// These params with `name` captured as one segment, as `[name]` would: for testing a
+    /// route's logic without a server. Put them in a request's extensions, where
+    /// `#[bundled_api]` puts them, or pass them to code that takes `&RouteParams`:
+    ///
+    /// ```
+    /// use bundled_api::RouteParams;
+    ///
+    /// // The logic of api/users/[id].rs, apart from the handler, so it can run on any request.
+    /// fn user_id<B>(req: &http::Request<B>) -> Option<u64> {
+    ///     RouteParams::of(req).get("id")?.parse().ok()
+    /// }
+    ///
+    /// let mut req = http::Request::new(());
+    /// req.extensions_mut().insert(RouteParams::default().with("id", "42"));
+    /// assert_eq!(user_id(&req), Some(42));
+    /// ```
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.push_one(name, value.into());
+        self
+    }
+
+    /// These params with `name` captured as a list of segments, as `[...name]` or
+    /// `[[...name]]` would; see [`RouteParams::with`].
+    ///
+    /// ```
+    /// use bundled_api::RouteParams;
+    ///
+    /// let params = RouteParams::default().with_all("slug", ["guides", "getting started"]);
+    /// assert_eq!(params.get_all("slug"), ["guides", "getting started"]);
+    /// ```
+    #[must_use]
+    pub fn with_all<S: Into<String>>(
+        mut self,
+        name: &'static str,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.push_many(name, values.into_iter().map(Into::into).collect());
+        self
     }
 
     pub(crate) fn push_one(&mut self, name: &'static str, value: String) {
@@ -93,6 +138,17 @@ mod tests {
         req.extensions_mut().insert(params);
         assert_eq!(RouteParams::of(&req).get("id"), Some("42"));
         assert_eq!(RouteParams::of(&req).get_all("slug"), ["a", "b"]);
+    }
+
+    #[test]
+    fn params_built_by_hand_read_back_and_are_not_empty() {
+        let params = RouteParams::default()
+            .with("id", "42")
+            .with_all("slug", ["a", "b"]);
+        assert!(!params.is_empty());
+        assert_eq!(params.get("id"), Some("42"));
+        assert_eq!(params.get_all("slug"), ["a", "b"]);
+        assert!(!RouteParams::default().with_all("slug", [""; 0]).is_empty());
     }
 
     #[test]

@@ -47,13 +47,8 @@ impl<'a> RequestPath<'a> {
     }
 
     /// How many segments the path has; `0` for `/`.
-    pub fn len(&self) -> usize {
+    pub fn segment_count(&self) -> usize {
         self.raw_segments().count()
-    }
-
-    /// Whether the path is `/`.
-    pub fn is_empty(&self) -> bool {
-        self.trimmed.is_empty()
     }
 }
 
@@ -69,7 +64,7 @@ pub(crate) fn decode(raw: &str) -> Option<Cow<'_, str>> {
         if bytes[i] == b'%' {
             let hi = hex_value(*bytes.get(i + 1)?)?;
             let lo = hex_value(*bytes.get(i + 2)?)?;
-            out.push(hi << 4 | lo);
+            out.push(hi * 16 + lo);
             i += 3;
         } else {
             out.push(bytes[i]);

@@ -22,7 +22,7 @@ pub enum Segment {
 /// `routes` must already be in precedence order (the macro sorts them at compile time).
 pub fn route(routes: &[&[Segment]], path: &str) -> Option<(usize, RouteParams)> {
     let path = RequestPath::parse(path)?;
-    let len = path.len();
+    let len = path.segment_count();
     routes
         .iter()
         .enumerate()

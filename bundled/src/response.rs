@@ -6,9 +6,14 @@ use vercel_runtime::{Response, ResponseBody};
 /// added by the next deployment must not be hidden by a cached 404.
 ///
 /// It also carries `x-content-type-options: nosniff` (a browser must never sniff an API answer
-/// into HTML) and `referrer-policy: no-referrer`. These are the app's own values
-/// (`wait_until::security::EVERY_RESPONSE`, whose test holds this copy to them): this crate
-/// knows nothing of the app, so it keeps a copy rather than depending on it.
+/// into HTML) and `referrer-policy: no-referrer` (an API answer has no page to refer from).
+///
+/// ```
+/// let response = bundled_api::not_found();
+/// assert_eq!(response.status(), 404);
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// ```
+#[must_use]
 pub fn not_found() -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::from(r#"{"error":"not found"}"#));
     *response.status_mut() = http::StatusCode::NOT_FOUND;
@@ -48,6 +53,10 @@ mod tests {
         assert_eq!(
             response.headers()[http::header::X_CONTENT_TYPE_OPTIONS],
             "nosniff"
+        );
+        assert_eq!(
+            response.headers()[http::header::REFERRER_POLICY],
+            "no-referrer"
         );
     }
 }

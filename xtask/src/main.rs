@@ -9,6 +9,7 @@ mod bench;
 mod mutants;
 mod package;
 mod provision;
+mod route_files;
 mod run;
 mod test;
 mod vercel_build;

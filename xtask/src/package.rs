@@ -1,10 +1,12 @@
 //! `cargo xtask package`: `bundled_api` and `bundled_api_macros` as `cargo publish` would upload
 //! them, checked the way a user meets them: the build-script feature set is lint-clean, the docs
-//! build without a warning, each package holds its README and LICENSE, and each builds from its
-//! package alone (`cargo package` verifies `bundled_api` against the packaged macros crate,
-//! through a local registry).
+//! build without a warning, each package holds its README and LICENSE, packaging warns of
+//! nothing, and each package builds and passes its own tests and doctests from its unpacked
+//! files alone (`bundled_api` against the packaged macros crate).
 
-use crate::run::{Result, cmd, status};
+use crate::run::{Result, cmd, status, target_dir};
+use std::path::PathBuf;
+use std::process::Command;
 
 /// In publishing order: `bundled_api` depends on the exact version of `bundled_api_macros`.
 const CRATES: [&str; 2] = ["bundled_api_macros", "bundled_api"];
@@ -38,20 +40,76 @@ pub fn run() -> Result {
     // `--allow-dirty` so a change can be checked before it is committed; CI runs on a clean clone.
     let mut list = vec!["package", "--list", "--allow-dirty"];
     list.extend(&selected);
-    let output = cmd("cargo", &list)
-        .output()
-        .map_err(|e| format!("could not run `cargo package --list`: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`cargo package --list` failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    check_listing(&String::from_utf8_lossy(&output.stdout))?;
+    check_listing(&without_warnings(&list)?)?;
 
     let mut package = vec!["package", "--allow-dirty"];
     package.extend(&selected);
-    status(&mut cmd("cargo", &package))
+    without_warnings(&package)?;
+
+    // `cargo package` verifies by building each library only: the tests and doctests, and the
+    // files they need (`api/` for the doctests, `tests/support/`), are proven here, from the
+    // unpacked packages. `bundled_api_macros` is not on the registry yet, so the packaged one
+    // stands in for it.
+    let target = target_dir()?;
+    let unpacked = |name: &str| -> Result<PathBuf> {
+        Ok(target
+            .join("package")
+            .join(format!("{name}-{}", version_of(name)?)))
+    };
+    let macros = unpacked("bundled_api_macros")?;
+    let patch = format!(
+        "patch.crates-io.bundled_api_macros.path={:?}",
+        macros.display().to_string()
+    );
+    for (dir, args) in [
+        (macros.clone(), vec!["test"]),
+        (unpacked("bundled_api")?, vec!["test", "--config", &patch]),
+    ] {
+        status(
+            Command::new("cargo")
+                .args(args)
+                .current_dir(&dir)
+                // The workspace's target directory: the dependencies are already built there.
+                .env("CARGO_TARGET_DIR", &target),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `cargo <args>`, shows its stderr, and returns its stdout; a failure, or any warning
+/// (a file left out of a package, a manifest key Cargo ignores), is an error.
+fn without_warnings(args: &[&str]) -> Result<String> {
+    let shown = format!("cargo {}", args.join(" "));
+    println!("$ {shown}");
+    let output = cmd("cargo", args)
+        .output()
+        .map_err(|e| format!("could not run `{shown}`: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
+    if !output.status.success() {
+        return Err(format!("`{shown}` failed ({})", output.status));
+    }
+    if let Some(warning) = stderr.lines().find(|line| line.starts_with("warning")) {
+        return Err(format!("`{shown}` warned: {warning}"));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The version of workspace package `name`, as `cargo metadata` reads it from its manifest.
+fn version_of(name: &str) -> Result<String> {
+    let output = cmd("cargo", &["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|package| package["name"] == name)
+        .and_then(|package| package["version"].as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`cargo metadata` lists no package {name}"))
 }
 
 /// `cargo package --list` prints the files of each package one list after the other: each of

@@ -7,6 +7,7 @@ use testkit::consumer;
 
 pub fn run() -> Result {
     status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
+    crate::route_files::fmt_check()?;
     status(&mut consumer::cargo(&["fmt", "--check"])?)?;
     status(&mut cmd(
         "cargo",
