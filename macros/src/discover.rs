@@ -143,4 +143,22 @@ mod tests {
         assert_eq!(names, ["api/b.rs", "api/x/[id].rs"]);
         std::fs::remove_dir_all(&root).unwrap();
     }
+
+    #[test]
+    fn odd_names_are_found_and_one_no_url_reaches_is_refused_naming_it() {
+        let root = std::env::temp_dir().join(format!("bundled-odd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for file in ["api/a b.rs", "api/v1.2/x.rs", "api/v.rs/[id].rs"] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, GOOD).unwrap();
+        }
+        let found = route_files(&root).unwrap();
+        let routes: Vec<_> = found.iter().map(|f| f.route.to_string()).collect();
+        assert_eq!(routes, ["/api/a b", "/api/v.rs/[id]", "/api/v1.2/x"]);
+        std::fs::write(root.join("api/what?.rs"), GOOD).unwrap();
+        let err = route_files(&root).unwrap_err();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(err.starts_with("api/what?.rs: "), "{err}");
+    }
 }

@@ -18,6 +18,14 @@ pub fn expand(root: &Path, attr: TokenStream, item: TokenStream) -> syn::Result<
     let fallback = parse_fallback(attr)?;
     let function: syn::ItemFn = syn::parse2(item)?;
     let (req, state) = argument_names(&function)?;
+    if !function.block.stmts.is_empty() {
+        // Dropping it silently would ship code the user wrote and never runs.
+        return Err(syn::Error::new_spanned(
+            &function.block,
+            "#[bundled_api] writes this function's body: leave it empty (`{}`); \
+             put per-request code in the route files or in a `fallback`",
+        ));
+    }
     let files = route_files(root).map_err(call_site_error)?;
     let entries = in_precedence_order(&files)?;
 
@@ -78,6 +86,9 @@ fn parse_fallback(attr: TokenStream) -> syn::Result<Option<syn::Path>> {
     let mut fallback = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("fallback") {
+            if fallback.is_some() {
+                return Err(meta.error("#[bundled_api] takes `fallback` once"));
+            }
             fallback = Some(meta.value()?.parse::<syn::Path>()?);
             Ok(())
         } else {
@@ -118,50 +129,71 @@ fn argument_names(function: &syn::ItemFn) -> syn::Result<(syn::Ident, syn::Ident
 ///
 /// An optional catch-all gets two entries: its bare prefix (`/api/files` for
 /// `api/files/[[...path]].rs`) ranks like that prefix would as a file of its own, so it wins over
-/// a dynamic sibling such as `api/[id].rs`; the full pattern ranks as a catch-all. Two entries for
-/// one path are refused, because only the first could ever be reached.
+/// a dynamic sibling such as `api/[id].rs`; the full pattern ranks as a catch-all. Two entries of
+/// one shape (param names erased, see `RoutePath::shape`) are refused, because only the first
+/// could ever be reached: `api/a.rs` with `api/a/index.rs`, `[id].rs` with `[slug].rs`,
+/// `[...a].rs` with `[[...b]].rs`.
 // `vercel_runtime_router` is deprecated as a runtime router; as a compile-time ordering it is
 // exactly Vercel's rule, which is what we want to keep.
 #[allow(deprecated)]
 fn in_precedence_order(files: &[RouteFile]) -> syn::Result<Vec<(RoutePath, usize)>> {
-    let mut keyed: Vec<(String, RoutePath, usize)> = Vec::new();
+    let mut entries: Vec<(RoutePath, usize)> = Vec::new();
     for (index, file) in files.iter().enumerate() {
         let routes = std::iter::once(file.route.clone()).chain(file.route.bare_prefix());
         for route in routes {
-            let key = route.router_key();
-            if let Some((_, _, earlier)) = keyed.iter().find(|(seen, ..)| *seen == key) {
+            let clash = entries
+                .iter()
+                .find(|(seen, _)| seen.shape() == route.shape());
+            if let Some((seen, earlier)) = clash {
+                let why = if *seen == route {
+                    ""
+                } else {
+                    ": param names and catch-all kinds do not tell routes apart, so only one \
+                     could ever be reached"
+                };
                 return Err(call_site_error(format!(
-                    "{} and {} both serve {route}",
+                    "{} and {} both serve {seen}{why}",
                     files[*earlier].relative, file.relative
                 )));
             }
-            keyed.push((key, route, index));
+            entries.push((route, index));
         }
     }
-    let router = vercel_runtime_router::Router::from(
-        keyed
-            .iter()
-            .map(|(key, ..)| key.as_str())
-            .collect::<Vec<_>>(),
-    );
-    Ok(router
+    // The router makes an identifier of each key and panics on one that is not: it gets keys of
+    // the same shape instead (`RoutePath::router_key`). Its sort is stable and equal keys compare
+    // equal, so the n-th route out with a key is the n-th entry in with that key.
+    let keys: Vec<String> = entries
+        .iter()
+        .map(|(route, _)| route.router_key())
+        .collect();
+    let router =
+        vercel_runtime_router::Router::from(keys.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut taken = vec![false; entries.len()];
+    router
         .routes
         .iter()
-        .filter_map(|route| {
-            keyed
-                .iter()
-                .find(|(key, ..)| *key == route.module_file)
-                .map(|(_, route, index)| (route.clone(), *index))
+        .map(|sorted| {
+            let at = (0..entries.len())
+                .find(|&i| !taken[i] && keys[i] == sorted.module_file)
+                .ok_or_else(|| {
+                    call_site_error(format!(
+                        "#[bundled_api]: the router returned an unknown route {}",
+                        sorted.module_file
+                    ))
+                })?;
+            taken[at] = true;
+            Ok(entries[at].clone())
         })
-        .collect())
+        .collect()
 }
 
-/// `route_3_users__id_` for `api/users/[id].rs`: unique by index, readable in compiler errors.
+/// `route_3_users__id_` for `api/users/[id].rs`: unique by index, readable in compiler errors,
+/// and an identifier whatever the file is called (`a b`, `robots.txt`, `é` become `_`).
 fn module_name(index: usize, file: &RouteFile) -> syn::Ident {
-    let stem = file
-        .relative
-        .trim_start_matches("api/")
-        .trim_end_matches(".rs")
+    let stem = file.relative.strip_prefix("api/").unwrap_or(&file.relative);
+    let stem = stem
+        .strip_suffix(".rs")
+        .unwrap_or(stem)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -185,10 +217,15 @@ mod tests {
     const HANDLER: &str = "pub async fn handler(req: Request, state: AppState) -> R { todo!() }";
 
     fn fixture(files: &[&str]) -> std::path::PathBuf {
+        // A folder per file set (tests run in parallel), named by a hash: a long list of names
+        // would not fit in one file name.
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        files.hash(&mut hasher);
         let root = std::env::temp_dir().join(format!(
-            "bundled-expand-{}-{}",
+            "bundled-expand-{}-{:x}",
             std::process::id(),
-            files.join(",").replace(['/', '[', ']', '.'], "")
+            hasher.finish()
         ));
         let _ = std::fs::remove_dir_all(&root);
         for file in files {
@@ -327,5 +364,219 @@ mod tests {
             err.to_string().contains("goes on `async fn handler"),
             "{err}"
         );
+    }
+
+    /// Names a URL segment can carry, which the router's `format_ident!` used to panic on.
+    const ODD_NAMES: &[&str] = &[
+        "api/a b.rs",
+        "api/v1.2/x.rs",
+        "api/robots.txt.rs",
+        "api/v.rs/x.rs",
+        "api/a+b.rs",
+        "api/a(b).rs",
+        "api/é.rs",
+    ];
+
+    #[test]
+    fn names_with_dots_spaces_and_symbols_expand_to_their_own_text() {
+        let root = fixture(ODD_NAMES);
+        let item = quote! { async fn handler(req: Request, state: AppState) -> R {} };
+        let tokens = expand(&root, TokenStream::new(), item).unwrap();
+        let found = route_files(&root).unwrap();
+        std::fs::remove_dir_all(root).unwrap();
+        // Every module name is an identifier, and the whole expansion is Rust.
+        for (i, file) in found.iter().enumerate() {
+            syn::parse_str::<syn::Ident>(&module_name(i, file).to_string()).unwrap();
+        }
+        syn::parse2::<syn::File>(tokens.clone()).unwrap();
+        let out = tokens.to_string();
+        for text in ["a b", "v1.2", "robots.txt", "v.rs", "a+b", "a(b)", "é"] {
+            assert!(
+                out.contains(&format!("Static (\"{text}\")")),
+                "{text}: {out}"
+            );
+        }
+    }
+
+    #[test]
+    fn odd_names_take_their_place_by_the_router_rule() {
+        let order = order(&[
+            "api/[id].rs",
+            "api/a.rs",
+            "api/robots.txt.rs",
+            "api/v1.2/[id].rs",
+            "api/v1.2/x.rs",
+        ]);
+        assert_eq!(
+            order,
+            [
+                "api/robots.txt.rs",
+                "api/v1.2/x.rs",
+                "api/a.rs",
+                "api/v1.2/[id].rs",
+                "api/[id].rs",
+            ]
+        );
+    }
+
+    /// The router given the real paths (which it accepts when every part is an identifier), to
+    /// check the stand-in keys change nothing.
+    #[allow(deprecated)]
+    fn order_by_real_keys(files: &[&str]) -> Vec<String> {
+        let root = fixture(files);
+        let found = route_files(&root).unwrap();
+        std::fs::remove_dir_all(root).unwrap();
+        let mut keyed = Vec::new();
+        for file in &found {
+            for route in std::iter::once(file.route.clone()).chain(file.route.bare_prefix()) {
+                let key = format!("{route}.rs").trim_start_matches('/').to_string();
+                keyed.push((key, file.relative.clone()));
+            }
+        }
+        let router = vercel_runtime_router::Router::from(
+            keyed
+                .iter()
+                .map(|(key, _)| key.as_str())
+                .collect::<Vec<_>>(),
+        );
+        router
+            .routes
+            .iter()
+            .map(|route| {
+                let (_, file) = keyed
+                    .iter()
+                    .find(|(key, _)| *key == route.module_file)
+                    .unwrap();
+                file.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stand_in_keys_order_names_exactly_as_their_real_paths_would() {
+        let files = [
+            "api/index.rs",
+            "api/a.rs",
+            "api/bb.rs",
+            "api/wait-until.rs",
+            "api/posts.rs",
+            "api/recent.rs",
+            "api/x1/y.rs",
+            "api/posts/[id].rs",
+            "api/posts/[id]/comments.rs",
+            "api/posts/[id]/[cid].rs",
+            "api/[id].rs",
+            "api/[id]/static.rs",
+            "api/u/[a]/[b]/c.rs",
+            "api/u/[a]/b/[c].rs",
+            "api/u/a/[b]/[c].rs",
+            "api/docs/[...slug].rs",
+            "api/docs/x/[...slug].rs",
+            "api/files/[[...path]].rs",
+            "api/g/[o]/[[...rest]].rs",
+            "api/[...rest].rs",
+        ];
+        assert_eq!(order(&files), order_by_real_keys(&files));
+    }
+
+    fn clash(files: &[&str]) -> String {
+        expand_fixture(files, TokenStream::new())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn two_dynamic_siblings_are_refused_naming_both_files() {
+        for (files, first, second) in [
+            (
+                ["api/things/[id].rs", "api/things/[slug].rs"],
+                "api/things/[id].rs",
+                "api/things/[slug].rs",
+            ),
+            (
+                ["api/[...a].rs", "api/[...b].rs"],
+                "api/[...a].rs",
+                "api/[...b].rs",
+            ),
+            (
+                ["api/x/[...a].rs", "api/x/[[...b]].rs"],
+                "api/x/[...a].rs",
+                "api/x/[[...b]].rs",
+            ),
+            (
+                ["api/[x]/a.rs", "api/[y]/a.rs"],
+                "api/[x]/a.rs",
+                "api/[y]/a.rs",
+            ),
+            // The optional catch-all's bare prefix `/api/[id]` is `/api/[x]` again.
+            (
+                ["api/[id]/[[...rest]].rs", "api/[x].rs"],
+                "api/[id]/[[...rest]].rs",
+                "api/[x].rs",
+            ),
+        ] {
+            let err = clash(&files);
+            assert!(
+                err.starts_with(&format!("{first} and {second} both serve")),
+                "{err}"
+            );
+            assert!(err.contains("param names"), "{err}");
+        }
+    }
+
+    #[test]
+    fn dynamic_routes_of_different_shapes_are_kept() {
+        let order = order(&[
+            "api/[x]/a.rs",
+            "api/[y]/b.rs",
+            "api/[...rest].rs",
+            "api/[id].rs",
+        ]);
+        assert_eq!(order.len(), 4);
+    }
+
+    #[test]
+    fn a_body_is_refused_because_the_attribute_writes_it() {
+        let root = fixture(&["api/body.rs"]);
+        let item = quote! { async fn handler(req: Request, state: AppState) -> R { panic!("x") } };
+        let err = expand(&root, TokenStream::new(), item).unwrap_err();
+        std::fs::remove_dir_all(root).unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("#[bundled_api] writes this function's body"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_second_fallback_is_refused() {
+        let Err(err) = parse_fallback(quote! { fallback = a::b, fallback = c::d }) else {
+            panic!("two fallbacks must be refused");
+        };
+        assert!(err.to_string().contains("`fallback` once"), "{err}");
+    }
+
+    #[test]
+    fn odd_arguments_are_errors_not_panics() {
+        for attr in [
+            quote! { fallback },
+            quote! { fallback = },
+            quote! { fallback = 1 },
+            quote! { = x },
+            quote! { fallback = a b },
+            quote! { fallback(x) },
+            quote! { "fallback" },
+            quote! { fallback = a, },
+        ] {
+            let _ = parse_fallback(attr);
+        }
+        assert!(parse_fallback(quote! { fallback = 1 }).is_err());
+        assert!(parse_fallback(quote! { fallback = a, }).is_ok());
+    }
+
+    #[test]
+    fn a_name_no_request_reaches_fails_naming_the_file() {
+        let err = expand_fixture(&["api/a%20b.rs"], TokenStream::new()).unwrap_err();
+        assert!(err.to_string().starts_with("api/a%20b.rs: "), "{err}");
     }
 }

@@ -7,7 +7,10 @@
 //!   out `api/main.rs` and any path with a part starting with `_` or `.` (room for helpers);
 //! - turns each file name into a route (`[id]`, `[...slug]`, `[[...slug]]`, `index.rs`) and
 //!   refuses, naming the file, what cannot work: a missing `pub async fn handler`, a catch-all
-//!   that is not last, a repeated param name, two files for one path;
+//!   that is not last, a repeated param name, two files for one path (param names erased, so
+//!   `[id].rs` beside `[slug].rs` too), a name no URL reaches as written (`%`, `?`, `#`, `\`);
+//!   any other name is its decoded segment (`robots.txt.rs`, `a b.rs`);
+//! - refuses a body on the function it is put on, since it writes that body;
 //! - orders the routes with `vercel_runtime_router` (static, dynamic, catch-all; deeper first);
 //! - emits one `#[path]` module per file and a dispatch over a static route table, so a request
 //!   builds no router and compiles no regex.

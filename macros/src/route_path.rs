@@ -11,6 +11,14 @@ pub enum Part {
     OptionalCatchAll(String),
 }
 
+/// A part of a route with its param name erased: see [`RoutePath::shape`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape<'a> {
+    Static(&'a str),
+    Dynamic,
+    CatchAll,
+}
+
 /// The route a file serves: `api/users/[id].rs` serves `/api/users/[id]`;
 /// `api/users/index.rs` serves `/api/users`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +41,12 @@ impl RoutePath {
             .map(|name| Part::parse(name).map_err(|why| format!("{relative}: {why}")))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let last = parts.len() - 1;
         let mut seen = Vec::new();
         for (i, part) in parts.iter().enumerate() {
-            if matches!(part, Part::CatchAll(_) | Part::OptionalCatchAll(_)) && i != last {
+            // `i + 1 < len` rather than `i != len - 1`: no subtraction to underflow, whatever the
+            // path (`split` always yields one name, but this must not depend on it).
+            if matches!(part, Part::CatchAll(_) | Part::OptionalCatchAll(_)) && i + 1 < parts.len()
+            {
                 return Err(format!(
                     "{relative}: a catch-all segment must be the last one"
                 ));
@@ -51,9 +61,43 @@ impl RoutePath {
         Ok(Self { parts })
     }
 
-    /// The path as `vercel_runtime_router` expects a file path, for ordering.
+    /// The key `vercel_runtime_router` orders this route by: a file path of the same shape whose
+    /// every part is identifier-safe, because the router turns the key into an identifier with
+    /// `format_ident!` and panics on anything else (`api/robots.txt.rs`, `api/a b.rs`).
+    ///
+    /// The router never reads a part's text, only its shape: static routes are ordered by the byte
+    /// length of the whole path, dynamic ones by their number of segments and where the
+    /// bracketed ones sit, catch-alls by their number of segments; ties keep their input order.
+    /// So each static part becomes as many `x` as it has bytes and each param is named `p`, which
+    /// orders every route exactly as its real path would (pinned by expand.rs's tests). Keys are
+    /// not unique (`api/a.rs` and `api/b.rs` both give `xxx/x.rs`): map back by position.
     pub fn router_key(&self) -> String {
-        format!("{self}.rs").trim_start_matches('/').to_string()
+        let parts = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Static(text) => "x".repeat(text.len()),
+                Part::Dynamic(_) => "[p]".to_string(),
+                Part::CatchAll(_) => "[...p]".to_string(),
+                Part::OptionalCatchAll(_) => "[[...p]]".to_string(),
+            })
+            .collect::<Vec<_>>();
+        format!("{}.rs", parts.join("/"))
+    }
+
+    /// What decides which requests the route serves: its static text and where its params are,
+    /// not their names; a catch-all is a catch-all, required or optional (both take every path
+    /// with at least one more segment). Two routes of one shape serve the same paths, and the
+    /// router would only ever pick the first.
+    pub fn shape(&self) -> Vec<Shape<'_>> {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Static(text) => Shape::Static(text),
+                Part::Dynamic(_) => Shape::Dynamic,
+                Part::CatchAll(_) | Part::OptionalCatchAll(_) => Shape::CatchAll,
+            })
+            .collect()
     }
 
     /// For an optional catch-all, the route without it: what it serves when it captures nothing.
@@ -84,9 +128,7 @@ impl Part {
         } else if let Some(param) = bracketed("[", "]") {
             (Part::Dynamic(param.to_string()), Some(param))
         } else {
-            if name.is_empty() || name.contains(['[', ']', '%']) {
-                return Err(format!("`{name}` is not a valid route segment"));
-            }
+            check_static(name)?;
             (Part::Static(name.to_string()), None)
         };
         if let Some(param) = param {
@@ -109,6 +151,46 @@ impl Part {
             Part::Dynamic(name) | Part::CatchAll(name) | Part::OptionalCatchAll(name) => Some(name),
         }
     }
+}
+
+/// A static part serves the request segment that percent-decodes to exactly its text, so any name
+/// a URL path segment can carry is accepted: `robots.txt`, `v1.2`, `a b` (served at `a%20b`),
+/// `a+b`, `a(b)`, `é`. Refused is what no request would reach as the user means it:
+///
+/// - `.`, `..` and the empty name: the request side refuses such segments outright;
+/// - `%`: is `a%20b.rs` the URL `/a%20b` or the text `a%20b`? The matcher compares decoded text,
+///   so it would serve only `/a%2520b`. Name the file by its decoded text (`a b.rs`) instead;
+/// - `?` and `#`: in a URL they end the path, so `/api/what?` asks for `/api/what`;
+/// - `\`: browsers read it as `/` in a URL path;
+/// - `/` cannot be in a file name, and control characters are never sent literally.
+///
+/// Only the last three could be reached at all, percent-encoded (`%3F`), which is never what the
+/// name says.
+fn check_static(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(format!("`{name}` is not a valid route segment"));
+    }
+    if name.contains(['[', ']']) {
+        return Err(format!(
+            "`{name}` is not a valid route segment (brackets only around a whole param: `[id]`)"
+        ));
+    }
+    if name.contains('%') {
+        return Err(format!(
+            "`{name}` has a `%`: a route segment is matched decoded, so name the file by the text \
+             the URL decodes to (`a b.rs` serves `/api/a%20b`)"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '?' | '#' | '\\' | '/') || c.is_control())
+    {
+        return Err(format!(
+            "`{}` has {c:?}, which a URL path segment cannot carry as itself",
+            name.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for RoutePath {
@@ -176,10 +258,82 @@ mod tests {
     }
 
     #[test]
-    fn the_router_key_is_a_file_path() {
-        let key = RoutePath::from_file("api/users/index.rs")
-            .unwrap()
-            .router_key();
-        assert_eq!(key, "api/users.rs");
+    fn the_router_key_has_the_shape_of_the_file_path_and_nothing_of_its_text() {
+        let key = |file: &str| RoutePath::from_file(file).unwrap().router_key();
+        assert_eq!(key("api/users/index.rs"), "xxx/xxxxx.rs");
+        assert_eq!(key("api/robots.txt.rs"), "xxx/xxxxxxxxxx.rs");
+        // Byte length, as the router measures a static path: `é` is two bytes.
+        assert_eq!(key("api/é.rs"), "xxx/xx.rs");
+        assert_eq!(
+            key("api/v1.2/[id]/a b/[[...rest]].rs"),
+            "xxx/xxxx/[p]/xxx/[[...p]].rs"
+        );
+        assert_eq!(key("api/[...all-of-it].rs"), "xxx/[...p].rs");
+    }
+
+    #[test]
+    fn names_a_url_segment_can_carry_are_static_parts() {
+        for (file, text) in [
+            ("api/robots.txt.rs", "robots.txt"),
+            ("api/a b.rs", "a b"),
+            ("api/a+b.rs", "a+b"),
+            ("api/a(b).rs", "a(b)"),
+            ("api/v.rs/x.rs", "v.rs"),
+            ("api/é.rs", "é"),
+            ("api/v1.2/x.rs", "v1.2"),
+        ] {
+            let parts = RoutePath::from_file(file).unwrap().parts;
+            assert_eq!(parts[1], Part::Static(text.into()), "{file}");
+        }
+    }
+
+    #[test]
+    fn names_no_request_segment_reaches_as_written_are_refused_naming_the_file() {
+        for (file, why) in [
+            ("api/a%20b.rs", "has a `%`"),
+            ("api/100%.rs", "has a `%`"),
+            ("api/what?.rs", "'?'"),
+            ("api/a#b.rs", "'#'"),
+            ("api/a\\b.rs", "'\\\\'"),
+            ("api/a\nb.rs", "'\\n'"),
+            ("api/a\u{7f}.rs", "'\\u{7f}'"),
+            ("api/../x.rs", "`..` is not a valid route segment"),
+            ("api/./x.rs", "`.` is not a valid route segment"),
+            ("api//x.rs", "`` is not a valid route segment"),
+            ("api/a]b.rs", "brackets"),
+        ] {
+            let err = RoutePath::from_file(file).unwrap_err();
+            assert!(err.starts_with(&format!("{file}: ")), "{err}");
+            assert!(err.contains(why), "{file}: {err}");
+        }
+    }
+
+    #[test]
+    fn odd_paths_are_errors_not_panics() {
+        for file in [
+            "",
+            ".rs",
+            "index.rs",
+            "/",
+            "/.rs",
+            "api/.rs",
+            "[...a]/.rs",
+            "x",
+        ] {
+            let _ = RoutePath::from_file(file);
+        }
+        assert!(RoutePath::from_file(".rs").is_err());
+        assert!(RoutePath::from_file("").is_err());
+    }
+
+    #[test]
+    fn param_names_and_catch_all_kinds_are_not_part_of_the_shape() {
+        let shape = |file: &str| format!("{:?}", RoutePath::from_file(file).unwrap().shape());
+        assert_eq!(shape("api/things/[id].rs"), shape("api/things/[slug].rs"));
+        assert_eq!(shape("api/[...a].rs"), shape("api/[[...b]].rs"));
+        assert_eq!(shape("api/[x]/a.rs"), shape("api/[y]/a.rs"));
+        assert_ne!(shape("api/[x]/a.rs"), shape("api/[y]/b.rs"));
+        assert_ne!(shape("api/[x].rs"), shape("api/[...x].rs"));
+        assert_ne!(shape("api/a.rs"), shape("api/[a].rs"));
     }
 }
