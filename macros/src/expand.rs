@@ -277,6 +277,20 @@ mod tests {
     }
 
     #[test]
+    fn among_dynamic_routes_of_one_depth_the_earlier_last_dynamic_segment_wins() {
+        // As bundled/README.md documents it, Next.js differing on the second pair. Files are
+        // found in name order, which is the other order in both pairs.
+        assert_eq!(
+            order(&["api/[id]/[tab].rs", "api/[id]/edit.rs"]),
+            ["api/[id]/edit.rs", "api/[id]/[tab].rs"]
+        );
+        assert_eq!(
+            order(&["api/0/[c].rs", "api/[a]/x.rs"]),
+            ["api/[a]/x.rs", "api/0/[c].rs"]
+        );
+    }
+
+    #[test]
     fn an_optional_catch_all_ranks_its_bare_prefix_like_a_static_route() {
         let order = order(&["api/[id].rs", "api/files/[[...path]].rs"]);
         assert_eq!(
