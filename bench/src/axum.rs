@@ -390,7 +390,7 @@ pub fn section() -> Result<String> {
             )?);
         }
     }
-    let dispatch = crate::criterion("axum/")?;
+    let dispatch = crate::criterion("bench", "axum_dispatch", "axum/")?;
 
     let peak = |i: usize| runs[i].iter().map(|r| r.peak_mib).collect::<Vec<_>>();
     out += "Binary, start and memory: stripped release binaries (the same release profile); cold start from exec to the first 200 on `/api/hello`, 10 starts of each, alternating, in local mode (`VERCEL_DEV_PORT`, as `cargo run`) and in production mode (as Vercel runs it: over the IPC socket, with the test kit playing Vercel's side, the request sent to the port `server-started` names, and its `end` awaited); peak RSS of the process after the load below.\n\n";
@@ -479,7 +479,7 @@ pub fn section() -> Result<String> {
         );
     }
 
-    out += "\nIn process (criterion, `cargo bench -p bundled_api --bench dispatch -- axum/`): a request to the built response, without vercel_runtime's per-request work. Ours as `#[bundled_api]`'s code does it (the table, `RouteParams`, the route's handler); axum's `Router` with the same handlers, through `tower::ServiceExt::oneshot`.\n\n| route | bundled_api | axum Router | bundled_api / axum |\n|---|---|---|---|\n";
+    out += "\nIn process (criterion, `cargo bench -p bench --bench axum_dispatch -- axum/`, `bench/benches/axum_dispatch.rs`): a request to the built response, without vercel_runtime's per-request work. Ours as `#[bundled_api]`'s code does it (the table, `RouteParams`, the route's handler); axum's `Router`, `bench/axum-routes/src/routes.rs` itself, through `tower::ServiceExt::oneshot`.\n\n| route | bundled_api | axum Router | bundled_api / axum |\n|---|---|---|---|\n";
     for (name, path) in LOADED {
         let find = |who: &str| {
             dispatch

@@ -79,7 +79,7 @@ fn run() -> Result {
 
 /// Criterion, ours vs the legacy router rebuilt per request.
 fn dispatch() -> Result<String> {
-    let times = criterion("dispatch/")?;
+    let times = criterion("bundled_api", "dispatch", "dispatch/")?;
     let find = |n: &str| {
         times
             .iter()
@@ -105,20 +105,13 @@ fn dispatch() -> Result<String> {
     Ok(out)
 }
 
-/// Runs the criterion benches of `bundled/benches/dispatch.rs` whose names start with `group`
-/// (e.g. `dispatch/`), and returns each one's name and its median estimate in ns.
-fn criterion(group: &str) -> Result<Vec<(String, f64)>> {
+/// Runs the criterion benches of `package`'s bench target `bench` (e.g. `bundled_api`'s
+/// `dispatch`, `bundled/benches/dispatch.rs`) whose names start with `group` (e.g. `dispatch/`),
+/// and returns each one's name and its median estimate in ns.
+fn criterion(package: &str, bench: &str, group: &str) -> Result<Vec<(String, f64)>> {
     let output = cmd(
         "cargo",
-        &[
-            "bench",
-            "-p",
-            "bundled_api",
-            "--bench",
-            "dispatch",
-            "--",
-            group,
-        ],
+        &["bench", "-p", package, "--bench", bench, "--", group],
     )
     .output()
     .map_err(|e| e.to_string())?;
