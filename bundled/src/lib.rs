@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+#![cfg_attr(feature = "runtime", doc = include_str!("../README.md"))]
+// The README's examples use the attribute, which this build leaves out.
+#![cfg_attr(
+    not(feature = "runtime"),
+    doc = "File routes for Rust on Vercel, built without the `runtime` feature: only [`build`], \
+           for build scripts. The default features give the rest."
+)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // The examples are whole files a user writes (`build.rs`, `api/main.rs`), `fn main` included.

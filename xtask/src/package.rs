@@ -32,6 +32,12 @@ pub fn run() -> Result {
         ],
     ))?;
 
+    // ... and its tests and doctests pass, as a packager testing each feature set would run them.
+    status(&mut cmd(
+        "cargo",
+        &["test", "-p", "bundled_api", "--no-default-features"],
+    ))?;
+
     let mut doc = vec!["doc", "--no-deps"];
     doc.extend(&selected);
     // Broken intra-doc links and malformed docs fail here, not on docs.rs.
