@@ -57,18 +57,16 @@ pub(crate) fn decode(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.contains('%') {
         return Some(Cow::Borrowed(raw));
     }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = hex_value(*bytes.get(i + 1)?)?;
-            let lo = hex_value(*bytes.get(i + 2)?)?;
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte == b'%' {
+            // Both digits must follow; `%`, `%4` and `%zz` are broken encoding.
+            let hi = hex_value(bytes.next()?)?;
+            let lo = hex_value(bytes.next()?)?;
             out.push(hi * 16 + lo);
-            i += 3;
         } else {
-            out.push(bytes[i]);
-            i += 1;
+            out.push(byte);
         }
     }
     String::from_utf8(out).ok().map(Cow::Owned)
@@ -143,6 +141,9 @@ mod tests {
         );
         assert_eq!(segments("/api/a%20b").unwrap(), ["api", "a b"]);
         assert_eq!(segments("/api/%C3%A9").unwrap(), ["api", "é"]);
+        // Hex digits in either case, as clients send both.
+        assert_eq!(segments("/api/%c3%a9").unwrap(), ["api", "é"]);
+        assert_eq!(segments("/api/%2f%2F").unwrap(), ["api", "//"]);
     }
 
     #[test]

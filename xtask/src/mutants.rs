@@ -36,7 +36,9 @@ pub fn run() -> Result {
     }
     let target = target_dir()?;
     let extra: Vec<String> = std::env::args().skip(2).collect();
-    let mut command = cmd("cargo", &["mutants", "--output"]);
+    // `--workspace`: the configuration's files are in more than one package (the app's library
+    // and `bundled_api`); each mutant is tested by its own package's tests.
+    let mut command = cmd("cargo", &["mutants", "--workspace", "--output"]);
     command.arg(&target).args(&extra);
     if !asks_for_jobs(&extra) {
         command
