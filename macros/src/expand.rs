@@ -1,7 +1,8 @@
 //! Writing the dispatch: route modules, a static route table, and one `match`.
 
 use crate::discover::{RouteFile, route_files};
-use crate::route_path::{Part, RoutePath};
+use crate::reach;
+use crate::route_path::{Part, RoutePath, Shape};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use std::path::Path;
@@ -28,6 +29,10 @@ pub fn expand(root: &Path, attr: TokenStream, item: TokenStream) -> syn::Result<
     }
     let files = route_files(root).map_err(call_site_error)?;
     let entries = in_precedence_order(&files)?;
+    let names: Vec<&str> = files.iter().map(|file| file.relative.as_str()).collect();
+    if let Some(error) = reach::error(&entries, &names) {
+        return Err(call_site_error(error));
+    }
 
     let modules = files.iter().enumerate().map(|(i, file)| {
         let path = file.absolute.to_string_lossy().into_owned();
@@ -58,7 +63,9 @@ pub fn expand(root: &Path, attr: TokenStream, item: TokenStream) -> syn::Result<
     });
     let unmatched = match fallback {
         Some(path) => quote! { #path(#req, #state).await },
-        None => quote! { Ok(::bundled_api::not_found()) },
+        // With no route and no fallback nothing takes `state`: borrowing it here spares an empty
+        // `api/` an unused-variable warning.
+        None => quote! { { let _ = &#state; Ok(::bundled_api::not_found()) } },
     };
 
     let syn::ItemFn {
@@ -159,6 +166,13 @@ fn in_precedence_order(files: &[RouteFile]) -> syn::Result<Vec<(RoutePath, usize
             entries.push((route, index));
         }
     }
+    // The router ranks dynamic routes of one depth by where their last dynamic segment is, and
+    // catch-alls by depth alone; it calls the rest ties and keeps them in the order given (its
+    // sort is stable). Left in file-name order, a tie could hide a route for good:
+    // `api/[org]/[repo].rs` sorts before `api/users/[id].rs` and would take `/api/users/42`. So
+    // ties go in by generality, segment by segment: a static segment before a dynamic one, a
+    // dynamic one before a catch-all, as a user reading the file names expects.
+    entries.sort_by_key(|(route, _)| generality(route));
     // The router makes an identifier of each key and panics on one that is not: it gets keys of
     // the same shape instead (`RoutePath::router_key`). Its sort is stable and equal keys compare
     // equal, so the n-th route out with a key is the n-th entry in with that key.
@@ -183,6 +197,20 @@ fn in_precedence_order(files: &[RouteFile]) -> syn::Result<Vec<(RoutePath, usize
                 })?;
             taken[at] = true;
             Ok(entries[at].clone())
+        })
+        .collect()
+}
+
+/// How general each segment of `route` is, in order: 0 static, 1 dynamic, 2 catch-all. Compared
+/// as a list, the more specific route of two comes first at the first segment where they differ.
+fn generality(route: &RoutePath) -> Vec<u8> {
+    route
+        .shape()
+        .iter()
+        .map(|shape| match shape {
+            Shape::Static(_) => 0,
+            Shape::Dynamic => 1,
+            Shape::CatchAll => 2,
         })
         .collect()
 }
@@ -291,6 +319,110 @@ mod tests {
     }
 
     #[test]
+    fn routes_the_router_ties_go_static_segment_first_whatever_their_file_names() {
+        // `[` sorts before lower-case letters: in file-name order the general route came first
+        // and took every path of the specific one.
+        assert_eq!(
+            order(&["api/[org]/[repo].rs", "api/users/[id].rs"]),
+            ["api/users/[id].rs", "api/[org]/[repo].rs"]
+        );
+        assert_eq!(
+            order(&["api/[x]/[...rest].rs", "api/docs/[...slug].rs"]),
+            ["api/docs/[...slug].rs", "api/[x]/[...rest].rs"]
+        );
+        assert_eq!(
+            order(&["api/[a]/[b]/[c].rs", "api/[a]/b/[c].rs", "api/a/[b]/[c].rs"]),
+            ["api/a/[b]/[c].rs", "api/[a]/b/[c].rs", "api/[a]/[b]/[c].rs"]
+        );
+    }
+
+    #[test]
+    fn a_file_is_refused_as_unreachable_exactly_when_no_path_reaches_it() {
+        // Every route of up to three segments below api/ from these parts, taken two at a time,
+        // in precedence order; then every path of up to five segments over `a`, `b` and a value
+        // no name holds, each sent to the first route it matches, as the runtime does. The
+        // files no path reached must be exactly those reach.rs refuses: a file is never hidden
+        // in silence, and never refused while a path still reaches it.
+        let inner = ["a", "b", "[d]"];
+        let last = ["a", "b", "[d]", "[...c]", "[[...o]]"];
+        let mut files = Vec::new();
+        for depth in 0..3 {
+            let mut prefixes = vec![String::from("api")];
+            for level in 0..depth {
+                prefixes = prefixes
+                    .iter()
+                    .flat_map(|p| {
+                        inner
+                            .iter()
+                            .map(move |part| format!("{p}/{}", numbered(part, level)))
+                    })
+                    .collect();
+            }
+            for prefix in prefixes {
+                for part in last {
+                    files.push(format!("{prefix}/{}.rs", numbered(part, depth)));
+                }
+            }
+        }
+        let mut paths: Vec<Vec<String>> = vec![vec!["api".into()]];
+        let mut longer = paths.clone();
+        for _ in 0..5 {
+            longer = longer
+                .iter()
+                .flat_map(|path| {
+                    ["a", "b", "value"].map(|segment| [path.clone(), vec![segment.into()]].concat())
+                })
+                .collect();
+            paths.extend(longer.iter().cloned());
+        }
+        let (mut ordered, mut hidden) = (0, 0);
+        for (i, first) in files.iter().enumerate() {
+            for second in &files[i + 1..] {
+                let found: Vec<RouteFile> = [first, second]
+                    .iter()
+                    .map(|relative| RouteFile {
+                        relative: relative.to_string(),
+                        absolute: relative.into(),
+                        route: RoutePath::from_file(relative).unwrap(),
+                    })
+                    .collect();
+                // Two files of one shape are refused before any order.
+                let Ok(order) = in_precedence_order(&found) else {
+                    continue;
+                };
+                ordered += 1;
+                let mut reached = [false; 2];
+                for path in &paths {
+                    if let Some((_, file)) =
+                        order.iter().find(|(route, _)| reach::matches(route, path))
+                    {
+                        reached[*file] = true;
+                    }
+                }
+                let unreached: Vec<usize> = (0..2).filter(|file| !reached[*file]).collect();
+                let refused: Vec<usize> = reach::unreachable(&order, 2)
+                    .into_iter()
+                    .map(|(file, _)| file)
+                    .collect();
+                assert_eq!(refused, unreached, "{first} and {second}");
+                hidden += unreached.len();
+            }
+        }
+        assert!(ordered > 1500, "only {ordered} pairs could be ordered");
+        // `api/[...c0].rs` behind `api/[d0]/[[...o1]].rs`, among others: the check ran.
+        assert!(hidden > 0, "no pair hid a file");
+    }
+
+    /// `[d]` as `[d0]`, `[d1]`…: a param name once per route.
+    fn numbered(part: &str, level: usize) -> String {
+        match part.strip_suffix(']') {
+            Some(open) if !open.ends_with(']') => format!("{open}{level}]"),
+            Some(open) => format!("{}{level}]]", open.trim_end_matches(']')),
+            None => part.to_string(),
+        }
+    }
+
+    #[test]
     fn an_optional_catch_all_ranks_its_bare_prefix_like_a_static_route() {
         let order = order(&["api/[id].rs", "api/files/[[...path]].rs"]);
         assert_eq!(
@@ -371,13 +503,19 @@ mod tests {
     #[test]
     fn the_macro_must_sit_on_an_async_fn_with_two_arguments() {
         let root = fixture(&["api/a.rs"]);
-        let item = quote! { fn handler(req: Request) -> R {} };
-        let err = expand(&root, TokenStream::new(), item).unwrap_err();
+        for item in [
+            quote! { fn handler(req: Request) -> R {} },
+            quote! { async fn handler(req: Request) -> R {} },
+            // Two names among three arguments: a pattern is not a name the dispatch can pass on.
+            quote! { async fn handler(req: Request, (a, b): (A, B), state: AppState) -> R {} },
+        ] {
+            let err = expand(&root, TokenStream::new(), item.clone()).unwrap_err();
+            assert!(
+                err.to_string().contains("goes on `async fn handler"),
+                "{item}: {err}"
+            );
+        }
         std::fs::remove_dir_all(root).unwrap();
-        assert!(
-            err.to_string().contains("goes on `async fn handler"),
-            "{err}"
-        );
     }
 
     /// Names a URL segment can carry, which the router's `format_ident!` used to panic on.
@@ -434,19 +572,28 @@ mod tests {
     }
 
     /// The router given the real paths (which it accepts when every part is an identifier), to
-    /// check the stand-in keys change nothing.
+    /// check the stand-in keys change nothing. Its ties go in by generality, as in the macro.
     #[allow(deprecated)]
     fn order_by_real_keys(files: &[&str]) -> Vec<String> {
         let root = fixture(files);
         let found = route_files(&root).unwrap();
         std::fs::remove_dir_all(root).unwrap();
-        let mut keyed = Vec::new();
+        let mut routes = Vec::new();
         for file in &found {
             for route in std::iter::once(file.route.clone()).chain(file.route.bare_prefix()) {
-                let key = format!("{route}.rs").trim_start_matches('/').to_string();
-                keyed.push((key, file.relative.clone()));
+                routes.push((route, file.relative.clone()));
             }
         }
+        routes.sort_by_key(|(route, _)| generality(route));
+        let keyed: Vec<(String, String)> = routes
+            .into_iter()
+            .map(|(route, file)| {
+                (
+                    format!("{route}.rs").trim_start_matches('/').to_string(),
+                    file,
+                )
+            })
+            .collect();
         let router = vercel_runtime_router::Router::from(
             keyed
                 .iter()

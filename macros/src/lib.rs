@@ -27,6 +27,7 @@
 
 mod discover;
 mod expand;
+mod reach;
 mod route_path;
 
 use proc_macro::TokenStream;

@@ -324,6 +324,11 @@ mod tests {
         }
         assert!(RoutePath::from_file(".rs").is_err());
         assert!(RoutePath::from_file("").is_err());
+        // `index` names its folder's route; alone, with no folder, it stays a name.
+        assert_eq!(
+            RoutePath::from_file("index.rs").unwrap().to_string(),
+            "/index"
+        );
     }
 
     #[test]
