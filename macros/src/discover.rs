@@ -22,7 +22,15 @@ pub fn route_files(crate_root: &Path) -> Result<Vec<RouteFile>, String> {
         ));
     }
     let mut found = Vec::new();
-    walk(&api, "api", &mut found)?;
+    let canonical = api
+        .canonicalize()
+        .map_err(|e| format!("api: cannot be read: {e}"))?;
+    walk(
+        &api,
+        "api",
+        &mut vec![(canonical, "api".into())],
+        &mut found,
+    )?;
     found.sort();
     found
         .into_iter()
@@ -42,22 +50,52 @@ pub fn route_files(crate_root: &Path) -> Result<Vec<RouteFile>, String> {
 }
 
 /// Collects `.rs` files, skipping names that start with `_` or `.` as Vercel does.
-fn walk(dir: &Path, relative: &str, found: &mut Vec<(String, PathBuf)>) -> Result<(), String> {
+///
+/// Symbolic links are followed, to files and folders alike; `above` holds the canonical path and
+/// the name in messages of `dir` and of each folder above it on this walk, so a link back to one
+/// of them is refused instead of walked until the operating system gives up. Names are compared
+/// as bytes until they matter: a name that is skipped or not a `.rs` file may be anything, only a
+/// route file or folder must be UTF-8.
+fn walk(
+    dir: &Path,
+    relative: &str,
+    above: &mut Vec<(PathBuf, String)>,
+    found: &mut Vec<(String, PathBuf)>,
+) -> Result<(), String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{relative}: cannot be read: {e}"))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("{relative}: cannot be read: {e}"))?;
         let name = entry.file_name();
-        let name = name
-            .to_str()
-            .ok_or_else(|| format!("{relative}: a file name is not UTF-8: {name:?}"))?;
-        if name.starts_with('_') || name.starts_with('.') {
+        let bytes = name.as_encoded_bytes();
+        if bytes.starts_with(b"_") || bytes.starts_with(b".") {
             continue;
         }
         let path = entry.path();
+        let is_dir = path.is_dir();
+        if !is_dir && !bytes.ends_with(b".rs") {
+            continue;
+        }
+        let Some(name) = name.to_str() else {
+            let what = if is_dir { "a folder" } else { "a route file" };
+            return Err(format!(
+                "{relative}: the name of {what} in it is not UTF-8: {name:?}"
+            ));
+        };
         let child = format!("{relative}/{name}");
-        if path.is_dir() {
-            walk(&path, &child, found)?;
-        } else if name.ends_with(".rs") {
+        if is_dir {
+            let canonical = path
+                .canonicalize()
+                .map_err(|e| format!("{child}: cannot be read: {e}"))?;
+            if let Some((_, target)) = above.iter().find(|(folder, _)| *folder == canonical) {
+                return Err(format!(
+                    "{child}: a symbolic link back to a folder above it ({target}), which would \
+                     be walked for ever; remove the link or start its name with `_`"
+                ));
+            }
+            above.push((canonical, child.clone()));
+            walk(&path, &child, above, found)?;
+            above.pop();
+        } else {
             found.push((child, path));
         }
     }
@@ -66,6 +104,11 @@ fn walk(dir: &Path, relative: &str, found: &mut Vec<(String, PathBuf)>) -> Resul
 
 /// A route file must define `pub async fn handler(req, state)`. Syntax errors are left to rustc,
 /// which reports them with better spans than we could.
+///
+/// The route module is declared beside the attribute's function, which calls `module::handler`:
+/// any visibility that reaches the module's parent compiles (`pub`, `pub(crate)`, `pub(super)`,
+/// `pub(in crate)`), so only a private one is refused here. Any other `pub(in path)` is left to
+/// rustc too. The function must be defined in the file: one imported with `use` is not seen.
 pub fn check_handler(relative: &str, source: &str) -> Result<(), String> {
     const CONTRACT: &str = "`pub async fn handler(req: Request, state: AppState) \
                             -> Result<Response<ResponseBody>, Error>`";
@@ -77,9 +120,13 @@ pub fn check_handler(relative: &str, source: &str) -> Result<(), String> {
         _ => None,
     });
     let problem = match handler {
+        None if file.items.iter().any(imports_handler) => {
+            "defines no handler (it imports one with `use`, but the function must be defined in \
+             the file itself)"
+        }
         None => "defines no handler",
-        Some(f) if !matches!(f.vis, syn::Visibility::Public(_)) => {
-            "has a handler that is not `pub`"
+        Some(f) if is_private(&f.vis) => {
+            "has a handler that is not `pub` (`pub(crate)` and `pub(super)` do too)"
         }
         Some(f) if f.sig.asyncness.is_none() => "has a handler that is not `async`",
         Some(f) if f.sig.inputs.len() != 2 => "has a handler that does not take (req, state)",
@@ -88,6 +135,30 @@ pub fn check_handler(relative: &str, source: &str) -> Result<(), String> {
     Err(format!(
         "{relative} {problem}: a route file must define {CONTRACT}"
     ))
+}
+
+/// No visibility, `pub(self)` or `pub(in self)`: not reachable from the route module's parent.
+fn is_private(vis: &syn::Visibility) -> bool {
+    match vis {
+        syn::Visibility::Inherited => true,
+        syn::Visibility::Restricted(r) => r.path.is_ident("self"),
+        syn::Visibility::Public(_) => false,
+    }
+}
+
+/// Whether `item` is a `use` that brings a `handler` into the file (`use a::handler;`,
+/// `pub use a::{b, handler};`, `use a::other as handler;`).
+fn imports_handler(item: &syn::Item) -> bool {
+    fn names_handler(tree: &syn::UseTree) -> bool {
+        match tree {
+            syn::UseTree::Path(p) => names_handler(&p.tree),
+            syn::UseTree::Name(n) => n.ident == "handler",
+            syn::UseTree::Rename(r) => r.rename == "handler",
+            syn::UseTree::Glob(_) => false,
+            syn::UseTree::Group(g) => g.items.iter().any(names_handler),
+        }
+    }
+    matches!(item, syn::Item::Use(u) if names_handler(&u.tree))
 }
 
 #[cfg(test)]
@@ -121,6 +192,50 @@ mod tests {
             let err = check_handler("api/a.rs", source).unwrap_err();
             assert!(err.contains(why), "{source}: {err}");
         }
+    }
+
+    #[test]
+    fn any_visibility_that_reaches_the_parent_module_is_accepted_and_a_private_one_refused() {
+        for vis in [
+            "pub",
+            "pub(crate)",
+            "pub(super)",
+            "pub(in crate)",
+            "pub(in super)",
+        ] {
+            let source = GOOD.replacen("pub", vis, 1);
+            assert_eq!(check_handler("api/a.rs", &source), Ok(()), "{source}");
+        }
+        for vis in ["", "pub(self)", "pub(in self)"] {
+            let source = GOOD.replacen("pub", vis, 1);
+            let err = check_handler("api/a.rs", &source).unwrap_err();
+            assert!(
+                err.contains("has a handler that is not `pub`"),
+                "{source}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_imported_handler_is_refused_saying_it_must_be_defined_in_the_file() {
+        for source in [
+            "pub use other::handler;",
+            "use other::{a, handler};",
+            "pub use other::serve as handler;",
+        ] {
+            let err = check_handler("api/a.rs", source).unwrap_err();
+            assert!(err.starts_with("api/a.rs defines no handler"), "{err}");
+            assert!(
+                err.contains("defined in the file itself"),
+                "{source}: {err}"
+            );
+            assert!(
+                err.contains("a route file must define `pub async fn handler"),
+                "{err}"
+            );
+        }
+        let err = check_handler("api/a.rs", "use other::*;").unwrap_err();
+        assert!(!err.contains("imports one"), "{err}");
     }
 
     #[test]
@@ -160,5 +275,101 @@ mod tests {
         let err = route_files(&root).unwrap_err();
         std::fs::remove_dir_all(&root).unwrap();
         assert!(err.starts_with("api/what?.rs: "), "{err}");
+    }
+
+    /// A fresh `api/` under a temporary folder named after `test`, holding `files` (each `GOOD`).
+    fn fixture(test: &str, files: &[&str]) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("bundled-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for file in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, GOOD).unwrap();
+        }
+        root
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_are_followed_and_one_back_to_a_folder_above_is_refused_naming_it() {
+        use std::os::unix::fs::symlink;
+        let root = fixture("symlinks", &["api/b.rs", "shared/x.rs", "shared/y.rs"]);
+        symlink(root.join("shared"), root.join("api/linked")).unwrap();
+        symlink(root.join("shared/y.rs"), root.join("api/c.rs")).unwrap();
+        // Not a loop: the same folder twice, side by side.
+        symlink(root.join("shared"), root.join("api/again")).unwrap();
+        let found = route_files(&root).unwrap();
+        let names: Vec<_> = found.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "api/again/x.rs",
+                "api/again/y.rs",
+                "api/b.rs",
+                "api/c.rs",
+                "api/linked/x.rs",
+                "api/linked/y.rs"
+            ]
+        );
+
+        symlink(".", root.join("api/loop")).unwrap();
+        let err = route_files(&root).unwrap_err();
+        assert!(
+            err.starts_with("api/loop: a symbolic link back to a folder above it (api)"),
+            "{err}"
+        );
+        std::fs::remove_file(root.join("api/loop")).unwrap();
+
+        // Through a folder outside `api/`: the link that closes the loop is the one named.
+        symlink("../api/linked", root.join("shared/deeper")).unwrap();
+        let err = route_files(&root).unwrap_err();
+        assert!(
+            err.starts_with(
+                "api/again/deeper: a symbolic link back to a folder above it (api/again)"
+            ),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_ignored_unless_they_would_be_routes() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let root = fixture("not-utf8", &["api/b.rs", "api/sub/c.rs"]);
+        let api = root.join("api");
+        let odd = |prefix: &[u8], suffix: &[u8]| {
+            api.join(OsStr::from_bytes(&[prefix, b"\xFF", suffix].concat()))
+        };
+        // Some file systems (APFS) refuse such names outright: nothing to test there.
+        if std::fs::write(odd(b".", b".swp"), "").is_err() {
+            eprintln!("this file system refuses names that are not UTF-8");
+            std::fs::remove_dir_all(&root).unwrap();
+            return;
+        }
+        std::fs::write(odd(b"_", b""), "").unwrap();
+        std::fs::write(odd(b"", b".txt"), "").unwrap();
+        std::fs::create_dir(odd(b"_", b".d")).unwrap();
+        std::fs::write(odd(b"_", b".d").join("x.rs"), "not even rust").unwrap();
+        let found = route_files(&root).unwrap();
+        let names: Vec<_> = found.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(names, ["api/b.rs", "api/sub/c.rs"]);
+
+        std::fs::write(odd(b"", b".rs"), GOOD).unwrap();
+        let err = route_files(&root).unwrap_err();
+        assert!(
+            err.starts_with("api: the name of a route file in it is not UTF-8"),
+            "{err}"
+        );
+        std::fs::remove_file(odd(b"", b".rs")).unwrap();
+
+        std::fs::create_dir(api.join("sub").join(OsStr::from_bytes(b"\xFF"))).unwrap();
+        let err = route_files(&root).unwrap_err();
+        assert!(
+            err.starts_with("api/sub: the name of a folder in it is not UTF-8"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -331,3 +331,16 @@ fn a_body_on_the_attributes_function_fails_the_build() {
         "{stderr}"
     );
 }
+
+#[test]
+fn handlers_visible_to_the_parent_module_but_not_pub_build() {
+    let routes = [
+        ("a.rs", ROUTE.replacen("pub", "pub(crate)", 1)),
+        ("b.rs", ROUTE.replacen("pub", "pub(super)", 1)),
+        ("c/d.rs", ROUTE.replacen("pub", "pub(in crate)", 1)),
+    ];
+    let routes: Vec<_> = routes.iter().map(|(f, s)| (*f, s.as_str())).collect();
+    let fixture = Fixture::new("visibility", false, &routes);
+    let (built, stderr) = fixture.build();
+    assert!(built, "the fixture builds: {stderr}");
+}
