@@ -344,3 +344,20 @@ fn handlers_visible_to_the_parent_module_but_not_pub_build() {
     let (built, stderr) = fixture.build();
     assert!(built, "the fixture builds: {stderr}");
 }
+
+#[test]
+fn a_route_no_path_reaches_fails_the_build_naming_what_takes_its_paths() {
+    let fixture = Fixture::new(
+        "unreachable",
+        false,
+        &[("[...slug].rs", ROUTE), ("[id]/[[...rest]].rs", ROUTE)],
+    );
+    let (built, stderr) = fixture.build();
+    assert!(!built, "the build should fail");
+    assert!(
+        stderr.contains(
+            "api/[...slug].rs can never be reached: api/[id]/[[...rest]].rs takes every path it serves"
+        ),
+        "{stderr}"
+    );
+}
