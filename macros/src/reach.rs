@@ -30,7 +30,8 @@ pub fn matches(route: &RoutePath, path: &[String]) -> bool {
 
 /// Paths `route` matches, enough to tell whether any path reaches it: its static text, a value
 /// no file name can hold (a control character, which names may not have) for every capture,
-/// and a catch-all from its shortest up to one segment longer than `deepest`. A path reaching
+/// and a catch-all from its shortest up to `deepest` segments, which after the `api` its route
+/// starts with makes a path longer than any route without a catch-all. A path reaching
 /// `route` still reaches it with its captures replaced by such values: they match only where
 /// any value matches. So if none of these paths reaches it, no path does.
 fn paths_of(route: &RoutePath, deepest: usize) -> Vec<Vec<String>> {
@@ -41,7 +42,7 @@ fn paths_of(route: &RoutePath, deepest: usize) -> Vec<Vec<String>> {
             Part::Dynamic(_) => vec![vec![format!("\u{0}{i}")]],
             Part::CatchAll(_) | Part::OptionalCatchAll(_) => {
                 let shortest = usize::from(matches!(part, Part::CatchAll(_)));
-                (shortest..=deepest + 1)
+                (shortest..=deepest)
                     .map(|len| (0..len).map(|k| format!("\u{0}{i}.{k}")).collect())
                     .collect()
             }
@@ -135,6 +136,34 @@ mod tests {
             (route("api/[...slug].rs"), 2),
         ];
         assert_eq!(unreachable(&order, 3), [(2, vec![0, 1])]);
+    }
+
+    #[test]
+    fn the_error_names_the_hidden_file_and_what_takes_its_paths() {
+        let names = ["api/[id].rs", "api/[id]/[...rest].rs", "api/[...slug].rs"];
+        let order: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (route(n), i))
+            .collect();
+        assert_eq!(
+            error(&order, &names).unwrap(),
+            "api/[...slug].rs can never be reached: api/[id].rs and api/[id]/[...rest].rs \
+             take every path it serves"
+        );
+        let names = ["api/[id]/[[...rest]].rs", "api/[...slug].rs"];
+        let covering = route(names[0]);
+        let order = [
+            (covering.bare_prefix().unwrap(), 0),
+            (covering, 0),
+            (route(names[1]), 1),
+        ];
+        assert_eq!(
+            error(&order, &names).unwrap(),
+            "api/[...slug].rs can never be reached: api/[id]/[[...rest]].rs takes every path it \
+             serves"
+        );
+        assert_eq!(error(&order[..2], &names[..1]), None);
     }
 
     #[test]

@@ -44,11 +44,12 @@ pub fn run() -> Result {
     status(cmd("cargo", &doc).env("RUSTDOCFLAGS", "-D warnings"))?;
 
     // `--allow-dirty` so a change can be checked before it is committed; CI runs on a clean clone.
-    let mut list = vec!["package", "--list", "--allow-dirty"];
+    // `--offline`: the lints above fetched every dependency; packaging needs nothing new.
+    let mut list = vec!["package", "--list", "--allow-dirty", "--offline"];
     list.extend(&selected);
     check_listing(&without_warnings(&list)?)?;
 
-    let mut package = vec!["package", "--allow-dirty"];
+    let mut package = vec!["package", "--allow-dirty", "--offline"];
     package.extend(&selected);
     without_warnings(&package)?;
 
@@ -68,8 +69,11 @@ pub fn run() -> Result {
         macros.display().to_string()
     );
     for (dir, args) in [
-        (macros.clone(), vec!["test"]),
-        (unpacked("bundled_api")?, vec!["test", "--config", &patch]),
+        (macros.clone(), vec!["test", "--offline"]),
+        (
+            unpacked("bundled_api")?,
+            vec!["test", "--offline", "--config", &patch],
+        ),
     ] {
         status(
             Command::new("cargo")
