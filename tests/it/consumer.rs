@@ -1,20 +1,22 @@
 //! `bundled_api` used from a project of its own: `examples/routes/` (its own `Cargo.toml`,
 //! lock file and workspace, the crate by path) is built by Cargo as its users would build it,
 //! then its binary is started in both of the runtime's modes and every kind of route is probed
-//! over HTTP: the static route, the dynamic `[id]`, the catch-all, and the 404s.
+//! over HTTP: the static route, the dynamic `[id]`, the catch-all, and the 404s. Its
+//! `wait_until` route must answer before its work is done, and in production mode that work's
+//! log line must reach its request's log before the request's `end`.
 //!
 //! The build is `cargo build --locked` into `<target>/consumer` (`testkit::consumer`), the same
 //! command `cargo xtask test` runs first, so there it finds the work done; run alone (`cargo test
 //! --test it consumer`) it builds from cold, a minute or two. Requests are raw bytes, so that
 //! dot segments reach the function as sent (an HTTP client would resolve them first).
 
-use crate::busy_cores;
+use crate::{busy_cores, quiet_cores};
 use std::path::PathBuf;
 use std::time::Duration;
 use testkit::app::App;
 use testkit::raw_http::closed;
-use testkit::vercel_ipc::Context;
-use testkit::{TEST_LIMIT, within};
+use testkit::vercel_ipc::{Context, Ipc, Message};
+use testkit::{TEST_LIMIT, eventually, within};
 use tokio::sync::OnceCell;
 
 /// How long the nested build may take. From cold it compiles the runtime and its dependencies
@@ -31,6 +33,15 @@ struct Probe {
 }
 
 const NOT_FOUND: &str = r#"{"error":"not found"}"#;
+
+/// api/visits.rs: answers at once, and its work (100 ms, then this line in the request's log)
+/// goes on after the answer, through `state.wait_until`.
+const VISIT: Probe = Probe {
+    path: "/api/visits",
+    status: 202,
+    body: r#"{"visit":"accepted"}"#,
+};
+const VISIT_LINE: &str = "visit recorded";
 
 /// What both modes must answer, one line per promise of the example's routes.
 const PROBES: &[Probe] = &[
@@ -74,6 +85,7 @@ const PROBES: &[Probe] = &[
         status: 200,
         body: r#"{"slug":["a/b","c"]}"#,
     },
+    VISIT,
     // Paths no route names: bundled_api's 404.
     Probe {
         path: "/api/nope",
@@ -141,53 +153,125 @@ async fn build() -> PathBuf {
 /// answer.
 async fn probe(app: &App, headers: impl Fn(usize) -> Vec<(&'static str, String)>) {
     for (n, probe) in PROBES.iter().enumerate() {
-        let mut head = format!("GET {} HTTP/1.1\r\nhost: localhost", probe.path);
-        for (name, value) in headers(n) {
-            head.push_str(&format!("\r\n{name}: {value}"));
-        }
-        let answer = app
-            .send_raw(closed(head))
-            .await
-            .unwrap_or_else(|e| panic!("GET {}: {e}", probe.path));
-        let body: serde_json::Value = serde_json::from_str(&answer.body)
-            .unwrap_or_else(|_| panic!("GET {}: not JSON: {answer:?}", probe.path));
-        let expected: serde_json::Value = serde_json::from_str(probe.body).expect("a JSON probe");
-        assert_eq!(
-            (answer.status, &body),
-            (probe.status, &expected),
-            "GET {}",
-            probe.path
-        );
-        assert_eq!(
-            answer.header("content-type"),
-            Some("application/json"),
-            "GET {}",
-            probe.path
-        );
-        assert_eq!(
-            answer.header("cache-control"),
-            Some("no-store"),
-            "GET {}",
-            probe.path
-        );
+        ask(app, probe, headers(n)).await;
     }
+}
+
+/// Sends `probe` to `app` with `headers` and checks the answer.
+async fn ask(app: &App, probe: &Probe, headers: Vec<(&'static str, String)>) {
+    let mut head = format!("GET {} HTTP/1.1\r\nhost: localhost", probe.path);
+    for (name, value) in headers {
+        head.push_str(&format!("\r\n{name}: {value}"));
+    }
+    let answer = app
+        .send_raw(closed(head))
+        .await
+        .unwrap_or_else(|e| panic!("GET {}: {e}", probe.path));
+    let body: serde_json::Value = serde_json::from_str(&answer.body)
+        .unwrap_or_else(|_| panic!("GET {}: not JSON: {answer:?}", probe.path));
+    let expected: serde_json::Value = serde_json::from_str(probe.body).expect("a JSON probe");
+    assert_eq!(
+        (answer.status, &body),
+        (probe.status, &expected),
+        "GET {}",
+        probe.path
+    );
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/json"),
+        "GET {}",
+        probe.path
+    );
+    assert_eq!(
+        answer.header("cache-control"),
+        Some("no-store"),
+        "GET {}",
+        probe.path
+    );
+}
+
+/// Locally the runtime prints a request's log lines, level first.
+fn printed_visits(app: &App) -> usize {
+    let line = format!("Info: {VISIT_LINE}");
+    app.stdout()
+        .iter()
+        .filter(|printed| **printed == line)
+        .count()
+}
+
+/// Waits until the visits' work has printed its line `count` times.
+async fn wait_for_visits(app: &App, count: usize) {
+    let what = format!("{count} lines {VISIT_LINE:?} on stdout");
+    eventually(Duration::from_secs(10), &what, || {
+        let printed = printed_visits(app);
+        async move { printed >= count }
+    })
+    .await;
+}
+
+/// Production mode: `/api/visits` as request `context`. Its answer comes before its work's line;
+/// the line reaches that request's log, at info level, and its `end` comes after the line.
+async fn visit_in_production(app: &App, ipc: &Ipc, context: &Context) {
+    let ours = |message: &Message| message.context().as_ref() == Some(context);
+    ask(app, &VISIT, context.headers().into()).await;
+    let so_far = ipc.messages();
+    assert!(
+        !so_far.iter().any(ours),
+        "/api/visits: its work's line or its end came before its answer: {so_far:#?}"
+    );
+    let what = format!("the end of {context:?}");
+    let ended = context.clone();
+    ipc.wait_for(Duration::from_secs(10), &what, move |received| {
+        received
+            .ends()
+            .iter()
+            .any(|(c, _)| *c == ended)
+            .then_some(())
+    })
+    .await;
+    // One socket, read in order: a message's index is its place in time.
+    let messages: Vec<_> = ipc.messages().into_iter().filter(ours).collect();
+    let kinds: Vec<&str> = messages.iter().map(|m| m.kind()).collect();
+    assert_eq!(kinds, ["log", "end"], "/api/visits: {messages:#?}");
+    let line = messages[0].log().expect("a log line");
+    assert_eq!(
+        (line.level.as_str(), line.text.as_str()),
+        ("info", VISIT_LINE)
+    );
 }
 
 #[tokio::test]
 async fn the_example_project_builds_and_serves_its_routes_locally() {
     let binary = built().await;
+    // A visit's answer must beat its work's 100 ms: never measured beside a test that keeps
+    // both cores busy.
+    let _timed = quiet_cores().await;
     within(TEST_LIMIT, "the example's routes, locally", async {
         let app = App::start(binary, &[]).await;
         probe(&app, |_| Vec::new()).await;
+        // The table's visit prints its line once its work is done; then one more visit, whose
+        // answer must come before its line.
+        wait_for_visits(&app, 1).await;
+        ask(&app, &VISIT, Vec::new()).await;
+        assert_eq!(
+            printed_visits(&app),
+            1,
+            "/api/visits: its work's line came before its answer: {:#?}",
+            app.stdout()
+        );
+        wait_for_visits(&app, 2).await;
     })
     .await;
 }
 
 /// In production mode each request carries Vercel's internal ids, and the runtime must end
-/// each one over the IPC socket, as it does for the app.
+/// each one over the IPC socket, as it does for the app; a visit's `end` waits for its work.
 #[tokio::test]
 async fn the_example_project_serves_its_routes_in_production_mode() {
     let binary = built().await;
+    // A visit's answer must beat its work's 100 ms: never measured beside a test that keeps
+    // both cores busy.
+    let _timed = quiet_cores().await;
     within(TEST_LIMIT, "the example's routes, production mode", async {
         let (app, ipc) = App::start_in_production(binary, &[]).await;
         let context = |n: usize| Context::new(n as u64 + 1);
@@ -199,6 +283,7 @@ async fn the_example_project_serves_its_routes_in_production_mode() {
         ended.sort_by_key(|context| context.request_id);
         let sent: Vec<Context> = (0..PROBES.len()).map(context).collect();
         assert_eq!(ended, sent, "one end per request, each with its own ids");
+        visit_in_production(&app, &ipc, &context(PROBES.len())).await;
     })
     .await;
 }

@@ -4,6 +4,7 @@
 //! - `api/hello.rs`: `/api/hello`, a static route;
 //! - `api/users/[id].rs`: `/api/users/1`, one dynamic segment;
 //! - `api/docs/[...slug].rs`: `/api/docs/guides/setup`, a catch-all;
+//! - `api/visits.rs`: `/api/visits`, work that goes on after the response (`wait_until`);
 //! - `api/_respond.rs`: a helper, not a route (its name starts with `_`).
 //!
 //! Any other path gets `bundled_api::not_found`, a JSON 404. Run with `cargo run` in this
@@ -141,6 +142,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_visit_is_accepted() {
+        // The work it starts runs on after the answer: `tests/it/consumer.rs` in the repository
+        // checks that with the built binary, where the runtime's log and `end` show it.
+        assert_eq!(
+            get("/api/visits").await,
+            (202, json!({ "visit": "accepted" }))
+        );
+    }
+
+    #[tokio::test]
     async fn paths_no_route_names_are_404() {
         for path in [
             "/",
@@ -149,6 +160,7 @@ mod tests {
             "/api/hello.rs",
             "/api/users",
             "/api/users/1/posts",
+            "/api/visits/1",
             // A catch-all needs at least one segment.
             "/api/docs",
             // Dot and empty segments never reach a route, even encoded.
