@@ -159,6 +159,14 @@ impl Fixture {
         )
     }
 
+    /// Builds, and requires the build to fail with `message` among Cargo's errors.
+    #[track_caller]
+    fn fails_saying(&self, message: &str) {
+        let (built, stderr) = self.build();
+        assert!(!built, "the build should fail, saying {message:?}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+
     /// Runs the built binary (named after the fixture, so fixtures building in parallel into the
     /// shared target folder do not overwrite it) with `args`; its stdout.
     fn run(&self, name: &str, args: &[&str]) -> String {
@@ -203,25 +211,15 @@ fn a_route_file_without_a_handler_fails_the_build_naming_the_file() {
         false,
         &[("users/[id].rs", "pub async fn show() {}\n")],
     );
-    let (built, stderr) = fixture.build();
-    assert!(!built, "the build should fail");
-    assert!(
-        stderr.contains(
-            "api/users/[id].rs defines no handler: a route file must define `pub async fn handler"
-        ),
-        "{stderr}"
+    fixture.fails_saying(
+        "api/users/[id].rs defines no handler: a route file must define `pub async fn handler",
     );
 }
 
 #[test]
 fn a_catch_all_that_is_not_last_fails_the_build_naming_the_file() {
     let fixture = Fixture::new("catch-all", false, &[("[...all]/x.rs", ROUTE)]);
-    let (built, stderr) = fixture.build();
-    assert!(!built, "the build should fail");
-    assert!(
-        stderr.contains("api/[...all]/x.rs: a catch-all segment must be the last one"),
-        "{stderr}"
-    );
+    fixture.fails_saying("api/[...all]/x.rs: a catch-all segment must be the last one");
 }
 
 #[test]
@@ -309,12 +307,7 @@ fn two_dynamic_siblings_fail_the_build_naming_both_files() {
         false,
         &[("things/[id].rs", ROUTE), ("things/[slug].rs", ROUTE)],
     );
-    let (built, stderr) = fixture.build();
-    assert!(!built, "the build should fail");
-    assert!(
-        stderr.contains("api/things/[id].rs and api/things/[slug].rs both serve /api/things/[id]"),
-        "{stderr}"
-    );
+    fixture.fails_saying("api/things/[id].rs and api/things/[slug].rs both serve /api/things/[id]");
 }
 
 #[test]
@@ -324,12 +317,7 @@ fn a_body_on_the_attributes_function_fails_the_build() {
         "-> Result<(), ()> { panic!(\"never runs\") }",
     );
     let fixture = Fixture::with_main("body", false, &main, &[("a.rs", ROUTE)]);
-    let (built, stderr) = fixture.build();
-    assert!(!built, "the build should fail");
-    assert!(
-        stderr.contains("#[bundled_api] writes this function's body"),
-        "{stderr}"
-    );
+    fixture.fails_saying("#[bundled_api] writes this function's body");
 }
 
 #[test]
@@ -352,12 +340,7 @@ fn a_route_no_path_reaches_fails_the_build_naming_what_takes_its_paths() {
         false,
         &[("[...slug].rs", ROUTE), ("[id]/[[...rest]].rs", ROUTE)],
     );
-    let (built, stderr) = fixture.build();
-    assert!(!built, "the build should fail");
-    assert!(
-        stderr.contains(
-            "api/[...slug].rs can never be reached: api/[id]/[[...rest]].rs takes every path it serves"
-        ),
-        "{stderr}"
+    fixture.fails_saying(
+        "api/[...slug].rs can never be reached: api/[id]/[[...rest]].rs takes every path it serves",
     );
 }
