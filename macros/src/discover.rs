@@ -165,7 +165,7 @@ fn imports_handler(item: &syn::Item) -> bool {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "pub async fn handler(req: Request, state: AppState) -> R { todo!() }";
+    use crate::test_tree::{HANDLER as GOOD, tree};
 
     #[test]
     fn a_file_with_the_contract_handler_passes() {
@@ -240,19 +240,13 @@ mod tests {
 
     #[test]
     fn files_are_found_recursively_skipping_main_and_private_names() {
-        let root = std::env::temp_dir().join(format!("bundled-discover-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for file in [
+        let root = tree(&[
             "api/main.rs",
             "api/b.rs",
             "api/x/[id].rs",
             "api/_util.rs",
             "api/.hidden/c.rs",
-        ] {
-            let path = root.join(file);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, GOOD).unwrap();
-        }
+        ]);
         let found = route_files(&root).unwrap();
         let names: Vec<_> = found.iter().map(|f| f.relative.as_str()).collect();
         assert_eq!(names, ["api/b.rs", "api/x/[id].rs"]);
@@ -261,13 +255,7 @@ mod tests {
 
     #[test]
     fn odd_names_are_found_and_one_no_url_reaches_is_refused_naming_it() {
-        let root = std::env::temp_dir().join(format!("bundled-odd-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for file in ["api/a b.rs", "api/v1.2/x.rs", "api/v.rs/[id].rs"] {
-            let path = root.join(file);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, GOOD).unwrap();
-        }
+        let root = tree(&["api/a b.rs", "api/v1.2/x.rs", "api/v.rs/[id].rs"]);
         let found = route_files(&root).unwrap();
         let routes: Vec<_> = found.iter().map(|f| f.route.to_string()).collect();
         assert_eq!(routes, ["/api/a b", "/api/v.rs/[id]", "/api/v1.2/x"]);
@@ -277,23 +265,11 @@ mod tests {
         assert!(err.starts_with("api/what?.rs: "), "{err}");
     }
 
-    /// A fresh `api/` under a temporary folder named after `test`, holding `files` (each `GOOD`).
-    fn fixture(test: &str, files: &[&str]) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("bundled-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for file in files {
-            let path = root.join(file);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, GOOD).unwrap();
-        }
-        root
-    }
-
     #[cfg(unix)]
     #[test]
     fn symbolic_links_are_followed_and_one_back_to_a_folder_above_is_refused_naming_it() {
         use std::os::unix::fs::symlink;
-        let root = fixture("symlinks", &["api/b.rs", "shared/x.rs", "shared/y.rs"]);
+        let root = tree(&["api/b.rs", "shared/x.rs", "shared/y.rs"]);
         symlink(root.join("shared"), root.join("api/linked")).unwrap();
         symlink(root.join("shared/y.rs"), root.join("api/c.rs")).unwrap();
         // Not a loop: the same folder twice, side by side.
@@ -337,7 +313,7 @@ mod tests {
     fn names_that_are_not_utf8_are_ignored_unless_they_would_be_routes() {
         use std::ffi::OsStr;
         use std::os::unix::ffi::OsStrExt;
-        let root = fixture("not-utf8", &["api/b.rs", "api/sub/c.rs"]);
+        let root = tree(&["api/b.rs", "api/sub/c.rs"]);
         let api = root.join("api");
         let odd = |prefix: &[u8], suffix: &[u8]| {
             api.join(OsStr::from_bytes(&[prefix, b"\xFF", suffix].concat()))

@@ -242,27 +242,7 @@ fn call_site_error(message: impl std::fmt::Display) -> syn::Error {
 mod tests {
     use super::*;
 
-    const HANDLER: &str = "pub async fn handler(req: Request, state: AppState) -> R { todo!() }";
-
-    fn fixture(files: &[&str]) -> std::path::PathBuf {
-        // A folder per file set (tests run in parallel), named by a hash: a long list of names
-        // would not fit in one file name.
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::hash::DefaultHasher::new();
-        files.hash(&mut hasher);
-        let root = std::env::temp_dir().join(format!(
-            "bundled-expand-{}-{:x}",
-            std::process::id(),
-            hasher.finish()
-        ));
-        let _ = std::fs::remove_dir_all(&root);
-        for file in files {
-            let path = root.join(file);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, HANDLER).unwrap();
-        }
-        root
-    }
+    use crate::test_tree::tree as fixture;
 
     fn expand_fixture(files: &[&str], attr: TokenStream) -> syn::Result<String> {
         let root = fixture(files);

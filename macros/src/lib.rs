@@ -29,6 +29,8 @@ mod discover;
 mod expand;
 mod reach;
 mod route_path;
+#[cfg(test)]
+mod test_tree;
 
 use proc_macro::TokenStream;
 
