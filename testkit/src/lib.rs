@@ -57,12 +57,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
-/// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
-/// under it, never under a hard-coded `target/`. Asked once per process.
-pub fn target_dir() -> Result<PathBuf, String> {
-    static TARGET: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    TARGET
+/// The workspace as `cargo metadata --no-deps` describes it (its packages, its target
+/// directory). Asked once per process.
+pub fn metadata() -> Result<&'static serde_json::Value, String> {
+    static METADATA: std::sync::OnceLock<Result<serde_json::Value, String>> =
+        std::sync::OnceLock::new();
+    METADATA
         .get_or_init(|| {
             let output = cargo()
                 .args(["metadata", "--format-version", "1", "--no-deps"])
@@ -75,14 +75,21 @@ pub fn target_dir() -> Result<PathBuf, String> {
                     String::from_utf8_lossy(&output.stderr).trim()
                 ));
             }
-            let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-                .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
-            metadata["target_directory"]
-                .as_str()
-                .map(PathBuf::from)
-                .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
+            serde_json::from_slice(&output.stdout)
+                .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))
         })
-        .clone()
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Cargo's target directory, as `cargo metadata` reports it: `CARGO_TARGET_DIR`, a
+/// `build.target-dir` setting, or `<root>/target`. Everything built or written by a check goes
+/// under it, never under a hard-coded `target/`.
+pub fn target_dir() -> Result<PathBuf, String> {
+    metadata()?["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "`cargo metadata` names no target_directory".to_string())
 }
 
 /// A `cargo` command: the Cargo that runs us (`CARGO`, set by `cargo run` and `cargo test`),

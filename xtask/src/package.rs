@@ -107,12 +107,7 @@ fn without_warnings(args: &[&str]) -> Result<String> {
 
 /// The version of workspace package `name`, as `cargo metadata` reads it from its manifest.
 fn version_of(name: &str) -> Result<String> {
-    let output = cmd("cargo", &["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .map_err(|e| format!("cannot run `cargo metadata`: {e}"))?;
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("`cargo metadata` printed no JSON: {e}"))?;
-    metadata["packages"]
+    testkit::metadata()?["packages"]
         .as_array()
         .into_iter()
         .flatten()
