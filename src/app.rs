@@ -5,6 +5,7 @@
 
 use crate::background::overflow::{Grouping, Overflow};
 use crate::settings::Settings;
+use crate::source::SourceLinks;
 use crate::store::{Backend, Choice, Store};
 use once_cell::sync::Lazy;
 
@@ -12,6 +13,7 @@ pub struct App {
     store: Store,
     overflow: Overflow,
     success_lines: bool,
+    source: SourceLinks,
     /// Why this store was chosen, and notes on the settings, for the start-up lines.
     reason: String,
     notes: Vec<String>,
@@ -28,11 +30,14 @@ impl App {
         } = Choice::from_settings(&settings);
         let store = Store::from_choice(store);
         let overflow = Overflow::new(store.kind(), Grouping::default());
-        notes.extend(settings.notes);
+        notes.extend(settings.notes.iter().cloned());
+        let (source, source_note) = SourceLinks::from_settings(&settings);
+        notes.extend(source_note);
         Self {
             store,
             overflow,
             success_lines: settings.success_lines,
+            source,
             reason,
             notes,
         }
@@ -55,6 +60,11 @@ impl App {
     /// Whether each stored record leaves a success line.
     pub fn success_lines(&self) -> bool {
         self.success_lines
+    }
+
+    /// Where the page links for the source and the deploy steps.
+    pub fn source(&self) -> &SourceLinks {
+        &self.source
     }
 
     /// The start-up lines: which store is in use and why, and any configuration notes.

@@ -12,9 +12,11 @@ pub mod replay;
 pub mod respond;
 pub mod security;
 pub mod settings;
+pub mod source;
 pub mod store;
 mod sync;
 pub mod web;
+pub mod write_mode;
 
 pub use app::App;
 pub use record::RequestRecord;

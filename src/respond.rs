@@ -5,6 +5,7 @@
 //! included. Errors are
 //! `{"error": "<short message>"}`; storage errors map to statuses here and nowhere else.
 
+use crate::background::Stored;
 use crate::record::RequestRecord;
 use crate::security;
 use crate::store::{Recent, StoreError};
@@ -31,13 +32,25 @@ pub fn not_found() -> Response<ResponseBody> {
 
 /// `503` when storage is missing or down, `502` when it answered something wrong.
 pub fn store_error(error: &StoreError) -> Response<ResponseBody> {
-    let status = match error {
+    self::error(store_status(error), &error.to_string())
+}
+
+/// An awaited write that failed: [`store_error`]'s status and message, with the record's id
+/// (its failure line in the log holds the record, for replay).
+pub fn write_failed(error: &StoreError, id: &str) -> Response<ResponseBody> {
+    json(
+        store_status(error),
+        &serde_json::json!({ "error": error.to_string(), "id": id, "awaited": true }),
+    )
+}
+
+fn store_status(error: &StoreError) -> StatusCode {
+    match error {
         StoreError::NotConfigured(_) | StoreError::Unavailable(_) | StoreError::Overloaded(_) => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         StoreError::Rejected(_) => StatusCode::BAD_GATEWAY,
-    };
-    self::error(status, &error.to_string())
+    }
 }
 
 /// `None` when `req` uses one of `allowed`; else the `405` to send, with `Allow`.
@@ -75,22 +88,49 @@ pub fn with_headers(
     response
 }
 
-/// What `/api/wait-until` answers before its background work has run.
+/// What `/api/wait-until` answers: at once, before its write (`awaited: false`), or with
+/// `?await=1` once the write is done, with how long it took on the server.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Receipt {
     pub recorded: bool,
     pub id: String,
     pub storage: &'static str,
+    pub awaited: bool,
+    /// Milliseconds from handing the record to the write queue until it was stored, to 0.01 ms;
+    /// awaited writes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_ms: Option<f64>,
+    /// Storage calls the write took, retries included; awaited writes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
     pub message: &'static str,
 }
 
 impl Receipt {
-    pub fn new(record: &RequestRecord, storage: &'static str) -> Self {
+    /// The record is written after this answer is sent.
+    pub fn after_response(record: &RequestRecord, storage: &'static str) -> Self {
         Self {
             recorded: true,
             id: record.id.clone(),
             storage,
+            awaited: false,
+            write_ms: None,
+            attempts: None,
             message: "Responded at once; the record is written after this response is sent.",
+        }
+    }
+
+    /// The record `id` was stored before this answer, as `stored` says.
+    pub fn stored(id: String, storage: &'static str, stored: &Stored) -> Self {
+        Self {
+            recorded: true,
+            id,
+            storage,
+            awaited: true,
+            write_ms: Some((stored.took.as_secs_f64() * 100_000.0).round() / 100.0),
+            attempts: Some(stored.attempts),
+            message: "Stored before this response was sent.",
         }
     }
 }

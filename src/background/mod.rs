@@ -10,6 +10,8 @@
 //!   records refused around the same time into one failure line ([`overflow`]).
 //!
 //! Every record ends in exactly one of those, before its request's `wait_until` settles.
+//! `?await=1` runs the same work before the response instead ([`store_before_response`]), so
+//! the two differ only in when the answer leaves.
 
 pub mod lines;
 pub mod log;
@@ -19,10 +21,21 @@ use crate::app::App;
 use crate::record::RequestRecord;
 use crate::store::{StoreError, WriteFailure};
 use log::RequestLog;
+use std::time::Duration;
 use tokio::time::Instant;
 use vercel_runtime::{AppState, Request};
 
 pub use lines::WRITE_FAILED;
+
+/// How a record's write went, as the request that awaited it sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    /// Storage calls its batch took, retries included.
+    pub attempts: u32,
+    /// From handing the record to the write queue until it was stored: waiting for its turn,
+    /// then the call (and any retries).
+    pub took: Duration,
+}
 
 /// Schedules the write of `record` with `state.wait_until` and returns at once.
 pub fn store_after_response(
@@ -32,33 +45,54 @@ pub fn store_after_response(
     record: RequestRecord,
 ) {
     let log = RequestLog::of(req, state);
-    state.wait_until(settle(app, log, record));
+    state.wait_until(async move {
+        // The outcome is in the log line `settle` leaves; nobody is waiting for it here.
+        let _ = settle(app, log, record).await;
+    });
 }
 
-/// Stores `record` and leaves the line its outcome calls for.
-async fn settle(app: &'static App, log: RequestLog, record: RequestRecord) {
+/// Stores `record` before returning, leaving the same line a write after the response would:
+/// the cost `wait_until` saves, for comparison (`/api/wait-until?await=1`).
+pub async fn store_before_response(
+    app: &'static App,
+    req: &Request,
+    state: &AppState,
+    record: RequestRecord,
+) -> Result<Stored, StoreError> {
+    settle(app, RequestLog::of(req, state), record).await
+}
+
+/// Stores `record` and leaves the line its outcome calls for; returns the outcome.
+async fn settle(
+    app: &'static App,
+    log: RequestLog,
+    record: RequestRecord,
+) -> Result<Stored, StoreError> {
     let store = app.store();
     let started = Instant::now();
     match store.push(&record).await {
         Ok(attempts) => {
+            let took = started.elapsed();
             if app.success_lines() {
-                log.info(&lines::success_line(
-                    &record,
-                    store.kind(),
-                    attempts,
-                    started.elapsed(),
-                ));
+                log.info(&lines::success_line(&record, store.kind(), attempts, took));
             }
+            Ok(Stored { attempts, took })
         }
         Err(WriteFailure {
             error: StoreError::Overloaded(reason),
             ..
-        }) => app.overflow().report(record, reason, &log).await,
-        Err(failure) => log.error(&lines::failure_line(
-            store.kind(),
-            std::slice::from_ref(&record),
-            failure.attempts,
-            &failure.error.to_string(),
-        )),
+        }) => {
+            app.overflow().report(record, reason.clone(), &log).await;
+            Err(StoreError::Overloaded(reason))
+        }
+        Err(failure) => {
+            log.error(&lines::failure_line(
+                store.kind(),
+                std::slice::from_ref(&record),
+                failure.attempts,
+                &failure.error.to_string(),
+            ));
+            Err(failure.error)
+        }
     }
 }

@@ -77,6 +77,22 @@ pub struct Settings {
     pub notes: Vec<String>,
     /// `.env.local` exists but could not be read: what to fix.
     pub file_problem: Option<String>,
+    /// `WAIT_UNTIL_SOURCE_URL`: where the page links for the source, as written.
+    pub source_url: Option<String>,
+    /// Vercel's description of the Git commit this deployment was built from.
+    pub git: GitVars,
+}
+
+/// Vercel's system variables for a deployment built from a Git repository, as written
+/// (`VERCEL_GIT_PROVIDER`, `VERCEL_GIT_REPO_OWNER`, `VERCEL_GIT_REPO_SLUG`,
+/// `VERCEL_GIT_COMMIT_SHA`). Environment only, like `VERCEL`: they describe this deployment,
+/// and a pulled `.env.local` may carry another's.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct GitVars {
+    pub provider: Option<String>,
+    pub owner: Option<String>,
+    pub slug: Option<String>,
+    pub commit: Option<String>,
 }
 
 impl Settings {
@@ -142,6 +158,13 @@ impl Settings {
             success_lines,
             notes,
             file_problem: None,
+            source_url: either("WAIT_UNTIL_SOURCE_URL"),
+            git: GitVars {
+                provider: environment("VERCEL_GIT_PROVIDER"),
+                owner: environment("VERCEL_GIT_REPO_OWNER"),
+                slug: environment("VERCEL_GIT_REPO_SLUG"),
+                commit: environment("VERCEL_GIT_COMMIT_SHA"),
+            },
         }
     }
 }

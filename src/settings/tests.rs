@@ -297,6 +297,27 @@ fn where_the_process_runs_is_never_read_from_a_pulled_file() {
 }
 
 #[test]
+fn the_source_url_is_read_from_either_source_and_git_vars_from_the_environment_only() {
+    let file = from_tables(
+        &[],
+        &[("WAIT_UNTIL_SOURCE_URL", " https://example.com/a/b\n")],
+    );
+    assert_eq!(file.source_url.as_deref(), Some("https://example.com/a/b"));
+    let git = [
+        ("VERCEL_GIT_PROVIDER", "github"),
+        ("VERCEL_GIT_REPO_OWNER", "acme"),
+        ("VERCEL_GIT_REPO_SLUG", "api"),
+        ("VERCEL_GIT_COMMIT_SHA", "abc"),
+    ];
+    let read = from_table(&git).git;
+    assert_eq!(
+        [read.provider, read.owner, read.slug, read.commit].map(Option::unwrap),
+        ["github", "acme", "api", "abc"]
+    );
+    assert_eq!(from_tables(&[], &git).git, GitVars::default());
+}
+
+#[test]
 fn success_lines_are_on_unless_turned_off() {
     assert!(from_table(&[]).success_lines);
     assert!(from_table(&[("WAIT_UNTIL_SUCCESS_LINES", "on")]).success_lines);

@@ -25,6 +25,11 @@ pub const SCRUBBED: &[&str] = &[
     "UPSTASH_REDIS_REST_TOKEN",
     "WAIT_UNTIL_STORE",
     "WAIT_UNTIL_SUCCESS_LINES",
+    "WAIT_UNTIL_SOURCE_URL",
+    "VERCEL_GIT_PROVIDER",
+    "VERCEL_GIT_REPO_OWNER",
+    "VERCEL_GIT_REPO_SLUG",
+    "VERCEL_GIT_COMMIT_SHA",
     "VERCEL",
     "VERCEL_DEV",
     "VERCEL_IPC_PATH",
@@ -184,17 +189,22 @@ impl App {
 
     /// Fires `/api/wait-until` with `headers` and returns the whole response.
     pub async fn fire_for_response(&self, headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self.http.get(self.url("/api/wait-until"));
+        self.get_with("/api/wait-until", headers).await
+    }
+
+    /// `GET path` with `headers`.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.get(self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         within(
             ANSWER_WITHIN,
-            "the receipt of /api/wait-until",
+            format!("the app's answer to GET {path}"),
             request.send(),
         )
         .await
-        .expect("fire")
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// `/api/recent` as JSON, with its status.

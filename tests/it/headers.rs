@@ -59,6 +59,10 @@ async fn every_answer_carries_nosniff_and_the_referrer_policy() {
             (seen(&app, "HEAD", "/").await, 200),
             (seen(&app, "GET", "/api/wait-until").await, 200),
             (seen(&app, "POST", "/api/wait-until").await, 200),
+            (seen(&app, "GET", "/api/wait-until?await=1").await, 200),
+            (seen(&app, "GET", "/api/wait-until?await=x").await, 400),
+            (seen(&app, "GET", "/api/source").await, 200),
+            (seen(&app, "POST", "/api/source").await, 405),
             (seen(&app, "GET", "/api/recent").await, 200),
             (seen(&app, "HEAD", "/api/recent").await, 200),
             (seen(&app, "GET", "/api/nope").await, 404),
@@ -84,12 +88,14 @@ async fn every_answer_carries_nosniff_and_the_referrer_policy() {
 
 #[tokio::test]
 async fn storage_errors_carry_them_too() {
-    within(TEST_LIMIT, "the 503 of /api/recent", async {
-        // Upstash forced with nothing set: /api/recent answers 503.
+    within(TEST_LIMIT, "the 503s of storage", async {
+        // Upstash forced with nothing set: reads and awaited writes answer 503.
         let app = App::start(MAIN, &[("WAIT_UNTIL_STORE", "upstash")]).await;
-        let answer = seen(&app, "GET", "/api/recent").await;
-        assert_eq!(answer.1, 503);
-        assert_every_response_headers(&answer);
+        for path in ["/api/recent", "/api/wait-until?await=1"] {
+            let answer = seen(&app, "GET", path).await;
+            assert_eq!(answer.1, 503, "{path}");
+            assert_every_response_headers(&answer);
+        }
     })
     .await;
 }
@@ -113,7 +119,7 @@ async fn the_page_carries_its_policy_and_the_api_answers_do_not() {
             assert!(policy.contains("script-src 'sha256-"), "{policy}");
         }
         // A policy for a document means nothing on JSON; the page's is not sent with it.
-        for path in ["/api/wait-until", "/api/recent", "/api/nope"] {
+        for path in ["/api/wait-until", "/api/recent", "/api/source", "/api/nope"] {
             let answer = seen(&app, "GET", path).await;
             for (name, _) in PAGE_ONLY {
                 assert_eq!(header(&answer, name.as_str()), None, "{path}: {name}");

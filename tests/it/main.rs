@@ -3,6 +3,7 @@
 //! or behind our Upstash test double. The kit it uses is `testkit/`. One module per concern;
 //! run one with `cargo test --test it <module>::`.
 
+mod awaited;
 mod coalescing;
 mod consumer;
 mod drain;
@@ -19,6 +20,7 @@ mod readme;
 mod replay;
 mod route_builds;
 mod settings;
+mod source;
 mod storage_faults;
 
 use std::time::Duration;

@@ -20,12 +20,13 @@ use std::path::{Path, PathBuf};
 /// The one function: `builds[0].src` of `vercel.json`, which the CLI keeps as the name.
 const FUNCTION: &str = "/api/main.rs";
 
-/// Paths that must reach the function: both routes, the check's own `api/hello.rs`, unknown and
+/// Paths that must reach the function: every route, the check's own `api/hello.rs`, unknown and
 /// nested paths (the function answers their 404), and `/api` itself (an `api/index.rs` route).
-const API_PATHS: [&str; 6] = [
+const API_PATHS: [&str; 7] = [
     "/api",
     "/api/wait-until",
     "/api/recent",
+    "/api/source",
     "/api/hello",
     "/api/x",
     "/api/a/b",

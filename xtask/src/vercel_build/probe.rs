@@ -65,6 +65,20 @@ pub fn serve_and_probe(executable: &Path, page_headers: &Headers) -> Result {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The awaited variant answers once its record is stored: listed by the very next request.
+    let (status, awaited) = get(port, "/api/wait-until?await=1", &[])?;
+    let (_, recent) = get(port, "/api/recent", &[])?;
+    if status != 200 || awaited["awaited"] != true || recent["requests"][0]["id"] != awaited["id"] {
+        return Err(format!(
+            "/api/wait-until?await=1 answered {status} {awaited}, then /api/recent {recent}"
+        ));
+    }
+    expect(
+        port,
+        "/api/source",
+        200,
+        &serde_json::json!({"source": null, "deploySteps": null}),
+    )?;
     expect(
         port,
         "/api/hello",
@@ -78,7 +92,8 @@ pub fn serve_and_probe(executable: &Path, page_headers: &Headers) -> Result {
         &serde_json::json!({"error": "not found"}),
     )?;
     println!(
-        "vercel-build: /api/wait-until, /api/recent, /api/hello and a 404 answered as expected"
+        "vercel-build: /api/wait-until (and ?await=1), /api/recent, /api/source, /api/hello and a \
+         404 answered as expected"
     );
 
     let page = answer(port, "/", &[])?;
@@ -91,7 +106,13 @@ pub fn serve_and_probe(executable: &Path, page_headers: &Headers) -> Result {
             ));
         }
     }
-    for path in ["/api/wait-until", "/api/recent", "/api/hello", "/api/x"] {
+    for path in [
+        "/api/wait-until",
+        "/api/recent",
+        "/api/source",
+        "/api/hello",
+        "/api/x",
+    ] {
         expect_security_headers(path, &answer(port, path, &[])?, page_headers)?;
     }
     println!(
