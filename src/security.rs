@@ -17,7 +17,8 @@ use http::{HeaderName, HeaderValue};
 /// - Scripts and styles by **hash**, never `'unsafe-inline'`: a record shown on the page comes
 ///   from another visitor, and should one ever reach the DOM as markup, an injected
 ///   `<script>`, `onerror=` or `javascript:` still does not run.
-/// - `connect-src 'self'`: the page calls `/api/wait-until` and `/api/recent`, nothing else.
+/// - `connect-src 'self'`: the page calls `/api/wait-until`, `/api/recent` and `/api/source`,
+///   nothing else.
 /// - No `img-src`, so no image at all: the page shows none (flags are emoji text), and the
 ///   browser does not even ask for a `/favicon.ico` that does not exist.
 /// - `base-uri`, `form-action` and `frame-ancestors` do not fall back to `default-src`, so they
@@ -40,9 +41,9 @@ pub const EVERY_RESPONSE: [(HeaderName, HeaderValue); 2] = [
         HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
     ),
-    // `no-referrer`, the strictest: the page links nowhere and its only requests go to its own
-    // `/api`, which never reads `Referer`; any laxer policy would only tell other sites where a
-    // visitor came from, and gains us nothing.
+    // `no-referrer`, the strictest: the page's requests go to its own `/api`, which never reads
+    // `Referer`, and its only links lead to its source; any laxer policy would only tell that
+    // site where a visitor came from, and gains us nothing.
     (
         HeaderName::from_static("referrer-policy"),
         HeaderValue::from_static("no-referrer"),
