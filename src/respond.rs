@@ -169,6 +169,52 @@ mod tests {
     }
 
     #[test]
+    fn an_awaited_receipt_carries_the_write_time_to_a_hundredth_of_a_millisecond() {
+        let stored = Stored {
+            attempts: 2,
+            took: std::time::Duration::from_nanos(12_345_678),
+        };
+        let receipt = Receipt::stored("an-id".into(), "upstash", &stored);
+        let body = serde_json::to_value(&receipt).unwrap();
+        assert_eq!(body["writeMs"], 12.35);
+        assert_eq!(body["attempts"], 2);
+        assert_eq!(body["awaited"], true);
+        assert_eq!(body["id"], "an-id");
+        assert_eq!(body["storage"], "upstash");
+    }
+
+    #[test]
+    fn a_plain_receipt_says_it_did_not_wait_and_carries_no_write_time() {
+        let record = RequestRecord::from_parts("GET", &http::HeaderMap::new());
+        let body = serde_json::to_value(Receipt::after_response(&record, "memory")).unwrap();
+        assert_eq!(body["awaited"], false);
+        assert_eq!(body["id"], record.id.as_str());
+        assert!(
+            body.get("writeMs").is_none() && body.get("attempts").is_none(),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn a_failed_awaited_write_answers_with_a_storage_error_s_status() {
+        // Its body (the message, the id) is read back by tests/it/awaited.rs.
+        for (error, status) in [
+            (
+                StoreError::Unavailable("down".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                StoreError::Rejected("WRONGTYPE".into()),
+                StatusCode::BAD_GATEWAY,
+            ),
+        ] {
+            let response = write_failed(&error, "an-id");
+            assert_eq!(response.status(), status);
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        }
+    }
+
+    #[test]
     fn the_404_is_json_and_never_cached_like_every_answer() {
         let response = not_found();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
