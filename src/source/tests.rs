@@ -62,7 +62,8 @@ fn the_source_url_setting_wins_over_git_variables() {
 
 #[test]
 fn anything_but_an_https_url_without_credentials_links_nowhere_and_says_why() {
-    let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
+    let base = "https://example.com/";
+    let long = format!("{base}{}", "a".repeat(MAX_URL_BYTES + 1 - base.len()));
     for (hostile, why) in [
         ("javascript:alert(1)", "a `javascript:` URL"),
         ("JAVASCRIPT:alert(1)", "a `javascript:` URL"),
@@ -97,6 +98,15 @@ fn anything_but_an_https_url_without_credentials_links_nowhere_and_says_why() {
             "a credential reached a note: {note}"
         );
     }
+}
+
+#[test]
+fn a_url_of_exactly_the_longest_length_is_linked() {
+    let base = "https://example.com/";
+    let longest = format!("{base}{}", "a".repeat(MAX_URL_BYTES - base.len()));
+    let (links, note) = links(&[("WAIT_UNTIL_SOURCE_URL", &longest)]);
+    assert_eq!(links.source.as_deref(), Some(longest.as_str()));
+    assert_eq!(note, None);
 }
 
 #[test]

@@ -111,7 +111,13 @@ async fn an_awaited_write_that_fails_answers_storage_s_message_and_still_leaves_
 async fn an_await_the_route_cannot_read_is_refused_and_records_nothing() {
     within(TEST_LIMIT, "refused awaits", async {
         let app = App::start(MAIN, &[]).await;
-        for query in ["await=true", "await=2", "await", "await=1&await=1"] {
+        for query in [
+            "await=true",
+            "await=2",
+            "await",
+            "await=1&await=1",
+            "await=%3Cscript%3E",
+        ] {
             let response = app.get(&format!("/api/wait-until?{query}")).await;
             assert_eq!(response.status(), 400, "{query}");
             assert_eq!(response.headers()["cache-control"], "no-store");
