@@ -28,8 +28,8 @@ use http::{HeaderName, HeaderValue};
 /// Changing a byte of the page's `<script>` or `<style>` changes its hash: the drift test below
 /// prints the new one to paste here and into `vercel.json`.
 pub const PAGE_CSP: &str = "default-src 'none'; \
-    script-src 'sha256-69y7abKbGHCzNAowWBH7MzDatr1l71vgLGxuwz4ktqc='; \
-    style-src 'sha256-tr7nHDA/SqQZHQ1kgt8JVn1v3BS3v8Aj/oM9cBvRy/A='; \
+    script-src 'sha256-SaH48rK9c5f8j2ecAmFSVlC8aViJLaRS9CFa3nPtIiY='; \
+    style-src 'sha256-mYWA7IMWow25EP7L1kmpMja7y7O7YxhjAdikFJwHUCQ='; \
     connect-src 'self'; \
     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
