@@ -1,148 +1,567 @@
-// The page in real headless Chromium (`CHROMIUM`, else Debian's /usr/bin/chromium; driven by playwright-core),
-// against the real binary: `WAIT_UNTIL_BIN` (set by `cargo xtask test`). A missing binary or
-// browser fails the suite; nothing is skipped.
+// The page in real headless Chromium (support/page.mjs), against the real binary:
+// `WAIT_UNTIL_BIN` (set by `cargo xtask test`). A missing binary, browser, redis-server or
+// emulator fails the suite; nothing is skipped.
 //
 // The binary serves the page with its Content-Security-Policy (src/security.rs), so every flow
-// here runs under the policy, and each page is closed only once it has reported no violation.
+// here runs under the policy, and each page is closed only once it has reported no violation
+// and no uncaught error.
+//
+// A few tests put `page.route` between the page and the app, as a test double: to hold an
+// answer back (so that what happens meanwhile can be seen), or to answer what the real app never
+// does (a non-JSON answer, a dropped connection, hostile JSON). Each says so where it does.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { startApp } from "./support/app.mjs";
+import {
+  launch, open, fire, settled, isBusy, listIds, historyRows, chartMarks, overflow, KINDS,
+} from "./support/page.mjs";
+import { startRedis, startEmulator } from "./support/storage.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-// Set by `cargo xtask test` (what `cargo xtask provision` found); Debian's path otherwise.
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 // Screenshots go to Cargo's target directory (`WAIT_UNTIL_ARTIFACTS`, set by `cargo xtask test`).
 const ARTIFACTS = process.env.WAIT_UNTIL_ARTIFACTS || join(ROOT, "target");
-// Flags that work on a machine with no network: without the background-networking ones
-// Chromium keeps trying to reach Google's hosts, and each attempt is refused.
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
+const SOURCE_URL = "https://example.com/acme/wait-until";
+
+// The labels, exactly.
+const RESPONDED = String.raw`responded in (\d+) ms`;
+const VISIBLE = new RegExp(String.raw`^${RESPONDED} · visible after (\d+) ms \(polled\)$`);
+const STORED = new RegExp(String.raw`^${RESPONDED} · stored in (\d+(?:\.\d{1,2})?) ms on the server, before the response$`);
+const NOT_SEEN = new RegExp(String.raw`^${RESPONDED} · not seen within 8 s$`);
+const NOT_CONFIGURED = "storage is not configured: set KV_REST_API_URL";
 
 let browser;
 
+// Routes by what the page calls: the plain fire and the awaited one differ only in the query.
+const PLAIN = (url) => url.pathname === "/api/wait-until" && url.search === "";
+const AWAITED = (url) => url.pathname === "/api/wait-until" && url.search === "?await=1";
+const SOURCE = (url) => url.pathname === "/api/source";
+
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`cargo xtask provision\``);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
 });
 
-/**
- * A fresh page on a fresh app; dialogs are recorded (and dismissed), never ignored, and so are
- * Content-Security-Policy violations: the page's `securitypolicyviolation` events (recorded by a
- * script the browser runs before the page's, through DevTools, which the policy does not
- * govern) and the browser's console reports of a refusal. `close` fails the test if any
- * happened: the page must work under its own policy. `response` is the page's.
- */
-async function open(app, options = {}) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const dialogs = [];
-  page.on("dialog", async (dialog) => { dialogs.push(dialog.message()); await dialog.dismiss(); });
-  const refusals = [];
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) refusals.push(message.text());
-  });
-  await page.addInitScript(() => {
-    window.__violations = [];
-    document.addEventListener("securitypolicyviolation", (event) => {
-      window.__violations.push(`${event.effectiveDirective} refused ${event.blockedURI || "(inline)"}: ${event.sample}`);
-    });
-  });
-  const response = await page.goto(app.url("/"));
-  const violations = async () => [...(await page.evaluate(() => window.__violations)), ...refusals];
-  const close = async () => {
-    assert.deepEqual(await violations(), [], "the page broke its own Content-Security-Policy");
-    await context.close();
-  };
-  return { page, response, dialogs, violations, close, discard: () => context.close() };
-}
-
-/** Clicks Fire and waits for the status to settle; returns the id the API answered with. */
-async function clickFire(page) {
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith("/api/wait-until")),
-    page.click("#fire"),
-  ]);
-  const { id } = await response.json();
-  await page.waitForFunction(() => !document.querySelector("#fire").disabled);
-  return id;
-}
-
-const listIds = (page) => page.$$eval("#recent li", (items) => items.map((li) => li.dataset.id));
-
-test("a fresh store shows the empty state and says it is in memory", async () => {
-  const app = await startApp();
+/** Runs `body(app)` on a fresh app started with `env`, and stops the app whatever happens. */
+async function withApp(env, body) {
+  const app = await startApp(env);
   try {
-    const { page, close } = await open(app);
-    await page.waitForSelector("#recent-message:has-text('No requests yet')");
-    assert.equal(await page.textContent("#storage"), "Storage: memory");
-    assert.match(await page.textContent("#storage-hint"), /records live in this process only/);
-    assert.equal((await listIds(page)).length, 0);
-    await close();
+    await body(app);
   } finally {
     await app.stop();
   }
+}
+
+const text = (page, selector) => page.textContent(selector);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+/** The history as this tab stored it (the page's sessionStorage). */
+const storedHistory = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem("wait-until:fires:v1")));
+/** The server's write time as the page shows it: as sent, to 0.01 ms, no trailing zeros. */
+const shownWriteMs = (writeMs) => String(Number(writeMs.toFixed(2)));
+
+test("a fresh store shows the empty states: no records, no fires, nothing failed, memory", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    assert.equal(await text(page, "#storage"), "Storage: memory");
+    assert.match(await text(page, "#storage-hint"), /records live in this process only/);
+    assert.equal((await listIds(page)).length, 0);
+    for (const kind of ["wait", "awaited"]) {
+      assert.equal(await text(page, KINDS[kind].detail), "Not fired yet.");
+      assert.equal(await text(page, KINDS[kind].big), "–");
+      assert.equal(await isBusy(page, kind), false);
+    }
+    assert.deepEqual(await historyRows(page), []);
+    assert.match(await text(page, "#history-note"), /^No fires yet/);
+    assert.equal(await text(page, "#failures"), "0 failed");
+    assert.deepEqual(await chartMarks(page), []);
+    assert.equal(await page.getAttribute("#chart", "aria-label"), "Response times: no fires yet.");
+    assert.match(await text(page, "#chart"), /No fires yet/);
+    assert.equal(await text(page, "#medians"), "Fire both kinds to compare their response times.");
+    await close();
+  });
 });
 
-test("a click on Fire adds the record with the id of the response and shows both timings", async () => {
-  const app = await startApp();
-  try {
-    const { page, close } = await open(app);
-    const id = await clickFire(page);
-    assert.match(await page.textContent("#status"), /^responded in \d+ ms · stored \d+ ms later$/);
+test("Fire with waitUntil: the answer, then the record visible in the list, marked as yours", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    const { status, body, id } = await fire(page, "wait");
+    assert.equal(status, 200);
+    assert.equal(body.awaited, false);
+    const [, responded, visible] = (await text(page, "#wait-detail")).match(VISIBLE) ?? [];
+    assert.ok(responded, await text(page, "#wait-detail"));
+    assert.equal(await text(page, "#wait-ms"), `${responded} ms`);
+    // The title says what "visible after" bounds: the poll, not the write.
+    assert.match(await page.getAttribute("#wait-detail", "title"), /polling of \/api\/recent first saw the record/);
+    assert.match(await text(page, ".terms"), /visible after\s+from that answer until this page's polling.*an upper bound/s);
+    assert.deepEqual(await historyRows(page), [
+      { n: 1, kind: "wait", outcome: "seen", id, ms: `${responded} ms`, text: `visible after ${visible} ms (polled)` },
+    ]);
     assert.deepEqual(await listIds(page), [id]);
     const item = page.locator(`#recent li[data-id="${id}"]`);
+    assert.equal(await item.getAttribute("class"), "mine wait");
+    assert.equal(await item.locator(".yours").textContent(), "yours · waitUntil");
     assert.equal(await item.locator(".method").textContent(), "GET");
     assert.match(await item.locator(".ua").textContent(), /HeadlessChrome|Chrome/);
     await close();
-  } finally {
-    await app.stop();
-  }
+  });
 });
 
-test("Fire works from the keyboard", async () => {
-  const app = await startApp();
-  try {
-    const { page, close } = await open(app);
+test("each button waits only for its own answer, never for polling", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // Test double: the plain fire's answer is held back 700 ms, and then every list load 400 ms.
+    let holdRecent = false;
+    await page.route(PLAIN, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await route.continue();
+    });
+    await page.route("**/api/recent", async (route) => {
+      if (holdRecent) await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
+    await page.click("#fire");
+    assert.equal(await isBusy(page, "wait"), true);
+    assert.equal(await text(page, "#wait-detail"), "Waiting for the answer…");
+    assert.equal(await text(page, "#wait-ms"), "…");
+    // The other kind is free meanwhile, and its answer comes first.
+    assert.equal(await isBusy(page, "awaited"), false);
+    await fire(page, "awaited");
+    assert.match(await text(page, "#awaited-detail"), STORED);
+    assert.equal(await isBusy(page, "wait"), true);
+    holdRecent = true;
+    await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
+    // Answered: the button is free while the page still looks for the record.
+    assert.equal(await isBusy(page, "wait"), false);
+    assert.match(await text(page, "#wait-detail"), new RegExp(String.raw`^${RESPONDED} · waiting for the record…$`));
+    await settled(page, "wait");
+    assert.match(await text(page, "#wait-detail"), VISIBLE);
+    await close();
+  });
+});
+
+test("Fire and await the write: the server's write time, and the record listed at once", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    const loads = [];
+    page.on("request", (request) => { if (request.url().endsWith("/api/recent")) loads.push(request.url()); });
+    const { status, body, id } = await fire(page, "awaited");
+    assert.equal(status, 200);
+    assert.equal(body.awaited, true);
+    assert.equal(typeof body.writeMs, "number");
+    const detail = await text(page, "#awaited-detail");
+    const [, responded, writeMs] = detail.match(STORED) ?? [];
+    assert.ok(responded, detail);
+    assert.equal(writeMs, shownWriteMs(body.writeMs));
+    assert.equal(await text(page, "#awaited-ms"), `${responded} ms`);
+    await page.waitForSelector(`#recent li[data-id="${id}"]`);
+    const item = page.locator(`#recent li[data-id="${id}"]`);
+    assert.equal(await item.getAttribute("class"), "mine awaited");
+    assert.equal(await item.locator(".yours").textContent(), "yours · awaited");
+    assert.deepEqual(await historyRows(page), [
+      { n: 1, kind: "awaited", outcome: "stored", id, ms: `${responded} ms`, text: `stored in ${writeMs} ms on the server` },
+    ]);
+    // One load, and no polling: the record was there when the answer came.
+    await page.waitForTimeout(500);
+    assert.equal(loads.length, 1);
+    assert.equal(await text(page, "#wait-detail"), "Not fired yet.");
+    await close();
+  });
+});
+
+test("both buttons work from the keyboard, and keep the focus while they wait", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#links .fallback");
+    const focused = () => page.evaluate(() => document.activeElement.id);
     await page.keyboard.press("Tab");
-    assert.equal(await page.evaluate(() => document.activeElement.id), "fire");
-    await page.keyboard.press("Enter");
-    await page.waitForSelector("#status.ok");
-    assert.equal((await listIds(page)).length, 1);
+    assert.equal(await focused(), "fire");
+    await fire(page, "wait", () => page.keyboard.press("Enter"));
+    assert.equal(await focused(), "fire");
+    assert.match(await text(page, "#wait-detail"), VISIBLE);
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(), "fire-awaited");
+    await fire(page, "awaited", () => page.keyboard.press("Space"));
+    assert.equal(await focused(), "fire-awaited");
+    assert.match(await text(page, "#awaited-detail"), STORED);
+    // Enter again on the same button fires again.
+    await fire(page, "awaited", () => page.keyboard.press("Enter"));
+    assert.deepEqual((await historyRows(page)).map((row) => row.n), [3, 2, 1]);
+    assert.equal((await listIds(page)).length, 3);
     await close();
-  } finally {
-    await app.stop();
-  }
+  });
 });
 
-test("twelve fires keep the ten newest, newest first", async () => {
-  const app = await startApp();
-  try {
-    const { page, close } = await open(app);
+test("twelve fires of both kinds: the ten newest listed, all twelve in the history and the chart", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
     const fired = [];
-    for (let i = 0; i < 12; i++) fired.push(await clickFire(page));
-    assert.deepEqual(await listIds(page), fired.slice(2).reverse());
+    for (let i = 0; i < 12; i++) fired.push(await fire(page, i % 2 ? "awaited" : "wait"));
+    const kindOf = (i) => (i % 2 ? "awaited" : "wait");
+    assert.deepEqual(await listIds(page), fired.slice(2).map((f) => f.id).reverse());
+    const badges = await page.$$eval("#recent .yours", (nodes) => nodes.map((n) => n.textContent));
+    const badge = (i) => (kindOf(i) === "wait" ? "yours · waitUntil" : "yours · awaited");
+    assert.deepEqual(badges, fired.map((_, i) => badge(i)).slice(2).reverse());
+
+    const rows = await historyRows(page);
+    assert.deepEqual(rows.map((row) => [row.n, row.kind, row.id]),
+      fired.map((f, i) => [i + 1, kindOf(i), f.id]).reverse());
+    for (const row of rows) assert.match(row.ms, /^\d+ ms$/);
+    assert.equal(await text(page, "#failures"), "0 failed");
+
+    const marks = await chartMarks(page);
+    assert.deepEqual(marks.map((m) => [m.n, m.kind, m.shape, m.failed]),
+      fired.map((_, i) => [i + 1, kindOf(i), kindOf(i) === "wait" ? "circle" : "rect", false]));
+
+    // The medians, from the response times the page kept.
+    const stored = await storedHistory(page);
+    const medianOf = (kind) => Math.round(median(stored.list.filter((f) => f.kind === kind).map((f) => f.ms)));
+    const wait = `waitUntil: 6 fires, median ${medianOf("wait")} ms`;
+    const awaited = `awaited: 6 fires, median ${medianOf("awaited")} ms`;
+    assert.equal(await text(page, "#medians"), `Response times · ${wait} · ${awaited}.`);
+    assert.equal(await page.getAttribute("#chart", "aria-label"),
+      `Response time of each fire, in fire order. ${wait}; ${awaited}.`);
+    // The verdict weighs the medians against the server's write times (well under 1 ms in memory).
+    const write = median(fired.filter((f) => f.body.awaited).map((f) => f.body.writeMs));
+    const verdict = await text(page, "#verdict");
+    if (write < 1) {
+      assert.ok(verdict.startsWith(`Here the awaited write took ${shownWriteMs(write)} ms on the server (median), so both kinds answer alike`), verdict);
+    } else {
+      assert.match(verdict, /^(waitUntil answered \d+ ms sooner \(median\)|No clear gain in these fires)/);
+    }
     await close();
-  } finally {
-    await app.stop();
-  }
+  });
+});
+
+test("the history survives a reload of the tab, and a new tab starts afresh", async () => {
+  await withApp({}, async (app) => {
+    const { page, context, close } = await open(browser, app);
+    const first = await fire(page, "wait");
+    const second = await fire(page, "awaited");
+    const before = { rows: await historyRows(page), marks: await chartMarks(page), medians: await text(page, "#medians") };
+    await page.reload();
+    await page.waitForSelector(`#recent li[data-id="${first.id}"].mine`);
+    assert.deepEqual(await historyRows(page), before.rows);
+    assert.deepEqual(await chartMarks(page), before.marks);
+    assert.equal(await text(page, "#medians"), before.medians);
+    assert.match(await text(page, "#wait-detail"), VISIBLE);
+    assert.match(await text(page, "#awaited-detail"), STORED);
+    assert.equal(await page.locator(`#recent li[data-id="${second.id}"] .yours`).textContent(), "yours · awaited");
+    // The next fire goes on counting.
+    await fire(page, "wait");
+    assert.deepEqual((await historyRows(page)).map((row) => row.n), [3, 2, 1]);
+
+    const other = await context.newPage();
+    await other.goto(app.url("/"));
+    await other.waitForSelector(`#recent li[data-id="${first.id}"]`);
+    assert.deepEqual(await historyRows(other), []);
+    assert.equal(await other.locator("#recent li.mine").count(), 0);
+    await close();
+  });
+});
+
+test("a record still looked for when the tab reloads is looked for again", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // Test double: list loads hang until the reload, so the page cannot see its record before.
+    // (Held requests are never let go: the reload drops them.)
+    let hold = true;
+    await page.route((url) => url.pathname === "/api/recent", (route) => (hold ? undefined : route.continue()));
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => PLAIN(new URL(r.url()))),
+      page.click("#fire"),
+    ]);
+    const { id } = await response.json();
+    await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
+    assert.deepEqual((await storedHistory(page)).list.map((f) => [f.id, f.outcome]), [[id, "pending"]]);
+    hold = false;
+    await page.reload();
+    await settled(page, "wait");
+    assert.match(await text(page, "#wait-detail"), VISIBLE);
+    assert.equal((await historyRows(page))[0].outcome, "seen");
+    assert.equal(await page.locator(`#recent li[data-id="${id}"].mine`).count(), 1);
+    await close();
+  });
+});
+
+test("a stored history that is not the page's own is read with care, and shown as text", async () => {
+  await withApp({}, async (app) => {
+    const { page, dialogs, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    const setHistory = (value) => page.evaluate((v) => sessionStorage.setItem("wait-until:fires:v1", v), value);
+
+    for (const junk of ["not json", "null", "42", "[]", '{"list":"nope"}', '{"list":[1,"x",null]}']) {
+      await setHistory(junk);
+      await page.reload();
+      await page.waitForSelector("#recent-message:has-text('No requests yet')");
+      assert.deepEqual(await historyRows(page), [], junk);
+      assert.equal(await text(page, "#failures"), "0 failed", junk);
+    }
+
+    const hostile = "<img src=x onerror=alert(1)><script>window.__pwned=1</script>";
+    await setHistory(JSON.stringify({
+      total: "<b>9</b>",
+      list: [
+        { n: 5, kind: "awaited", outcome: "failed", ms: 12, at: Date.now(), error: hostile, id: "<svg onload=alert(2)>" },
+        { n: 4, kind: "__proto__", outcome: "seen", ms: 1 },
+        { n: 3, kind: "wait", outcome: "<script>", ms: 1 },
+        { n: -1, kind: "wait", outcome: "seen", ms: 1 },
+        { n: 2, kind: "wait", outcome: "pending", ms: 3 }, // no id: can never be seen
+        { n: 2, kind: "awaited", outcome: "stored", ms: 4, writeMs: 1 }, // a second #2
+        { n: 1, kind: "wait", outcome: "seen", ms: "<i>7</i>", visibleMs: -5, at: "yesterday" },
+      ],
+    }));
+    await page.reload();
+    await page.waitForSelector("#history li >> nth=2");
+    const rows = await historyRows(page);
+    assert.deepEqual(rows.map((row) => [row.n, row.kind, row.outcome, row.ms, row.text]), [
+      [5, "awaited", "failed", "12 ms", `failed: ${hostile}`],
+      [2, "wait", "not-seen", "3 ms", "not seen within 8 s"],
+      [1, "wait", "seen", "–", "visible after ? (polled)"],
+    ]);
+    assert.equal(await text(page, "#awaited-detail"), `failed: ${hostile}`);
+    assert.equal(await text(page, "#failures"), "2 failed");
+    assert.equal(await page.$$eval("main img, main script, main i, main b, #history svg:not(.key)", (n) => n.length), 0);
+    await page.waitForTimeout(300); // time for an injected handler to fire, if one existed
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.deepEqual(dialogs, []);
+    // And firing goes on from the highest number kept.
+    await fire(page, "wait");
+    assert.equal((await historyRows(page))[0].n, 6);
+    await close();
+  });
+});
+
+test("the history keeps the 100 newest and says so; with a full chart the page fits 360 px", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app, { viewport: { width: 360, height: 740 } });
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // One word longer than the screen is wide: it must wrap, not widen the page.
+    const long = `storage answered HTTP 503: ${"unbroken".repeat(30)}`;
+    await page.evaluate(([long]) => {
+      const list = [];
+      for (let n = 1; n <= 130; n++) {
+        const kind = n % 3 ? "wait" : "awaited";
+        const failed = n % 10 === 0;
+        list.push({ n, kind, at: Date.now() - (130 - n) * 1000, ms: 5 + (n % 17) * 3, respondedAt: 1, id: null,
+          outcome: failed ? "failed" : kind === "wait" ? "seen" : "stored", visibleMs: 40, writeMs: 0.05,
+          error: failed ? long : null });
+      }
+      sessionStorage.setItem("wait-until:fires:v1", JSON.stringify({ total: 130, list }));
+    }, [long]);
+    await page.reload();
+    await page.waitForSelector("#history li >> nth=99");
+    const rows = await historyRows(page);
+    assert.equal(rows.length, 100);
+    assert.deepEqual([rows[0].n, rows.at(-1).n], [130, 31]);
+    assert.match(await text(page, "#history-note"), /^Showing the 100 newest fires; older ones are dropped\./);
+    const marks = await chartMarks(page);
+    assert.equal(marks.length, 100);
+    assert.equal(marks.filter((m) => m.failed).length, 10);
+    assert.equal(await text(page, "#failures"), "10 failed");
+    assert.ok(await overflow(page) <= 0, `the page is ${await overflow(page)}px wider than the viewport`);
+    // The chart is drawn at the width it is shown: its text stays 11 px on a phone.
+    const box = await page.$eval("#chart", (svg) => [svg.getBoundingClientRect().width, svg.viewBox.baseVal.width]);
+    assert.equal(Math.round(box[0]), box[1]);
+    // A new fire drops the oldest kept.
+    await fire(page, "wait");
+    const after = await historyRows(page);
+    assert.deepEqual([after.length, after[0].n, after.at(-1).n], [100, 131, 32]);
+    await close();
+  });
+});
+
+test("records fired by someone else are not marked as yours", async () => {
+  await withApp({}, async (app) => {
+    const before = await app.fire({ "user-agent": "someone else, before" });
+    const { page, close } = await open(browser, app);
+    const mine = await fire(page, "wait");
+    const later = await app.fire({ "user-agent": "someone else, later" });
+    await page.click("#refresh");
+    await page.waitForSelector(`#recent li[data-id="${later}"]`);
+    assert.deepEqual(await listIds(page), [later, mine.id, before]);
+    assert.deepEqual(await page.$$eval("#recent li.mine", (items) => items.map((li) => li.dataset.id)), [mine.id]);
+    assert.equal(await page.locator("#recent .yours").count(), 1);
+    assert.deepEqual((await historyRows(page)).map((row) => row.id), [mine.id]);
+    await close();
+  });
+});
+
+test("failures are counted and say what the server said: an awaited write refused, a record never seen", async () => {
+  // A real failure, no double: storage is forced to Upstash with no settings.
+  await withApp({ WAIT_UNTIL_STORE: "upstash" }, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message.bad");
+    const awaited = await fire(page, "awaited");
+    assert.equal(awaited.status, 503);
+    assert.ok(awaited.body.error.startsWith(NOT_CONFIGURED), awaited.body.error);
+    assert.equal(await text(page, "#awaited-detail"), `failed: ${awaited.body.error}`);
+    assert.equal(await page.getAttribute("#awaited-detail", "class"), "detail bad");
+    assert.equal(await text(page, "#awaited-hint"),
+      `Record ${awaited.id} was not stored: the function's log has its failure line, ready to replay.`);
+    assert.equal(await text(page, "#failures"), "1 failed");
+    assert.equal(await page.getAttribute("#failures", "class"), "badge bad");
+    assert.equal((await historyRows(page))[0].text, `failed: ${awaited.body.error}`);
+    assert.deepEqual((await chartMarks(page)).map((m) => m.failed), [true]);
+    assert.match(await text(page, "#medians"), /awaited: 1 fire, no successful one, 1 failed/);
+
+    // The plain fire answers 200; its record never lands. Polls back off, and stop at 8 s.
+    const polls = [];
+    page.on("request", (request) => { if (request.url().endsWith("/api/recent")) polls.push(Date.now()); });
+    const started = Date.now();
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/api/wait-until")),
+      page.click("#fire"),
+    ]);
+    const answered = Date.now();
+    const { id } = await response.json();
+    assert.equal(response.status(), 200);
+    await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
+    assert.equal(await isBusy(page, "wait"), false);
+    await settled(page, "wait");
+    const gaveUp = Date.now();
+    assert.match(await text(page, "#wait-detail"), NOT_SEEN);
+    assert.match(await text(page, "#wait-hint"), /^Its write may have failed \(the function's log then has a failure line holding the record, ready to replay\), or ten newer records pushed it out/);
+    assert.ok(gaveUp - answered >= 7_900 && gaveUp - started < 10_000, `gave up after ${gaveUp - answered} ms`);
+    assert.equal(await text(page, "#failures"), "2 failed");
+    assert.equal((await historyRows(page))[0].text, "not seen within 8 s");
+    const gaps = polls.map((t, i) => t - (polls[i - 1] ?? answered));
+    assert.ok(polls.length >= 9 && polls.length <= 16, `${polls.length} polls: ${gaps}`);
+    assert.ok(gaps[0] < 250, `the first poll came ${gaps[0]} ms after the answer`);
+    for (let i = 1; i < gaps.length - 1; i++) assert.ok(gaps[i] >= gaps[i - 1] - 30 && gaps[i] <= 1_650, `gaps ${gaps}`);
+    await page.waitForTimeout(1_800);
+    assert.equal(polls.at(-1) <= gaveUp, true, "polling went on after giving up");
+
+    // Both failure lines are in the function's log, holding the records.
+    assert.deepEqual(app.failedRecords().map((r) => r.id).sort(), [awaited.id, id].sort());
+    await close();
+  });
+});
+
+test("answers that are not receipts: not JSON, no answer at all, hostile JSON", async () => {
+  await withApp({}, async (app) => {
+    const { page, dialogs, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // Test doubles: what the real app never answers.
+    await page.route(AWAITED, (route) =>
+      route.fulfill({ status: 502, contentType: "text/html", body: "<h1>Bad gateway</h1><img src=x onerror=alert(1)>" }));
+    await page.route(PLAIN, (route) => route.abort("connectionreset"));
+    await fire(page, "awaited");
+    assert.equal(await text(page, "#awaited-detail"), "failed: HTTP 502");
+    await page.click("#fire");
+    await settled(page, "wait");
+    assert.equal(await text(page, "#wait-detail"), "failed: the network request failed");
+    assert.equal(await text(page, "#wait-ms"), "–");
+    assert.deepEqual((await historyRows(page)).map((row) => [row.n, row.ms, row.text]), [
+      [2, "–", "failed: the network request failed"],
+      [1, (await historyRows(page))[1].ms, "failed: HTTP 502"],
+    ]);
+    // A fire with no answer has no response time: no mark; the 502 has a hollow one.
+    assert.deepEqual((await chartMarks(page)).map((m) => [m.n, m.failed]), [[1, true]]);
+    assert.equal(await text(page, "#failures"), "2 failed");
+
+    const hostile = "<img src=x onerror=alert(3)>";
+    await page.unrouteAll();
+    await page.route(AWAITED, (route) =>
+      route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: hostile, id: "<b>x</b>" }) }));
+    await page.route(PLAIN, (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ id: "<svg onload=alert(4)>", storage: "<i>x</i>" }) }));
+    await fire(page, "awaited");
+    assert.equal(await text(page, "#awaited-detail"), `failed: ${hostile}`);
+    assert.equal(await text(page, "#awaited-hint"), "Record <b>x</b> was not stored: the function's log has its failure line, ready to replay.");
+    await fire(page, "wait"); // an id nothing stores: looked for 8 s, then given up
+    assert.match(await text(page, "#wait-detail"), NOT_SEEN);
+    assert.equal(await text(page, "#storage"), "Storage: memory");
+    assert.equal(await page.$$eval("main img, main b, main i, #history svg:not(.key)", (n) => n.length), 0);
+    await page.waitForTimeout(300); // time for an injected handler to fire, if one existed
+    assert.deepEqual(dialogs, []);
+    await close();
+  });
+});
+
+test("links to the source and the deploy steps come from the server's settings", async () => {
+  await withApp({ WAIT_UNTIL_SOURCE_URL: SOURCE_URL }, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#source-link");
+    assert.equal(await page.getAttribute("#source-link", "href"), SOURCE_URL);
+    assert.equal(await page.getAttribute("#deploy-link", "href"), `${SOURCE_URL}#deploy`);
+    for (const id of ["source-link", "deploy-link"]) {
+      assert.match(await page.getAttribute(`#${id}`, "rel"), /\bnoopener\b/);
+    }
+    assert.equal(await text(page, "#source-link"), "Read the source");
+    assert.equal(await text(page, "#deploy-link"), "Deploy your own");
+    assert.equal(await page.locator("#links .fallback").count(), 0);
+    await close();
+  });
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#links .fallback");
+    assert.equal(await page.locator("#links a").count(), 0);
+    assert.equal(await text(page, "#links"), "Source: this project's repository · deploy steps: README.md, section “Deploy”");
+    await close();
+  });
+});
+
+test("a hostile /api/source answer never becomes a link", async () => {
+  await withApp({}, async (app) => {
+    const { page, dialogs, close } = await open(browser, app);
+    const answers = [
+      { source: "javascript:alert(1)", deploySteps: "JaVaScRiPt:alert(2)//https://x" },
+      { source: "data:text/html,<script>alert(3)</script>", deploySteps: "vbscript:msgbox(4)" },
+      { source: "http://example.com/acme", deploySteps: "//example.com/acme#deploy" },
+      { source: "https://user:token@example.com/acme", deploySteps: "/relative#deploy" },
+      { source: 42, deploySteps: { href: "https://example.com" } },
+      { source: ["https://example.com"], deploySteps: "" },
+      { source: `https://example.com/${"a".repeat(3000)}`, deploySteps: null },
+      "https://example.com",
+      null,
+    ];
+    // Test double: the real app hands out https URLs only; this is a server that does not.
+    let answer;
+    await page.route(SOURCE, (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(answer) }));
+    for (answer of answers) {
+      await page.reload();
+      await page.waitForSelector("#links .fallback");
+      assert.equal(await page.locator("#links a, a[href]").count(), 0, JSON.stringify(answer));
+    }
+    // A good value next to a bad one: only the good one is a link.
+    answer = { source: "https://example.com/acme", deploySteps: "javascript:alert(5)" };
+    await page.reload();
+    await page.waitForSelector("#source-link");
+    assert.equal(await page.locator("#deploy-link").count(), 0);
+    assert.match(await text(page, "#links"), /deploy steps: README\.md, section “Deploy”/);
+    // Not JSON, and an error status: no links either.
+    await page.unrouteAll();
+    for (const [status, body] of [[200, "<a href=javascript:alert(6)>x</a>"], [500, '{"source":"https://example.com"}']]) {
+      await page.route(SOURCE, (route) => route.fulfill({ status, contentType: "text/html", body }));
+      await page.reload();
+      await page.waitForSelector("#links .fallback");
+      assert.equal(await page.locator("#links a").count(), 0);
+      await page.unrouteAll();
+    }
+    assert.deepEqual(dialogs, []);
+    await close();
+  });
 });
 
 test("countries show as flags named by their code, unknown ones as a placeholder", async () => {
-  const app = await startApp();
-  try {
+  await withApp({}, async (app) => {
     for (const country of ["FR", "JP", "BR"]) await app.fire({ "x-vercel-ip-country": country });
     await app.fire({ "x-vercel-ip-country": "not a country" });
-    const { page, close } = await open(app);
+    const { page, close } = await open(browser, app);
     await page.waitForSelector("#recent li >> nth=3");
     const flags = await page.$$eval("#recent .flag", (spans) =>
       spans.map((s) => [s.getAttribute("aria-label"), s.getAttribute("title"), s.textContent]));
@@ -153,13 +572,10 @@ test("countries show as flags named by their code, unknown ones as a placeholder
       ["Country: FR", "FR", "🇫🇷"],
     ]);
     await close();
-  } finally {
-    await app.stop();
-  }
+  });
 });
 
 test("hostile user agents render as text and run nothing", async () => {
-  const app = await startApp();
   const hostile = [
     "<img src=x onerror=alert(1)>",
     "<script>window.__pwned = true; alert(2)</script>",
@@ -167,19 +583,93 @@ test("hostile user agents render as text and run nothing", async () => {
     "javascript:alert(4)",
     "{\"userAgent\":\"</ol><b>bold</b>\"}",
   ];
-  try {
+  await withApp({}, async (app) => {
     for (const userAgent of hostile) await app.fire({ "user-agent": userAgent });
-    const { page, dialogs, close } = await open(app);
+    const { page, dialogs, close } = await open(browser, app);
     await page.waitForSelector(`#recent li >> nth=${hostile.length - 1}`);
     const shown = await page.$$eval("#recent .ua", (nodes) => nodes.map((n) => n.textContent));
     assert.deepEqual(shown, [...hostile].reverse());
     assert.equal(await page.$$eval("#recent img, #recent svg, #recent script, #recent b", (n) => n.length), 0);
+    // Firing both kinds next to them changes nothing.
+    await fire(page, "wait");
+    await fire(page, "awaited");
+    assert.equal(await page.locator("#recent li.mine").count(), 2);
     await page.waitForTimeout(300); // time for an injected handler to fire, if one existed
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.deepEqual(dialogs, []);
     await close();
+  });
+});
+
+test("hostile records in real storage (redis-server behind the Upstash emulator) run nothing; both buttons work", async () => {
+  const redis = await startRedis();
+  let emulator;
+  try {
+    emulator = await startEmulator(redis);
+    const minutesAgo = (m) => Date.now() - m * 60_000;
+    // A v7 UUID made `ms` milliseconds after the epoch, as the app writes them.
+    const v7 = (ms, tail) => {
+      const hex = ms.toString(16).padStart(12, "0");
+      return `${hex.slice(0, 8)}-${hex.slice(8)}-7abc-8def-${tail.padStart(12, "0")}`;
+    };
+    const records = [
+      { id: v7(minutesAgo(4), "1"), timestamp: minutesAgo(4), method: "<img src=x onerror=alert(1)>",
+        userAgent: "<script>window.__pwned = 1; alert(2)</script>", country: "FR", flag: "🇫🇷" },
+      { id: v7(minutesAgo(3), "2"), timestamp: minutesAgo(3), method: "GET",
+        userAgent: "javascript:alert(3)\"><svg onload=alert(4)>" },
+      { id: v7(minutesAgo(2), "3"), timestamp: minutesAgo(2), method: "<a href=javascript:alert(5)>",
+        userAgent: "</ol></section><iframe srcdoc='<script>parent.alert(6)</script>'>" },
+      // A time no Date can hold: shown as "unknown time".
+      { id: v7(minutesAgo(1), "4"), timestamp: 8_640_000_000_000_001, method: "POST",
+        userAgent: "{{constructor.constructor('alert(7)')()}}" },
+    ];
+    // Not records: never shown, counted as skipped.
+    const invalid = [
+      "<script>alert(8)</script>",
+      JSON.stringify({ id: "<img src=x onerror=alert(9)>", timestamp: 1, method: "GET", userAgent: "x" }),
+      JSON.stringify({ ...records[1], id: v7(minutesAgo(5), "5"), html: "<b>extra field</b>" }),
+      JSON.stringify({ ...records[1], id: v7(minutesAgo(6), "6"), userAgent: "bidi \u202e<b>gnp.exe</b>" }),
+    ];
+    // LPUSH puts each at the head: the newest records first, the invalid entries last.
+    await redis.lpush([...invalid].reverse().concat(records.map((r) => JSON.stringify(r))));
+    const shown = [...records].reverse();
+
+    await withApp(emulator.env, async (app) => {
+      const { page, dialogs, close } = await open(browser, app);
+      await page.waitForSelector("#recent li >> nth=3");
+      assert.equal(await text(page, "#storage"), "Storage: Upstash");
+      assert.equal(await text(page, "#recent-message"), "4 newest, newest first (4 unreadable entries skipped).");
+      assert.deepEqual(await listIds(page), shown.map((r) => r.id));
+      assert.deepEqual(await page.$$eval("#recent .method", (n) => n.map((m) => m.textContent)), shown.map((r) => r.method));
+      assert.deepEqual(await page.$$eval("#recent .ua", (n) => n.map((m) => m.textContent)), shown.map((r) => r.userAgent));
+      assert.equal(await page.locator("#recent li.mine").count(), 0);
+      assert.equal(await page.locator(`#recent li[data-id="${records[3].id}"] time`).textContent(), "unknown time");
+
+      const wait = await fire(page, "wait");
+      assert.match(await text(page, "#wait-detail"), VISIBLE);
+      assert.equal(wait.body.storage, "upstash");
+      const awaited = await fire(page, "awaited");
+      assert.equal(awaited.body.storage, "upstash");
+      assert.match(await text(page, "#awaited-detail"), STORED);
+      await page.waitForSelector(`#recent li[data-id="${awaited.id}"]`);
+      assert.deepEqual(await listIds(page), [awaited.id, wait.id, ...shown.map((r) => r.id)]);
+      assert.deepEqual(await page.$$eval("#recent li.mine .yours", (n) => n.map((b) => b.textContent)),
+        ["yours · awaited", "yours · waitUntil"]);
+      assert.match(await text(page, "#recent-message"), /\(4 unreadable entries skipped\)\.$/);
+      // Nothing stored became markup, ran, or asked anything.
+      assert.equal(await page.$$eval("main img, main script, main a[href], main iframe, #recent svg, #recent b",
+        (n) => n.length), 0);
+      await page.waitForTimeout(300); // time for an injected handler to fire, if one existed
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
+      assert.deepEqual(dialogs, []);
+      await close();
+    });
+    // Both fires reached real Redis, through the emulator.
+    const ids = (await redis.entries()).map((entry) => { try { return JSON.parse(entry).id; } catch { return null; } });
+    assert.ok(ids.length >= 2, ids.join());
   } finally {
-    await app.stop();
+    await emulator?.stop();
+    await redis.stop();
   }
 });
 
@@ -205,9 +695,8 @@ test("the policy is enforced: markup injected into the page runs nothing, and is
   assert.deepEqual(await ranAfter(bare), ["eval", "onerror", "script"]);
   await bare.close();
 
-  const app = await startApp();
-  try {
-    const { page, response, dialogs, violations, discard } = await open(app);
+  await withApp({}, async (app) => {
+    const { page, response, dialogs, violations, discard } = await open(browser, app);
     const headers = response.headers();
     const policy = headers["content-security-policy"] ?? "";
     assert.match(policy, /script-src 'sha256-[A-Za-z0-9+/]+=*'/);
@@ -225,28 +714,49 @@ test("the policy is enforced: markup injected into the page runs nothing, and is
     for (const directive of ["script-src-attr", "script-src-elem", "script-src"]) {
       assert.match(seen, new RegExp(`^${directive} refused`, "m"), seen);
     }
+    // The chart and the panels use no style attribute, which the policy would refuse.
+    await fire(page, "wait");
+    await fire(page, "awaited");
+    assert.equal(await page.$$eval("[style]", (n) => n.length), 0);
     await discard();
-  } finally {
-    await app.stop();
-  }
+  });
 });
 
 test("a 503 from /api/recent shows the server's message", async () => {
-  const app = await startApp({ WAIT_UNTIL_STORE: "upstash" });
-  try {
-    const { page, close } = await open(app);
+  await withApp({ WAIT_UNTIL_STORE: "upstash" }, async (app) => {
+    const { page, close } = await open(browser, app);
     await page.waitForSelector("#recent-message.bad");
-    const message = await page.textContent("#recent-message");
-    assert.match(message, /^Could not load recent requests: storage is not configured: set KV_REST_API_URL/);
+    const message = await text(page, "#recent-message");
+    assert.match(message, new RegExp(`^Could not load recent requests: ${NOT_CONFIGURED}`));
     await close();
-  } finally {
-    await app.stop();
-  }
+  });
+});
+
+test("dark mode: the page and the chart follow prefers-color-scheme", async () => {
+  await withApp({}, async (app) => {
+    const colours = {};
+    for (const colorScheme of ["light", "dark"]) {
+      const { page, close } = await open(browser, app, { colorScheme });
+      await fire(page, "wait");
+      await fire(page, "awaited");
+      colours[colorScheme] = await page.evaluate(() => {
+        const get = (selector, property) => getComputedStyle(document.querySelector(selector))[property];
+        return {
+          body: get("body", "backgroundColor"), text: get("body", "color"),
+          wait: get("#chart .mark.wait", "fill"), awaited: get("#chart .mark.awaited", "fill"),
+          grid: get("#chart .gridline", "stroke"), label: get("#chart text", "fill"),
+        };
+      });
+      await close();
+    }
+    const { light, dark } = colours;
+    for (const key of Object.keys(light)) assert.notEqual(light[key], dark[key], `${key} is the same in both schemes`);
+    for (const scheme of [light, dark]) assert.notEqual(scheme.wait, scheme.awaited, "the two kinds share a colour");
+  });
 });
 
 test("the page reads well on a phone and in dark mode (screenshots in the target directory)", async () => {
-  const app = await startApp();
-  try {
+  await withApp({ WAIT_UNTIL_SOURCE_URL: SOURCE_URL }, async (app) => {
     const agents = [
       ["FR", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15"],
       ["JP", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148"],
@@ -263,15 +773,17 @@ test("the page reads well on a phone and in dark mode (screenshots in the target
       ["ui-mobile.png", { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 }],
     ];
     for (const [file, options] of shots) {
-      const { page, close } = await open(app, options);
-      await clickFire(page);
+      const { page, close } = await open(browser, app, options);
+      for (let i = 0; i < 3; i++) {
+        await fire(page, "wait");
+        await fire(page, "awaited");
+      }
+      assert.equal(await page.locator("#history li").count(), 6);
+      assert.equal(await page.locator("#chart .mark").count(), 6);
       // Nothing may be wider than the viewport: no sideways scrolling at 360 px.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${file}: the page is ${overflow}px wider than the viewport`);
+      assert.ok(await overflow(page) <= 0, `${file}: the page is ${await overflow(page)}px wider than the viewport`);
       await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
       await close();
     }
-  } finally {
-    await app.stop();
-  }
+  });
 });

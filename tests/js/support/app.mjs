@@ -1,5 +1,5 @@
 // Starts the real binary (WAIT_UNTIL_BIN) on a free port for a node-side suite, in an empty
-// working directory and with no storage settings inherited, and stops it with SIGTERM.
+// working directory and with no storage or source settings inherited, and stops it with SIGTERM.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -10,9 +10,12 @@ const SCRUBBED = [
   "KV_REST_API_URL", "KV_REST_API_TOKEN", "KV_REST_API_READ_ONLY_TOKEN",
   "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "WAIT_UNTIL_STORE",
   "VERCEL", "VERCEL_DEV", "VERCEL_IPC_PATH",
+  // The page's links: a test that wants them sets them.
+  "WAIT_UNTIL_SOURCE_URL", "VERCEL_GIT_PROVIDER", "VERCEL_GIT_REPO_OWNER", "VERCEL_GIT_REPO_SLUG",
+  "VERCEL_GIT_COMMIT_SHA",
 ];
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -47,7 +50,9 @@ export async function startApp(extraEnv = {}) {
     });
     child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`the app exited (${code})`)); });
   });
-  child.stderr.resume();
+  // Failure lines go to stderr: kept, so that a test can find a record's line.
+  let errors = "";
+  child.stderr.on("data", (chunk) => { errors += chunk; });
 
   const base = `http://127.0.0.1:${port}`;
   return {
@@ -63,6 +68,17 @@ export async function startApp(extraEnv = {}) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       throw new Error(`record ${id} never appeared in /api/recent`);
+    },
+    /** The records of every failure line logged so far (`wait_until.write_failed`). */
+    failedRecords() {
+      return errors.split("\n").flatMap((line) => {
+        try {
+          const event = JSON.parse(line);
+          return event.event === "wait_until.write_failed" ? event.records : [];
+        } catch {
+          return [];
+        }
+      });
     },
     async stop() {
       child.kill("SIGTERM");
