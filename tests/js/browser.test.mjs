@@ -763,9 +763,6 @@ test("the page reads well on a phone and in dark mode (screenshots in the target
       ["", "curl/8.5.0"],
       ["BR", "<img src=x onerror=alert(1)>"],
     ];
-    for (const [country, ua] of agents) {
-      await app.fire(country ? { "x-vercel-ip-country": country, "user-agent": ua } : { "user-agent": ua });
-    }
     mkdirSync(ARTIFACTS, { recursive: true });
     const shots = [
       ["ui.png", { viewport: { width: 900, height: 760 } }],
@@ -773,6 +770,10 @@ test("the page reads well on a phone and in dark mode (screenshots in the target
       ["ui-mobile.png", { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1 }],
     ];
     for (const [file, options] of shots) {
+      // Each shot: four visitors from elsewhere, then three fires of each kind from this tab.
+      for (const [country, ua] of agents) {
+        await app.fire(country ? { "x-vercel-ip-country": country, "user-agent": ua } : { "user-agent": ua });
+      }
       const { page, close } = await open(browser, app, options);
       for (let i = 0; i < 3; i++) {
         await fire(page, "wait");
