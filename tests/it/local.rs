@@ -252,7 +252,9 @@ async fn the_page_is_served_at_the_root() {
                 .starts_with("text/html")
         );
         let page = response.text().await.unwrap();
-        assert!(page.contains("Fire a request"), "{page}");
+        for button in [r#"id="fire""#, r#"id="fire-awaited""#] {
+            assert!(page.contains(button), "no {button} in {page}");
+        }
         let response = app.request("POST", "/").await;
         assert_eq!(response.status(), 405);
     })
