@@ -22,6 +22,7 @@ use crate::record::RequestRecord;
 use crate::store::{StoreError, WriteFailure};
 use log::RequestLog;
 use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use vercel_runtime::{AppState, Request};
 
@@ -53,13 +54,28 @@ pub fn store_after_response(
 
 /// Stores `record` before returning, leaving the same line a write after the response would:
 /// the cost `wait_until` saves, for comparison (`/api/wait-until?await=1`).
+///
+/// The write still runs inside `state.wait_until`, and the handler awaits its outcome through
+/// a channel: on SIGTERM the runtime drains `wait_until` work, not handlers, so a write run by
+/// the handler itself could be dropped half way, with neither the record stored nor its line.
 pub async fn store_before_response(
     app: &'static App,
     req: &Request,
     state: &AppState,
     record: RequestRecord,
 ) -> Result<Stored, StoreError> {
-    settle(app, RequestLog::of(req, state), record).await
+    let log = RequestLog::of(req, state);
+    let (outcome, awaited) = oneshot::channel();
+    state.wait_until(async move {
+        // The handler may be gone (its connection closed at shutdown): the line says it all.
+        let _ = outcome.send(settle(app, log, record).await);
+    });
+    awaited.await.unwrap_or_else(|_| {
+        // Only if the task was dropped unfinished, which the runtime does not do to its work.
+        Err(StoreError::Unavailable(
+            "the write was stopped before it settled".into(),
+        ))
+    })
 }
 
 /// Stores `record` and leaves the line its outcome calls for; returns the outcome.

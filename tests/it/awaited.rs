@@ -212,3 +212,30 @@ async fn in_production_a_failed_awaited_write_answers_503_and_logs_its_failure_l
     )
     .await;
 }
+
+#[tokio::test]
+async fn sigterm_during_an_awaited_write_still_stores_it_before_exiting() {
+    within(TEST_LIMIT, "an awaited write drained", async {
+        let (redis, fake, mut app) = behind_the_double(&[]).await;
+        cache_the_merge_script(&redis);
+        let held = fake.hold();
+        let client = app.http.clone();
+        let url = app.url("/api/wait-until?await=1");
+        // Its answer may never come (the runtime closes connections at shutdown); its record
+        // must be stored all the same, and its line printed, before the process exits.
+        let awaiting = tokio::spawn(async move { client.get(url).send().await });
+        fake.wait_for_calls(1, Duration::from_secs(5)).await;
+
+        let status = app
+            .sigterm_while_held(held, || {
+                assert!(redis.ids().is_empty(), "stored while held")
+            })
+            .await;
+        assert!(status.success(), "{status:?}");
+        let stored = app.stored_ids();
+        assert_eq!(stored.len(), 1, "no success line for the awaited record");
+        assert_eq!(redis.ids(), stored, "its record in storage");
+        awaiting.abort();
+    })
+    .await;
+}
