@@ -4,7 +4,7 @@
 //! mirror), else from Vercel's Git variables on a deployment built from a repository (that
 //! repository at the very commit deployed), else none: the page then names the README instead.
 //!
-//! Only an `https` URL with a host and no credentials is ever handed out: the page makes it a
+//! Only an `https` URL with a host, no credentials and no query is ever handed out: the page makes it a
 //! link, and neither a `javascript:` URL nor one holding a token may become one.
 
 use crate::settings::{GitVars, Settings, shown};
@@ -34,8 +34,8 @@ impl SourceLinks {
                 Err(why) => (
                     Self::default(),
                     Some(format!(
-                        "WAIT_UNTIL_SOURCE_URL must be an https URL without credentials, but \
-                         {why}: the page links to no source"
+                        "WAIT_UNTIL_SOURCE_URL must be an https URL without credentials or \
+                         query, but {why}: the page links to no source"
                     )),
                 ),
             };
@@ -58,22 +58,26 @@ impl SourceLinks {
     }
 }
 
-/// `written` as a URL the page may link to (`https`, a host, no user name or password), or
-/// why not, in words that never repeat a credential.
-fn https_url(written: &str) -> Result<Url, String> {
+/// `written` as a URL the page may link to (`https`, a host, no user name, password or query),
+/// or why not, in words that never repeat any of the value: a pasted token, or a URL with one
+/// in it, must not reach the logs.
+fn https_url(written: &str) -> Result<Url, &'static str> {
     if written.len() > MAX_URL_BYTES {
-        return Err(format!("it is over {MAX_URL_BYTES} bytes long"));
+        return Err("it is over 2048 bytes long");
     }
-    let url = Url::parse(written).map_err(|_| format!("`{}` is not a URL", shown(written)))?;
+    let url = Url::parse(written).map_err(|_| "it is not a URL")?;
     if !url.username().is_empty() || url.password().is_some() {
-        // Say nothing of the value: this part of a URL is where tokens hide.
-        return Err("it holds a user name or password".into());
+        return Err("it holds a user name or password");
+    }
+    // A query is where access tokens ride; a repository's page needs none.
+    if url.query().is_some() {
+        return Err("it has a query (`?…`)");
     }
     if url.scheme() != "https" {
-        return Err(format!("it is a `{}:` URL", shown(url.scheme())));
+        return Err("it is not an https URL");
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("it has no host".into());
+        return Err("it has no host");
     }
     Ok(url)
 }

@@ -61,14 +61,15 @@ fn the_source_url_setting_wins_over_git_variables() {
 }
 
 #[test]
-fn anything_but_an_https_url_without_credentials_links_nowhere_and_says_why() {
+fn anything_but_an_https_url_without_credentials_or_query_links_nowhere_never_echoed() {
     let base = "https://example.com/";
     let long = format!("{base}{}", "a".repeat(MAX_URL_BYTES + 1 - base.len()));
     for (hostile, why) in [
-        ("javascript:alert(1)", "a `javascript:` URL"),
-        ("JAVASCRIPT:alert(1)", "a `javascript:` URL"),
-        ("data:text/html,<script>", "a `data:` URL"),
-        ("http://example.com/acme", "a `http:` URL"),
+        ("javascript:alert(1)", "not an https URL"),
+        ("JAVASCRIPT:alert(1)", "not an https URL"),
+        ("data:text/html,<script>", "not an https URL"),
+        ("http://example.com/acme", "not an https URL"),
+        ("x-oauth:secret", "not an https URL"),
         (
             "https://token:x-oauth@example.com/acme",
             "a user name or password",
@@ -81,7 +82,11 @@ fn anything_but_an_https_url_without_credentials_links_nowhere_and_says_why() {
             "http://x-oauth:@example.com/acme",
             "a user name or password",
         ),
-        ("example.com/acme", "`example.com/acme` is not a URL"),
+        ("https://example.com/acme?token=x-oauth", "a query"),
+        ("https://example.com/acme?", "a query"),
+        ("https://x-oauth:1@exa mple.com/acme", "not a URL"),
+        ("x-oauth", "not a URL"),
+        ("example.com/acme", "not a URL"),
         ("/relative", "not a URL"),
         ("https://", "not a URL"),
         (&long, "over 2048 bytes"),
