@@ -10,8 +10,8 @@ use crate::{MAIN, behind_the_double, behind_the_double_in_production, cache_the_
 use serde_json::Value;
 use std::time::Duration;
 use testkit::app::{App, json};
-use testkit::lines::records_of;
-use testkit::vercel_ipc::Context;
+use testkit::lines::{failure_lines, records_of};
+use testkit::vercel_ipc::{Context, Ipc, LogLine};
 use testkit::{TEST_LIMIT, eventually, within};
 
 /// `?await=1` with `headers`: the status and the body.
@@ -140,6 +140,27 @@ async fn an_await_the_route_cannot_read_is_refused_and_records_nothing() {
     .await;
 }
 
+/// `?await=1` as Vercel forwards a request: with `context`'s internal ids.
+async fn fire_awaited_as(app: &App, context: &Context) -> (u16, Value) {
+    let ids = context.headers();
+    let headers: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fire_awaited(app, &headers).await
+}
+
+/// Waits for `context`'s end; its one log line, which must have come before that end.
+async fn its_only_line(ipc: &Ipc, context: &Context) -> LogLine {
+    let ends = ipc.wait_for_ends(1, Duration::from_secs(10)).await;
+    let (_, ended_at) = ends.iter().find(|(c, _)| c == context).expect("its end");
+    let mut lines: Vec<LogLine> = ipc
+        .logs()
+        .into_iter()
+        .filter(|line| line.context.as_ref() == Some(context))
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].at <= *ended_at, "its line came after its end");
+    lines.remove(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_production_an_awaited_write_is_stored_and_in_its_request_s_log_before_its_end() {
     within(TEST_LIMIT, "an awaited fire in production mode", async {
@@ -147,69 +168,43 @@ async fn in_production_an_awaited_write_is_stored_and_in_its_request_s_log_befor
             behind_the_double_in_production(Duration::from_millis(50), &[]).await;
         cache_the_merge_script(&redis);
         let context = Context::new(1);
-        let ids = context.headers();
-        let headers: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (status, receipt) = fire_awaited(&app, &headers).await;
+        let (status, receipt) = fire_awaited_as(&app, &context).await;
         assert_eq!(status, 200, "{receipt}");
         let id = stored_receipt(&receipt, "upstash");
         // Storage answers 50 ms late: the time is the server's, and it includes that wait.
         let write_ms = receipt["writeMs"].as_f64().unwrap_or_default();
         assert!(write_ms >= 50.0, "{receipt}");
+        let stored = redis.ids();
         assert_eq!(
-            redis.ids(),
+            stored,
             std::slice::from_ref(&id),
             "stored before the answer"
         );
 
-        let ends = ipc.wait_for_ends(1, Duration::from_secs(10)).await;
-        assert_eq!(ends[0].0, context);
-        let lines: Vec<_> = ipc
-            .logs()
-            .into_iter()
-            .filter(|line| line.context.as_ref() == Some(&context))
-            .collect();
-        assert_eq!(lines.len(), 1, "{lines:?}");
-        assert_eq!(lines[0].level, "info");
-        assert!(lines[0].text.contains(&id), "{:?}", lines[0].text);
-        assert!(lines[0].at <= ends[0].1, "its line came after its end");
+        let line = its_only_line(&ipc, &context).await;
+        assert_eq!(line.level, "info");
+        assert!(line.text.contains(&id), "{:?}", line.text);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_production_a_failed_awaited_write_answers_503_and_logs_its_failure_line() {
-    within(
-        TEST_LIMIT,
-        "a failed awaited fire in production mode",
-        async {
-            // Deployed with no storage settings: every write fails, naming what to set.
-            let (app, ipc) = App::start_in_production(MAIN, &[("VERCEL", "1")]).await;
-            let context = Context::new(7);
-            let ids = context.headers();
-            let headers: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let (status, body) = fire_awaited(&app, &headers).await;
-            assert_eq!(status, 503, "{body}");
-            assert!(
-                body["error"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("storage is not configured")),
-                "{body}"
-            );
-            ipc.wait_for_ends(1, Duration::from_secs(10)).await;
-            let lines: Vec<_> = ipc
-                .logs()
-                .into_iter()
-                .filter(|line| line.context.as_ref() == Some(&context))
-                .collect();
-            assert_eq!(lines.len(), 1, "{lines:?}");
-            assert_eq!(lines[0].level, "error");
-            let records = records_of(&testkit::lines::failure_lines(std::slice::from_ref(
-                &lines[0].text,
-            )));
-            assert_eq!(records.len(), 1);
-            assert_eq!(records[0]["id"], body["id"]);
-        },
-    )
+    within(TEST_LIMIT, "a failed awaited fire in production", async {
+        // Deployed with no storage settings: every write fails, naming what to set.
+        let (app, ipc) = App::start_in_production(MAIN, &[("VERCEL", "1")]).await;
+        let context = Context::new(7);
+        let (status, body) = fire_awaited_as(&app, &context).await;
+        assert_eq!(status, 503, "{body}");
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("storage is not configured"), "{body}");
+
+        let line = its_only_line(&ipc, &context).await;
+        assert_eq!(line.level, "error");
+        let records = records_of(&failure_lines(std::slice::from_ref(&line.text)));
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["id"], body["id"]);
+    })
     .await;
 }
 
