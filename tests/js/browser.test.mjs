@@ -58,6 +58,28 @@ async function withApp(env, body) {
 }
 
 const text = (page, selector) => page.textContent(selector);
+
+/** A request a test double holds until the test calls `release()`: no fixed delay to outlast. */
+function gate() {
+  let release;
+  const opened = new Promise((resolve) => { release = resolve; });
+  return { opened, release };
+}
+
+/** Waits until `check()` (in this process) holds, or fails after `ms`. */
+async function until(check, what, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The page's own resource timings (its clock, not this process's): path and query, start, end. */
+const timings = (page) => page.evaluate(() => performance.getEntriesByType("resource").map((entry) => {
+  const url = new URL(entry.name);
+  return { path: url.pathname + url.search, start: entry.startTime, end: entry.responseEnd };
+}));
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -120,14 +142,16 @@ test("each button waits only for its own answer, never for polling", async () =>
   await withApp({}, async (app) => {
     const { page, close } = await open(browser, app);
     await page.waitForSelector("#recent-message:has-text('No requests yet')");
-    // Test double: the plain fire's answer is held back 700 ms, and then every list load 400 ms.
-    let holdRecent = false;
+    // Test double: the plain fire's answer is held until the test releases it, and then every
+    // list load too, each time until released.
+    const plainAnswer = gate();
+    let listLoads = null;
     await page.route(PLAIN, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await plainAnswer.opened;
       await route.continue();
     });
     await page.route("**/api/recent", async (route) => {
-      if (holdRecent) await new Promise((resolve) => setTimeout(resolve, 400));
+      if (listLoads) await listLoads.opened;
       await route.continue();
     });
     await page.click("#fire");
@@ -139,11 +163,13 @@ test("each button waits only for its own answer, never for polling", async () =>
     await fire(page, "awaited");
     assert.match(await text(page, "#awaited-detail"), STORED);
     assert.equal(await isBusy(page, "wait"), true);
-    holdRecent = true;
+    listLoads = gate();
+    plainAnswer.release();
     await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
     // Answered: the button is free while the page still looks for the record.
     assert.equal(await isBusy(page, "wait"), false);
     assert.match(await text(page, "#wait-detail"), new RegExp(String.raw`^${RESPONDED} · waiting for the record…$`));
+    listLoads.release();
     await settled(page, "wait");
     assert.match(await text(page, "#wait-detail"), VISIBLE);
     await close();
@@ -277,16 +303,19 @@ test("a record still looked for when the tab reloads is looked for again", async
     await page.waitForSelector("#recent-message:has-text('No requests yet')");
     // Test double: until the tab has reloaded, every list load answers an empty list, so the
     // page cannot see its record before (nor, while it unloads, the page it was).
-    let empty = true;
-    await page.route((url) => url.pathname === "/api/recent", (route) => (empty
-      ? route.fulfill({ contentType: "application/json", body: '{"requests":[],"storage":"memory","skipped":0}' })
-      : route.continue()));
+    let empty = true, empties = 0;
+    await page.route((url) => url.pathname === "/api/recent", (route) => {
+      if (!empty) return route.continue();
+      empties += 1;
+      return route.fulfill({ contentType: "application/json", body: '{"requests":[],"storage":"memory","skipped":0}' });
+    });
     const [response] = await Promise.all([
       page.waitForResponse((r) => PLAIN(new URL(r.url()))),
       page.click("#fire"),
     ]);
     const { id } = await response.json();
-    await page.waitForTimeout(300); // a few polls, all empty
+    const polled = empties;
+    await until(() => empties >= polled + 3, "three polls after the answer"); // all empty
     assert.match(await text(page, "#wait-detail"), /waiting for the record…$/);
     assert.deepEqual((await storedHistory(page)).list.map((f) => [f.id, f.outcome]), [[id, "pending"]]);
     await page.reload();
@@ -421,32 +450,41 @@ test("failures are counted and say what the server said: an awaited write refuse
     assert.match(await text(page, "#medians"), /awaited: 1 fire, no successful one, 1 failed/);
 
     // The plain fire answers 200; its record never lands. Polls back off, and stop at 8 s.
-    const polls = [];
-    page.on("request", (request) => { if (request.url().endsWith("/api/recent")) polls.push(Date.now()); });
-    const started = Date.now();
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith("/api/wait-until")),
       page.click("#fire"),
     ]);
-    const answered = Date.now();
     const { id } = await response.json();
     assert.equal(response.status(), 200);
     await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
     assert.equal(await isBusy(page, "wait"), false);
     await settled(page, "wait");
-    const gaveUp = Date.now();
     assert.match(await text(page, "#wait-detail"), NOT_SEEN);
     assert.match(await text(page, "#wait-hint"), /^Its write may have failed \(the function's log then has a failure line holding the record, ready to replay\), or ten newer records pushed it out/);
-    assert.ok(gaveUp - answered >= 7_900 && gaveUp - started < 10_000, `gave up after ${gaveUp - answered} ms`);
     assert.equal(await text(page, "#failures"), "2 failed");
     assert.equal((await historyRows(page))[0].text, "not seen within 8 s");
-    const gaps = polls.map((t, i) => t - (polls[i - 1] ?? answered));
-    assert.ok(polls.length >= 9 && polls.length <= 16, `${polls.length} polls: ${gaps}`);
-    assert.ok(gaps[0] < 250, `the first poll came ${gaps[0]} ms after the answer`);
-    // Each gap is the wait plus the previous load's own time: allow for a slow load.
-    for (let i = 1; i < gaps.length - 1; i++) assert.ok(gaps[i] >= gaps[i - 1] - 100 && gaps[i] <= 1_800, `gaps ${gaps}`);
-    await page.waitForTimeout(1_800);
-    assert.equal(polls.at(-1) <= gaveUp, true, "polling went on after giving up");
+    // Timed by the page's own clock: when this process hears of each request says little on a
+    // busy machine. Each gap between polls is the page's wait (25 ms, then ×1.6 each time, at most
+    // 1.5 s) plus the previous load's own time, which a busy machine makes long: so a wait is a
+    // lower bound on its gap, and the upper bound is loose.
+    const entries = await timings(page);
+    const answered = entries.findLast((entry) => entry.path === "/api/wait-until").end;
+    const polls = entries.filter((entry) => entry.path === "/api/recent" && entry.start > answered);
+    const gaps = polls.map((poll, i) => Math.round(poll.start - (i ? polls[i - 1].start : answered)));
+    assert.ok(polls.length >= 5 && polls.length <= 16, `${polls.length} polls: ${gaps}`);
+    assert.ok(gaps[0] < 1_000, `the first poll came ${gaps[0]} ms after the answer`);
+    const wait = (i) => Math.min(25 * 1.6 ** i, 1_500);
+    // The last poll is the one that gives up, at 8 s, however soon after the one before.
+    for (let i = 1; i < gaps.length - 1; i++) {
+      assert.ok(gaps[i] >= wait(i) - 5 && gaps[i] <= wait(i) + 1_500, `gap ${i} is not a wait of ${wait(i)} ms: gaps ${gaps}`);
+    }
+    // It gave up once a load ended 8 s after the answer, and not much later.
+    const last = polls.at(-1);
+    assert.ok(last.end - answered >= 7_900 && last.start - answered <= 10_000,
+      `gave up with a poll from ${Math.round(last.start - answered)} to ${Math.round(last.end - answered)} ms after the answer`);
+    await page.waitForTimeout(1_800); // the poller's longest wait, and more: no poll may come
+    const later = (await timings(page)).filter((entry) => entry.path === "/api/recent" && entry.start > last.start);
+    assert.deepEqual(later, [], "polling went on after giving up");
 
     // Both failure lines are in the function's log, holding the records.
     assert.deepEqual(app.failedRecords().map((r) => r.id).sort(), [awaited.id, id].sort());
@@ -688,15 +726,16 @@ test("the policy is enforced: markup injected into the page runs nothing, and is
     // From a timer: code run by DevTools itself may always eval, code the page runs may not.
     setTimeout(() => { try { eval("window.__ran.push('eval')"); } catch { /* refused */ } });
   };
-  const ranAfter = async (page) => {
+  // `done` holds once each injection has had its chance: it ran, or the policy refused it.
+  const ranAfter = async (page, done) => {
     await page.evaluate(() => { window.__ran = []; });
     await page.evaluate(inject);
-    await page.waitForTimeout(300); // time for an event handler to fire, if one may
+    await page.waitForFunction(done);
     return (await page.evaluate(() => window.__ran)).sort();
   };
   const bare = await browser.newPage();
   await bare.setContent("<!doctype html><title>no policy</title><body></body>");
-  assert.deepEqual(await ranAfter(bare), ["eval", "onerror", "script"]);
+  assert.deepEqual(await ranAfter(bare, () => window.__ran.length === 3), ["eval", "onerror", "script"]);
   await bare.close();
 
   await withApp({}, async (app) => {
@@ -711,7 +750,9 @@ test("the policy is enforced: markup injected into the page runs nothing, and is
     assert.equal(headers["referrer-policy"], "no-referrer");
     await page.waitForSelector("#recent-message:has-text('No requests yet')");
 
-    assert.deepEqual(await ranAfter(page), []);
+    const refusedAll = () => ["script-src-attr", "script-src-elem", "script-src"]
+      .every((directive) => window.__violations.some((seen) => seen.startsWith(`${directive} refused`)));
+    assert.deepEqual(await ranAfter(page, refusedAll), []);
     assert.deepEqual(dialogs, []);
     // And the browser said so: the listener that holds every other test to "no violation" works.
     const seen = (await violations()).join("\n");

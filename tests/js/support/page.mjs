@@ -73,14 +73,23 @@ export async function settled(page, kind) {
     && /\b(ok|warn|bad)\b/.test(document.querySelector(detail).className), [button, detail]);
 }
 
+/** Waits until the list shows the record `id` (compared as text: no selector to escape). */
+export const listed = (page, id) => page.waitForFunction((id) =>
+  [...document.querySelectorAll("#recent li")].some((li) => li.dataset.id === id), id);
+
 /**
  * Does `act` (a click by default) on `kind`'s button and waits for the answer and for the panel
- * to settle; returns the answer's status and body (null when it was not JSON).
+ * to settle; returns the answer's status and body (null when it was not JSON). A fire that
+ * succeeded (its record seen, or stored before the answer) also waits for the list to show it:
+ * the page loads the list again only after it has shown the answer in the panel, and a poll
+ * that saw the record may be overtaken by a newer load still in flight.
  */
 export async function fire(page, kind = "wait", act = () => page.click(KINDS[kind].button)) {
   const [response] = await Promise.all([page.waitForResponse(isCall(kind)), act()]);
   const body = await response.json().catch(() => null);
   await settled(page, kind);
+  const ok = /\bok\b/.test(await page.getAttribute(KINDS[kind].detail, "class"));
+  if (response.status() === 200 && ok && typeof body?.id === "string") await listed(page, body.id);
   return { status: response.status(), body, id: body?.id };
 }
 
