@@ -29,6 +29,8 @@ const SOURCE_URL = "https://example.com/acme/wait-until";
 const RESPONDED = String.raw`responded in (\d+) ms`;
 const VISIBLE = new RegExp(String.raw`^${RESPONDED} · visible after (\d+) ms \(polled\)$`);
 const STORED = new RegExp(String.raw`^${RESPONDED} · stored in (\d+(?:\.\d{1,2})?) ms on the server, before the response$`);
+// What "stored in" measures, in the glossary and the detail's title.
+const STORED_MEANS = "from taking the record to storage confirming it, including any wait behind a write already in flight";
 const NOT_SEEN = new RegExp(String.raw`^${RESPONDED} · not seen within 8 s$`);
 const NOT_CONFIGURED = "storage is not configured: set KV_REST_API_URL";
 
@@ -191,6 +193,10 @@ test("Fire and await the write: the server's write time, and the record listed a
     assert.ok(responded, detail);
     assert.equal(writeMs, shownWriteMs(body.writeMs));
     assert.equal(await text(page, "#awaited-ms"), `${responded} ms`);
+    // "Stored in" is the server's time in its write queue, not the bare write: both say so.
+    assert.equal(await page.getAttribute("#awaited-detail", "title"), `Stored in: the server's time ${STORED_MEANS}.`);
+    assert.match((await text(page, ".terms")).replace(/\s+/g, " "),
+      new RegExp(`stored in the server's own time, before it answered, ${STORED_MEANS}\\.`));
     await page.waitForSelector(`#recent li[data-id="${id}"]`);
     const item = page.locator(`#recent li[data-id="${id}"]`);
     assert.equal(await item.getAttribute("class"), "mine awaited");
@@ -202,6 +208,88 @@ test("Fire and await the write: the server's write time, and the record listed a
     await page.waitForTimeout(500);
     assert.equal(loads.length, 1);
     assert.equal(await text(page, "#wait-detail"), "Not fired yet.");
+    await close();
+  });
+});
+
+test("each result is announced: the panels' details and the list's message are live regions, written in place", async () => {
+  await withApp({}, async (app) => {
+    const live = ["#wait-detail", "#awaited-detail", "#recent-message"];
+    // Everything written into each live region from the start, and the very nodes that were there
+    // first: a region replaced by a new node is not announced.
+    const { page, close } = await open(browser, app, {}, (page) => page.addInitScript((live) => {
+      window.__said = {};
+      document.addEventListener("DOMContentLoaded", () => {
+        window.__first = live.map((selector) => document.querySelector(selector));
+        for (const selector of live) {
+          const node = document.querySelector(selector);
+          window.__said[selector] = [node.textContent];
+          new MutationObserver(() => window.__said[selector].push(node.textContent))
+            .observe(node, { childList: true, characterData: true, subtree: true });
+        }
+      });
+    }, live));
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    for (const selector of live) {
+      assert.equal(await page.getAttribute(selector, "aria-live"), "polite", selector);
+      assert.equal(await page.$eval(selector, (node) => node.closest("[aria-hidden='true'], [hidden]")), null, selector);
+    }
+    for (const selector of ["#wait-detail", "#awaited-detail"]) assert.equal(await page.getAttribute(selector, "role"), "status");
+    await fire(page, "wait");
+    await fire(page, "awaited");
+    const said = await page.evaluate(() => window.__said);
+    const same = await page.evaluate((live) => live.every((selector, i) => document.querySelector(selector) === window.__first[i]), live);
+    assert.equal(same, true, "a live region was replaced");
+    // Each region said what its element now shows, and what led there.
+    for (const selector of live) assert.equal(said[selector].at(-1), await text(page, selector), selector);
+    const wait = said["#wait-detail"];
+    assert.equal(wait[0], "Not fired yet.");
+    assert.equal(wait[1], "Waiting for the answer…");
+    assert.match(wait[2], new RegExp(String.raw`^${RESPONDED} · waiting for the record…$`));
+    assert.match(wait.at(-1), VISIBLE);
+    const awaited = said["#awaited-detail"];
+    assert.deepEqual(awaited.slice(0, 2), ["Not fired yet.", "Waiting for the answer…"]);
+    assert.match(awaited.at(-1), STORED);
+    assert.deepEqual(said["#recent-message"].filter((words) => /newest/.test(words)),
+      ["1 newest, newest first.", "2 newest, newest first."]);
+    await close();
+  });
+});
+
+test("live regions are written only when their text changes, not again on every poll", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    await fire(page, "awaited");
+    // Test double: a plain receipt whose record nothing stores, so that the page polls on (8 s).
+    await page.route(PLAIN, (route) => route.fulfill({ contentType: "application/json",
+      body: JSON.stringify({ id: "0190a000-0000-7000-8000-00000000dead", awaited: false, storage: "memory" }) }));
+    let polls = 0;
+    page.on("request", (request) => { if (request.url().endsWith("/api/recent")) polls += 1; });
+    await page.click("#fire");
+    await page.waitForFunction(() => /waiting for the record/.test(document.querySelector("#wait-detail").textContent));
+    const live = ["#wait-detail", "#awaited-detail", "#recent-message"];
+    const count = () => page.evaluate((live) => live.map((selector) => window.__writes[selector]), live);
+    await page.evaluate((live) => {
+      window.__writes = {};
+      for (const selector of live) {
+        window.__writes[selector] = 0;
+        new MutationObserver((records) => { window.__writes[selector] += records.length; })
+          .observe(document.querySelector(selector), { childList: true, characterData: true, subtree: true, attributes: true });
+      }
+    }, live);
+    // Three polls (quick ones: the fire was just answered), each a list the page already shows:
+    // nothing is written.
+    const seen = polls;
+    await until(() => polls >= seen + 4, "four polls"); // the fourth starts once the third is shown
+    assert.deepEqual(await count(), [0, 0, 0], "a poll rewrote a live region with the same text");
+    // An awaited fire renders both panels again: only its own changes, and so does the list's.
+    await fire(page, "awaited");
+    const [wait, awaited, message] = await count();
+    assert.equal(wait, 0, "the waitUntil panel's detail was rewritten with the same text");
+    assert.ok(awaited > 0 && message > 0, `the awaited fire was not written: ${[wait, awaited, message]}`);
+    assert.equal(await text(page, "#recent-message"), "2 newest, newest first.");
+    assert.match(await text(page, "#wait-detail"), /waiting for the record…$/); // still, within its 8 s
     await close();
   });
 });
@@ -376,6 +464,65 @@ test("a stored history that is not the page's own is read with care, and shown a
   });
 });
 
+test("numbers no fire can have are unknown or corrupt: huge times, an answer in the future, a huge count", async () => {
+  await withApp({}, async (app) => {
+    const now = Date.now();
+    const history = {
+      total: Number.MAX_SAFE_INTEGER, // the next two fires would share a number
+      list: [
+        // Answered tomorrow: clamped to now, so it is given up 8 s after the page loads.
+        { n: 4, kind: "wait", outcome: "pending", id: "0190a000-0000-7000-8000-00000000beef", at: now, ms: 3,
+          respondedAt: now + 86_400_000 },
+        { n: 3, kind: "awaited", outcome: "stored", at: now, ms: 5, writeMs: 1e25 },
+        { n: 2, kind: "wait", outcome: "seen", at: now, ms: 1.7e308, visibleMs: 1e300 },
+        { n: 1, kind: "wait", outcome: "seen", at: now, ms: 2, visibleMs: 30 },
+        { n: 1e12, kind: "wait", outcome: "seen", at: now, ms: 2, visibleMs: 30 }, // past any count: dropped
+      ],
+    };
+    const consoleErrors = [];
+    const { page, close } = await open(browser, app, {}, async (page) => {
+      page.on("console", (message) => { if (message.type() === "error") consoleErrors.push(message.text()); });
+      // Test double: a hostile history, in sessionStorage before the page first reads it.
+      await page.addInitScript((value) => {
+        if (!sessionStorage.getItem("wait-until:fires:v1")) sessionStorage.setItem("wait-until:fires:v1", value);
+      }, JSON.stringify(history));
+    });
+    await page.waitForSelector("#history li >> nth=3");
+    const rows = await historyRows(page);
+    assert.deepEqual(rows.slice(1).map((row) => [row.n, row.ms, row.text]), [
+      [3, "5 ms", "stored on the server (write time unknown)"],
+      [2, "–", "visible after ? (polled)"],
+      [1, "2 ms", "visible after 30 ms (polled)"],
+    ]);
+    assert.equal(rows[0].n, 4);
+    // The chart holds the three known times, on a finite scale.
+    assert.deepEqual((await chartMarks(page)).map((mark) => mark.n), [1, 3, 4]);
+    const numbers = await page.$$eval("#chart *", (nodes) => nodes.flatMap((node) =>
+      ["x", "y", "cx", "cy", "x1", "x2", "y1", "y2", "width", "height"].filter((name) => node.hasAttribute(name))
+        .map((name) => node.getAttribute(name))));
+    assert.ok(numbers.length > 0 && numbers.every((value) => Number.isFinite(Number(value))), numbers.join());
+    assert.deepEqual(await page.$$eval("#chart text", (labels) => labels.slice(0, 3).map((label) => label.textContent)),
+      ["0 ms", "2.5 ms", "5 ms"]);
+
+    // Test double: a receipt with a write time no write takes.
+    await page.route(AWAITED, async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, json: { ...(await response.json()), writeMs: 1e25 } });
+    });
+    await fire(page, "awaited");
+    assert.match(await text(page, "#awaited-detail"),
+      new RegExp(String.raw`^${RESPONDED} · stored on the server \(write time unknown\), before the response$`));
+    await fire(page, "wait");
+    // Numbering goes on from the highest fire kept, the corrupt total ignored.
+    assert.deepEqual((await historyRows(page)).map((row) => row.n), [6, 5, 4, 3, 2, 1]);
+    assert.doesNotMatch(await text(page, "main"), /e\+|Infinity|NaN/);
+    // The fire answered "tomorrow" is given up like any other.
+    await page.waitForSelector('#history li[data-n="4"][data-outcome="not-seen"]', { timeout: 20_000 });
+    assert.deepEqual(consoleErrors, []);
+    await close();
+  });
+});
+
 test("the history keeps the 100 newest and says so; with a full chart the page fits 360 px", async () => {
   await withApp({}, async (app) => {
     const { page, close } = await open(browser, app, { viewport: { width: 360, height: 740 } });
@@ -411,6 +558,43 @@ test("the history keeps the 100 newest and says so; with a full chart the page f
     await fire(page, "wait");
     const after = await historyRows(page);
     assert.deepEqual([after.length, after[0].n, after.at(-1).n], [100, 131, 32]);
+    await close();
+  });
+});
+
+test("the chart's axis labels fit its margin at 360 px, from under a millisecond to ten minutes", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app, { viewport: { width: 360, height: 740 } });
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // Each case: the response times of a history, and the axis labels at 0, half and the top.
+    // 9.4 s is an awaited fire against storage that never answers; 600 s the longest time kept.
+    const cases = [
+      [[0.2, 0.6], ["0 ms", "0.5 ms", "1 ms"]],
+      [[40, 90], ["0 ms", "50 ms", "100 ms"]],
+      [[300, 900], ["0 ms", "500 ms", "1 s"]],
+      [[12, 4_200], ["0 ms", "2.5 s", "5 s"]],
+      [[12, 9_400], ["0 ms", "5 s", "10 s"]],
+      [[12, 600_000], ["0 ms", "500 s", "1000 s"]],
+    ];
+    for (const [times, labels] of cases) {
+      await page.evaluate((times) => {
+        const list = times.map((ms, i) => ({ n: i + 1, kind: i % 2 ? "awaited" : "wait", at: Date.now(), ms,
+          outcome: i % 2 ? "stored" : "seen", visibleMs: 40, writeMs: 0.05 })).reverse();
+        sessionStorage.setItem("wait-until:fires:v1", JSON.stringify({ total: list.length, list }));
+      }, times);
+      await page.reload();
+      await page.waitForSelector("#chart .mark >> nth=1");
+      const texts = await page.$$eval("#chart text", (nodes) => {
+        const width = document.querySelector("#chart").viewBox.baseVal.width;
+        return nodes.map((node) => {
+          const box = node.getBBox();
+          return { text: node.textContent, inside: box.x >= 0 && box.x + box.width <= width };
+        });
+      });
+      assert.deepEqual(texts.slice(0, 3).map((label) => label.text), labels, times.join());
+      for (const label of texts) assert.ok(label.inside, `"${label.text}" is cut off at the chart's edge (${times})`);
+      assert.ok(await overflow(page) <= 0, `the page is ${await overflow(page)}px wider than the viewport`);
+    }
     await close();
   });
 });
@@ -529,6 +713,77 @@ test("answers that are not receipts: not JSON, no answer at all, hostile JSON", 
     assert.equal(await page.$$eval("main img, main b, main i, #history svg:not(.key)", (n) => n.length), 0);
     await page.waitForTimeout(300); // time for an injected handler to fire, if one existed
     assert.deepEqual(dialogs, []);
+    await close();
+  });
+});
+
+test("a receipt that is not the one asked for is a failure: a deployment that ignores ?await, and the reverse", async () => {
+  await withApp({}, async (app) => {
+    const { page, close } = await open(browser, app);
+    await page.waitForSelector("#recent-message:has-text('No requests yet')");
+    // A fire whose request goes elsewhere: its answer comes from the URL it went to.
+    const rerouted = async (kind) => {
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === "/api/wait-until"),
+        page.click(KINDS[kind].button),
+      ]);
+      await settled(page, kind);
+      return { status: response.status(), body: await response.json() };
+    };
+    // Test double: a deployment older than ?await=1, whose one route answers both buttons alike.
+    await page.route(AWAITED, (route) => route.continue({ url: app.url("/api/wait-until") }));
+    const awaited = await rerouted("awaited");
+    assert.equal(awaited.status, 200);
+    assert.equal(awaited.body.awaited, false);
+    assert.equal(await text(page, "#awaited-detail"),
+      "failed: this deployment did not await the write (its answer does not say awaited: true)");
+    assert.equal(await page.getAttribute("#awaited-detail", "class"), "detail bad");
+    assert.match(await text(page, "#awaited-hint"), /^Its record is written after the response, as waitUntil does/);
+    assert.equal(await text(page, "#failures"), "1 failed");
+    // And the reverse: a plain fire that the server answered only once the write was done.
+    await page.unrouteAll();
+    await page.route(PLAIN, (route) => route.continue({ url: app.url("/api/wait-until?await=1") }));
+    const plain = await rerouted("wait");
+    assert.equal(plain.body.awaited, true);
+    assert.equal(await text(page, "#wait-detail"), "failed: not a waitUntil receipt (its answer does not say awaited: false)");
+    assert.match(await text(page, "#wait-hint"), /^Its answer is not the one \/api\/wait-until gives/);
+    assert.equal(await text(page, "#failures"), "2 failed");
+    assert.deepEqual((await chartMarks(page)).map((mark) => [mark.n, mark.failed]), [[1, true], [2, true]]);
+    // Not a boolean at all: refused by both buttons.
+    await page.unrouteAll();
+    for (const route of [AWAITED, PLAIN]) {
+      await page.route(route, async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: { ...(await response.json()), awaited: "true" } });
+      });
+    }
+    await fire(page, "awaited");
+    await fire(page, "wait");
+    assert.deepEqual((await historyRows(page)).map((row) => row.outcome), ["failed", "failed", "failed", "failed"]);
+    await close();
+  });
+});
+
+test("records whose id is not text are skipped and counted, and the rest shown as text", async () => {
+  await withApp({}, async (app) => {
+    const good = { id: "0190a000-0000-7000-8000-000000000001", timestamp: Date.now(), method: "GET", userAgent: "good" };
+    // Every field but the id an object that throws when made a string or a number.
+    const odd = { id: "0190a000-0000-7000-8000-000000000002", timestamp: { valueOf: "x" }, method: { toString: "x" },
+      userAgent: { toString: "y" }, country: { toString: "FR" }, flag: "🇫🇷" };
+    const answer = {
+      requests: [{ ...good, id: { toString: "x" } }, { ...good, id: 42 }, { ...good, id: ["a"] },
+        { ...good, id: "x".repeat(65) }, odd, good, "a string", null],
+      storage: "memory", skipped: 3,
+    };
+    // Test double: a hostile /api/recent, as a proxy in between could answer.
+    const { page, close } = await open(browser, app, {}, (page) => page.route((url) => url.pathname === "/api/recent",
+      (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(answer) })));
+    await page.waitForFunction(() => document.querySelector("#recent-message").textContent !== "Loading…");
+    assert.equal(await text(page, "#recent-message"), "2 newest, newest first (9 unreadable entries skipped).");
+    assert.deepEqual(await listIds(page), [odd.id, good.id]);
+    const shown = await page.$eval("#recent li", (li) => [li.querySelector(".method").textContent,
+      li.querySelector(".ua").textContent, li.querySelector("time").textContent, li.querySelector(".flag").getAttribute("aria-label")]);
+    assert.deepEqual(shown, ["", "(no user agent)", "unknown time", "Country unknown"]);
     await close();
   });
 });

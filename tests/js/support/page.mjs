@@ -25,9 +25,10 @@ export async function launch() {
  * script the browser runs before the page's, through DevTools, which the policy does not
  * govern) and the browser's console reports of a refusal. `close` fails the test if any
  * happened: the page must work under its own policy. `response` is the page's. Page errors
- * (an exception the page's script did not catch) fail it too.
+ * (an exception the page's script did not catch) fail it too. `prepare(page)`, if given, runs
+ * before the page first loads (to add an init script, or listen from the very start).
  */
-export async function open(browser, app, options = {}) {
+export async function open(browser, app, options = {}, prepare = null) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const dialogs = [];
@@ -44,6 +45,7 @@ export async function open(browser, app, options = {}) {
       window.__violations.push(`${event.effectiveDirective} refused ${event.blockedURI || "(inline)"}: ${event.sample}`);
     });
   });
+  await prepare?.(page);
   const response = await page.goto(app.url("/"));
   const violations = async () => [...(await page.evaluate(() => window.__violations)), ...refusals];
   const close = async () => {
