@@ -30,8 +30,8 @@ impl App {
         } = Choice::from_settings(&settings);
         let store = Store::from_choice(store);
         let overflow = Overflow::new(store.kind(), Grouping::default());
-        notes.extend(settings.notes.iter().cloned());
         let (source, source_note) = SourceLinks::from_settings(&settings);
+        notes.extend(settings.notes);
         notes.extend(source_note);
         Self {
             store,
