@@ -173,18 +173,25 @@ impl App {
 
     /// Fires `/api/wait-until` with `headers`; asserts a `200` and returns the receipt's id.
     pub async fn fire_with(&self, headers: &[(&str, &str)]) -> String {
-        let response = self.fire_for_response(headers).await;
-        assert_eq!(response.status(), 200);
-        let body = json(response).await;
-        body["id"].as_str().expect("receipt id").to_string()
+        receipt_id(self.fire_for_response(headers).await).await
     }
 
     /// Fires `/api/wait-until` as Vercel forwards a request: with `context`'s internal ids.
     pub async fn fire_as(&self, context: &Context, headers: &[(&str, &str)]) -> String {
+        receipt_id(self.get_as(context, "/api/wait-until", headers).await).await
+    }
+
+    /// `GET path` as Vercel forwards a request: with `context`'s internal ids, then `headers`.
+    pub async fn get_as(
+        &self,
+        context: &Context,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let ids = context.headers();
         let mut sent: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
         sent.extend_from_slice(headers);
-        self.fire_with(&sent).await
+        self.get_with(path, &sent).await
     }
 
     /// Fires `/api/wait-until` with `headers` and returns the whole response.
@@ -381,6 +388,13 @@ pub fn test_client() -> reqwest::Client {
 }
 
 /// A response body as JSON (reqwest is built without its `json` feature).
+/// Asserts that `response` is a `200` and returns the id of the receipt it carries.
+async fn receipt_id(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    body["id"].as_str().expect("receipt id").to_string()
+}
+
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let bytes = response.bytes().await.expect("response body");
     serde_json::from_slice(&bytes)

@@ -55,6 +55,13 @@ impl Context {
     }
 }
 
+/// The lines of `logs` attributed to `context`, in order.
+pub fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
+    logs.iter()
+        .filter(|line| line.context.as_ref() == Some(context))
+        .collect()
+}
+
 /// A message from the runtime and when it arrived.
 #[derive(Debug, Clone)]
 pub struct Message {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::time::Duration;
 use testkit::app::{App, json};
 use testkit::lines::{failure_lines, records_of};
-use testkit::vercel_ipc::{Context, Ipc, LogLine};
+use testkit::vercel_ipc::{Context, Ipc, LogLine, logs_of};
 use testkit::{TEST_LIMIT, eventually, within};
 
 /// `?await=1` with `headers`: the status and the body.
@@ -142,23 +142,19 @@ async fn an_await_the_route_cannot_read_is_refused_and_records_nothing() {
 
 /// `?await=1` as Vercel forwards a request: with `context`'s internal ids.
 async fn fire_awaited_as(app: &App, context: &Context) -> (u16, Value) {
-    let ids = context.headers();
-    let headers: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    fire_awaited(app, &headers).await
+    let response = app.get_as(context, "/api/wait-until?await=1", &[]).await;
+    (response.status().as_u16(), json(response).await)
 }
 
 /// Waits for `context`'s end; its one log line, which must have come before that end.
 async fn its_only_line(ipc: &Ipc, context: &Context) -> LogLine {
     let ends = ipc.wait_for_ends(1, Duration::from_secs(10)).await;
     let (_, ended_at) = ends.iter().find(|(c, _)| c == context).expect("its end");
-    let mut lines: Vec<LogLine> = ipc
-        .logs()
-        .into_iter()
-        .filter(|line| line.context.as_ref() == Some(context))
-        .collect();
+    let logs = ipc.logs();
+    let lines = logs_of(&logs, context);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].at <= *ended_at, "its line came after its end");
-    lines.remove(0)
+    lines[0].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

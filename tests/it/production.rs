@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use testkit::app::App;
 use testkit::lines::{failure_lines, records_of, stored_id};
-use testkit::vercel_ipc::{Context, LogLine};
+use testkit::vercel_ipc::{Context, logs_of};
 use testkit::{HEAVY_TEST_LIMIT, TEST_LIMIT, within};
 use wait_until::store::KEEP;
 
@@ -54,13 +54,6 @@ async fn fire_all(
 
 fn contexts(range: std::ops::Range<u64>) -> Vec<Context> {
     range.map(Context::new).collect()
-}
-
-/// The log lines attributed to `context`.
-fn logs_of<'a>(logs: &'a [LogLine], context: &Context) -> Vec<&'a LogLine> {
-    logs.iter()
-        .filter(|line| line.context.as_ref() == Some(context))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
