@@ -13,14 +13,16 @@
 //!   exactly two ASCII letters; it is upper-cased, and `flag` is its regional-indicator emoji.
 //! - `id` is a version 7 UUID in lowercase canonical form (`01a2b3c4-d5e6-7f80-9a1b-2c3d4e5f6a7b`,
 //!   [`is_id`]): time-ordered, so its text sorts records by when they were made, and one
-//!   spelling per id, so no record can be stored twice under two. JSON writes it as it is, so
-//!   storage's merge script reads it from the text.
+//!   spelling per id, so no record can be stored twice under two. `timestamp` is the time in the
+//!   id (one clock read for both), so ordering by time and then by text orders by id.
+//! - [`RequestRecord::to_json`] is canonical: the id first, fields in one order, no spaces, so a
+//!   record read back (from storage or a failure line) is written again as the same bytes, the
+//!   same member of the sorted set.
 //! - A stored record read back is checked against the same rules ([`RequestRecord::from_stored`]):
 //!   whatever another writer put in storage, what we hand out obeys them. One holding a control
 //!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
 
 use serde::{Deserialize, Serialize};
-use std::time::{SystemTime, UNIX_EPOCH};
 use vercel_runtime::Request;
 
 pub const MAX_USER_AGENT_CHARS: usize = 512;
@@ -54,9 +56,11 @@ impl RequestRecord {
             .map(|value| sanitize_text(value.as_bytes(), MAX_USER_AGENT_CHARS))
             .unwrap_or_default();
         let country = single_header(headers, "x-vercel-ip-country").and_then(country_code);
+        let id = uuid::Uuid::now_v7();
         Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            timestamp: now_millis(),
+            id: id.to_string(),
+            // A v7 id's first 48 bits are its Unix time in milliseconds.
+            timestamp: (id.as_u128() >> 80) as u64,
             method: sanitize_text(method.as_bytes(), MAX_METHOD_CHARS),
             user_agent,
             flag: country.as_deref().map(country_to_flag),
@@ -73,6 +77,7 @@ impl RequestRecord {
         record.is_well_formed().then_some(record)
     }
 
+    /// The record's canonical text: what storage holds and failure lines carry.
     pub fn to_json(&self) -> String {
         // A struct of strings and integers always serialises.
         serde_json::to_string(self).unwrap_or_default()
@@ -206,13 +211,6 @@ fn single_header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a [u8
         (Some(value), None) => Some(value.as_bytes()),
         _ => None,
     }
-}
-
-fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Records for the library's unit tests, which only need them distinct and ordered.
@@ -446,12 +444,16 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_unique_and_the_timestamp_is_now() {
+    fn ids_are_unique_and_the_timestamp_is_now_and_the_id_s_own_time() {
         let (a, b) = (record(&[]), record(&[]));
         assert_ne!(a.id, b.id);
-        // The clock read independently: a broken `now_millis` must not judge itself.
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        // The clock read independently: a broken clock must not judge itself.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
         assert!(a.timestamp.abs_diff(now.as_millis() as u64) < 60_000);
+        let millis_in_id = u64::from_str_radix(&a.id.replace('-', "")[..12], 16).unwrap();
+        assert_eq!(a.timestamp, millis_in_id, "one clock read for both");
     }
 
     #[test]
@@ -468,6 +470,24 @@ mod tests {
     fn a_record_survives_the_round_trip_through_storage() {
         let r = record(&[("user-agent", b"ua"), ("x-vercel-ip-country", b"JP")]);
         assert_eq!(RequestRecord::from_stored(&r.to_json()), Some(r));
+    }
+
+    #[test]
+    fn a_record_read_back_is_written_again_as_the_same_bytes_with_the_id_first() {
+        let r = record(&[
+            (
+                "user-agent",
+                "Mozilla/5.0 \"quoted\" \\ é 🇫🇷 /&<>".as_bytes(),
+            ),
+            ("x-vercel-ip-country", b"fr"),
+        ]);
+        let json = r.to_json();
+        assert!(
+            json.starts_with(&format!(r#"{{"id":"{}","#, r.id)),
+            "{json}"
+        );
+        let again = RequestRecord::from_stored(&json).unwrap().to_json();
+        assert_eq!(again, json);
     }
 
     #[test]

@@ -147,6 +147,22 @@ mod tests {
     }
 
     #[test]
+    fn a_replayed_record_is_written_as_the_same_bytes_the_app_wrote() {
+        // The same bytes are the same member of the sorted set: a replay adds no copy.
+        let mut headers = http::HeaderMap::new();
+        let user_agent = "a \"quoted\" é/<>".as_bytes();
+        headers.insert(
+            "user-agent",
+            http::HeaderValue::from_bytes(user_agent).unwrap(),
+        );
+        headers.insert("x-vercel-ip-country", http::HeaderValue::from_static("jp"));
+        let written = [RequestRecord::from_parts("GET", &headers)];
+        let found = failed_records(&format!("2026-12-06 {}", line(&written)));
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(found.records[0].to_json(), written[0].to_json());
+    }
+
+    #[test]
     fn failure_lines_are_found_among_other_lines_and_behind_prefixes() {
         let (first, second) = (record("one", 1), record("two", 2));
         let log = format!(

@@ -1,6 +1,6 @@
-//! The app as it was before writes became one merge script call (commit f86bb25): built from
-//! a git worktree of the last commit before it, so the calls section can run before and after
-//! side by side in the same run.
+//! The app as it was before its storage became one sorted set: built from a git worktree of the
+//! last commit before that change, so the billing section (`billed.rs`) can run it side by side
+//! with the app from the working tree in the same run.
 //!
 //! The worktree is `<target>/bench/before` and it builds into its own target directory,
 //! `<target>/bench/before-target`: two checkouts of the same workspace sharing one would
@@ -11,8 +11,10 @@ use crate::layout::{Result, cmd, out_dir};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The last commit before the merge script: writes were `LPUSH key r1…rN` + `LTRIM key 0 9`.
-pub const COMMIT: &str = "f97efc4";
+/// The last commit before the sorted set: a write was one call of the Lua merge script
+/// (`EVALSHA`, which runs `LRANGE`, `LLEN`, `PTTL`, `DEL` and `RPUSH` on the list
+/// `requests:recent`), a read one `LRANGE`.
+pub const COMMIT: &str = "9af22d9";
 
 /// Makes (or reuses) the worktree, builds its `main` in release, and returns that binary.
 pub fn main_binary() -> Result<PathBuf> {
@@ -63,8 +65,8 @@ fn git(mut command: Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
-/// The commit the working tree is at, and whether the app's sources differ from it: what the
-/// "after" binary (built from the working tree) is.
+/// The commit the working tree is at, and whether the app's sources differ from it: what "ours"
+/// (built from the working tree) is.
 pub fn working_tree() -> String {
     let head = git(cmd("git", &["rev-parse", "--short", "HEAD"])).unwrap_or_default();
     let changed = git(cmd(

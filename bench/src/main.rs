@@ -5,14 +5,15 @@
 //! Run it as `cargo xtask bench [WORD]`: that provisions redis-server, the npm emulator and wrk,
 //! builds `main` and the baselines (`src/bin/`) in release, and runs this in release with WORD,
 //! which keeps only the sections whose title holds it. The binaries measured are the ones next
-//! to this executable, and for the calls section the app as it was before the merge script,
-//! which that section builds from a git worktree (`before.rs`), and for the axum section the
-//! two projects it compares, each built into its own target directory (`axum.rs`); raw logs go to
-//! `<target>/bench/logs`, the report to `<target>/bench/report.md`. All traffic stays on
-//! 127.0.0.1.
+//! to this executable, and for the billing section the app as it was before the sorted set (the
+//! merge script), which that section builds from a git worktree (`before.rs`), and for the axum
+//! section the two projects it compares, each built into its own target directory (`axum.rs`);
+//! raw logs go to `<target>/bench/logs`, the report to `<target>/bench/report.md`. All traffic
+//! stays on 127.0.0.1.
 
 mod axum;
 mod before;
+mod billed;
 mod client;
 mod layout;
 mod procs;
@@ -53,8 +54,8 @@ fn run() -> Result {
         ("6. Footprint", footprint),
         ("7. A single fire when idle", idle_fire),
         (
-            "8. Storage calls and commands per 1,000 fires, before and after the merge script",
-            calls,
+            "8. What Upstash bills: the sorted set against the official example and the merge script",
+            billed::section,
         ),
         (
             "9. Why not axum: bundled_api against vercel_runtime's axum feature",
@@ -355,228 +356,6 @@ fn throughput() -> Result<String> {
     Ok(out)
 }
 
-/// One side of the calls section: a binary, and the commands its storage calls send.
-struct Side {
-    label: String,
-    binary: std::path::PathBuf,
-    /// The commands a storage call sends.
-    sent: &'static [&'static str],
-    /// The commands that count storage calls, one per HTTP request that writes (an `EVALSHA`
-    /// answered `NOSCRIPT` and the `EVAL` after it are two requests, so two calls).
-    calls: &'static [&'static str],
-    /// What Redis runs inside the script, not sent by the client.
-    in_script: &'static [&'static str],
-}
-
-/// One run of one side.
-struct CallsRun {
-    per_second: f64,
-    responses: f64,
-    /// Records the app made: success lines plus the records in failure lines.
-    fires: f64,
-    failed: f64,
-    stats: storage::CommandStats,
-    /// Each storage call as Redis logged it.
-    logged: Vec<storage::LoggedWrite>,
-}
-
-impl CallsRun {
-    fn per_1k(&self, count: u64) -> f64 {
-        count as f64 * 1000.0 / self.fires.max(1.0)
-    }
-}
-
-/// What the merge script runs inside Redis, in its order (`pexpire` only when the key had an
-/// expiry).
-const IN_SCRIPT: [&str; 6] = ["lrange", "llen", "pttl", "del", "rpush", "pexpire"];
-
-/// Every command either side runs, for the breakdown (which adds any other it finds, so a
-/// script that starts running a new command shows up).
-const COMMANDS: [&str; 10] = [
-    "lpush", "ltrim", "evalsha", "eval", "lrange", "llen", "pttl", "del", "rpush", "pexpire",
-];
-
-/// The bench's own commands, which Redis counts too (`CONFIG RESETSTAT` after it cleared the
-/// counters), left out of the breakdown.
-const OWN: [&str; 2] = ["config|resetstat", "info"];
-
-/// Storage calls and Upstash commands per 1,000 fires at c=32, the app before the merge script
-/// (f97efc4: `LPUSH` + `LTRIM` per call) and after it (one `EVALSHA` per call), interleaved in
-/// one run against the same emulator and Redis.
-fn calls() -> Result<String> {
-    let sides = [
-        Side {
-            label: format!("before ({}, LPUSH + LTRIM)", before::COMMIT),
-            binary: before::main_binary()?,
-            sent: &["lpush", "ltrim"],
-            calls: &["lpush"],
-            in_script: &[],
-        },
-        Side {
-            label: "after (merge script)".into(),
-            binary: binary("main")?,
-            sent: &["evalsha", "eval"],
-            calls: &["evalsha", "eval"],
-            in_script: &IN_SCRIPT,
-        },
-    ];
-    let store = storage::Emulated::start();
-    store.log_commands();
-    let mut runs: Vec<Vec<CallsRun>> = vec![vec![], vec![]];
-    for run in 0..RUNS {
-        for (i, side) in sides.iter().enumerate() {
-            store.reset();
-            let label = format!("calls-{}-{run}", ["before", "after"][i]);
-            let server = Server::start(&label, &side.binary, &store.env())?;
-            let load = wrk::run(
-                &format!("http://127.0.0.1:{}/api/wait-until", server.port),
-                32,
-                10,
-            )?;
-            let (out, err) = server.terminate(Duration::from_secs(180))?;
-            let stored = out
-                .lines()
-                .filter(|l| l.starts_with("[wait-until] stored"))
-                .count() as f64;
-            let failed: f64 = err
-                .lines()
-                .filter(|l| l.contains("wait_until.write_failed"))
-                .map(records_in)
-                .sum::<f64>()
-                + 0.0;
-            let stats = store.command_stats();
-            let logged = store.logged_writes()?;
-            let counted = stats.calls(side.calls);
-            if logged.len() as u64 != counted {
-                return Err(format!(
-                    "{label}: Redis logged {} writes but counted {counted}",
-                    logged.len()
-                ));
-            }
-            runs[i].push(CallsRun {
-                per_second: load.per_second,
-                responses: load.requests as f64,
-                fires: stored + failed,
-                failed,
-                stats,
-                logged,
-            });
-        }
-    }
-    let col = |i: usize, f: &dyn Fn(&CallsRun) -> f64| runs[i].iter().map(f).collect::<Vec<_>>();
-    let mut out = format!(
-        "wrk -t2 -c32 -d10s on /api/wait-until, emulator + redis-server, 5 runs each, alternating, a fresh process per run; Redis' data, script cache, command log and counters emptied before each run; counted after SIGTERM drained the process. Before: `main` at {} (one `POST /pipeline` of `LPUSH` + `LTRIM` per storage call); after: `main` from the working tree at {} (one `POST /pipeline` of `EVALSHA`, and `EVAL` with the script's text after `NOSCRIPT`).\n\n",
-        before::COMMIT,
-        before::working_tree()
-    );
-    out += "Fires: records the app made (success lines + records in failure lines). Storage calls: HTTP requests that wrote (`LPUSH`; `EVALSHA` + `EVAL`). Commands sent: every command in those pipelines. Inside scripts: what Redis ran for the script, not sent by the client. Records sent per call: arguments of each write as Redis logged it.\n\n";
-    out += "| | responses/s | fires | records failed | storage calls per 1,000 fires | commands sent per 1,000 fires | commands run inside scripts per 1,000 fires | records sent per call |\n|---|---|---|---|---|---|---|---|\n";
-    for (i, side) in sides.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            side.label,
-            summary(&col(i, &|r| r.per_second), 0),
-            summary(&col(i, &|r| r.fires), 0),
-            summary(&col(i, &|r| r.failed), 0),
-            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.calls))), 2),
-            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.sent))), 2),
-            summary(&col(i, &|r| r.per_1k(r.stats.calls(side.in_script))), 2),
-            summary(
-                &col(i, &|r| r.logged.iter().map(|w| w.records).sum::<u64>()
-                    as f64
-                    / (r.logged.len() as f64).max(1.0)),
-                1
-            ),
-        );
-    }
-    out += "\nRedis' own time (wall clock inside redis-server, so it grows when the machine's other processes take its core): the mean from `INFO commandstats` (the commands sent; a script's time includes what it ran), the median and p99 of single calls from Redis' command log (before: `LPUSH` and its `LTRIM` together).\n\n";
-    out += "| | µs per storage call, mean | median | p99 | in-script commands' µs per call, mean | Redis µs per 1,000 fires |\n|---|---|---|---|---|---|\n";
-    for (i, side) in sides.iter().enumerate() {
-        let calls = |r: &CallsRun| (r.stats.calls(side.calls) as f64).max(1.0);
-        let logged = |r: &CallsRun, q: f64| {
-            let usec: Vec<f64> = r.logged.iter().map(|w| w.usec as f64).collect();
-            client::quantile(&usec, q)
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            side.label,
-            summary(&col(i, &|r| r.stats.usec(side.sent) as f64 / calls(r)), 1),
-            summary(&col(i, &|r| logged(r, 0.5)), 0),
-            summary(&col(i, &|r| logged(r, 0.99)), 0),
-            summary(
-                &col(i, &|r| r.stats.usec(side.in_script) as f64 / calls(r)),
-                1
-            ),
-            summary(&col(i, &|r| r.per_1k(r.stats.usec(side.sent))), 0),
-        );
-    }
-    let ratio = |f: &dyn Fn(usize, &CallsRun) -> f64| {
-        let of = |i: usize| median(&runs[i].iter().map(|r| f(i, r)).collect::<Vec<_>>());
-        of(1) / of(0)
-    };
-    let pairs: Vec<f64> = runs[1]
-        .iter()
-        .zip(&runs[0])
-        .map(|(after, before)| after.per_second / before.per_second)
-        .collect();
-    let unaccounted = |i: usize| -> f64 {
-        runs[i]
-            .iter()
-            .map(|r| (r.responses - r.fires).max(0.0))
-            .sum()
-    };
-    let _ = write!(
-        out,
-        "\nafter / before: responses/s {:.2}x (per interleaved pair {}); commands sent per 1,000 fires {:.2}x; storage calls per 1,000 fires {:.2}x; Redis µs per 1,000 fires {:.2}x. Responses not accounted for as stored or failed, all runs: before {}, after {}.\n\n",
-        ratio(&|_, r| r.per_second),
-        summary(&pairs, 2),
-        ratio(&|i, r| r.per_1k(r.stats.calls(sides[i].sent))),
-        ratio(&|i, r| r.per_1k(r.stats.calls(sides[i].calls))),
-        ratio(&|i, r| r.per_1k(r.stats.usec(sides[i].sent))),
-        unaccounted(0),
-        unaccounted(1)
-    );
-    // The known commands, then any other Redis counted in a run (none expected).
-    let mut names: Vec<String> = COMMANDS.iter().map(|n| n.to_string()).collect();
-    for run in runs.iter().flatten() {
-        for name in run.stats.names() {
-            if !OWN.contains(&name) && !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
-            }
-        }
-    }
-    let _ = write!(
-        out,
-        "Each command Redis ran, per 1,000 fires, and in parentheses per run (medians of the 5 runs; `{}` to `{}` run inside the script, `pexpire` only for a key with an expiry; `eval` is the first call of a run, after `NOSCRIPT`{}):\n\n|",
-        IN_SCRIPT[0],
-        IN_SCRIPT[IN_SCRIPT.len() - 1],
-        if names.len() > COMMANDS.len() {
-            "; the columns after `pexpire` are commands the bench does not expect"
-        } else {
-            ""
-        }
-    );
-    for name in &names {
-        let _ = write!(out, " | {name}");
-    }
-    out += " |\n|---|";
-    out += &"---|".repeat(names.len());
-    out += "\n";
-    for (i, side) in sides.iter().enumerate() {
-        let _ = write!(out, "| {}", side.label);
-        for name in &names {
-            let name = name.as_str();
-            let per_1k = median(&col(i, &|r| r.per_1k(r.stats.calls(&[name]))));
-            let per_run = median(&col(i, &|r| r.stats.calls(&[name]) as f64));
-            let _ = write!(out, " | {per_1k:.2} ({per_run:.0})");
-        }
-        out += " |\n";
-    }
-    Ok(out)
-}
-
 /// From exec to the first 200, 10 starts each.
 fn cold_start() -> Result<String> {
     let mut out = String::from(
@@ -660,7 +439,7 @@ fn idle_fire() -> Result<String> {
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
-    let body = r#"["LRANGE","requests:recent","0","9"]"#;
+    let body = r#"["ZRANGE","requests:newest","0","9","REV"]"#;
     let request = format!(
         "POST / HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         testkit::emulator::TOKEN,
@@ -673,8 +452,7 @@ fn idle_fire() -> Result<String> {
         std::thread::sleep(Duration::from_millis(300));
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
-    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first: a cold client
-    // and, on this fresh Redis, the merge script's first call (`NOSCRIPT`, then `EVAL`).
+    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first: a cold client.
     let writes: Vec<f64> = out
         .lines()
         .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms)")?.parse().ok())

@@ -57,6 +57,26 @@ impl Server {
         proc_status_kib(self.pid(), field)
     }
 
+    /// CPU time the process used so far, all its threads, user and system (`/proc/<pid>/stat`).
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .map_err(|e| format!("/proc/{}/stat: {e}", self.pid()))?;
+        // After the name in parentheses: state is field 3, utime and stime fields 14 and 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<f64>().ok());
+        match (ticks(14), ticks(15)) {
+            (Some(user), Some(system)) => Ok((user + system) / clock_ticks()),
+            _ => Err(format!(
+                "cannot read the CPU time in /proc/{}/stat",
+                self.pid()
+            )),
+        }
+    }
+
     /// SIGTERM, then wait (at most `within`) for the drain and exit.
     pub fn terminate(mut self, within: Duration) -> Result<(String, String)> {
         let _ = Command::new("kill")
@@ -90,6 +110,16 @@ pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// Clock ticks per second, the unit of `/proc/<pid>/stat`'s times (100 on Linux).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 pub fn read(path: &PathBuf) -> String {

@@ -7,7 +7,6 @@
 //!   together under overload: `records` is always an array. Nothing secret is ever part of it.
 
 use crate::record::RequestRecord;
-use crate::store::KEY;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -18,7 +17,6 @@ pub const WRITE_FAILED: &str = "wait_until.write_failed";
 struct FailureLine<'a> {
     event: &'static str,
     storage: &'static str,
-    key: &'static str,
     count: usize,
     records: &'a [RequestRecord],
     attempts: u32,
@@ -35,7 +33,6 @@ pub fn failure_line(
     let line = FailureLine {
         event: WRITE_FAILED,
         storage,
-        key: KEY,
         count: records.len(),
         records,
         attempts,
@@ -78,7 +75,6 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["event"], WRITE_FAILED);
         assert_eq!(parsed["storage"], "upstash");
-        assert_eq!(parsed["key"], KEY);
         assert_eq!(parsed["count"], 2);
         assert_eq!(parsed["attempts"], 3);
         assert_eq!(parsed["error"], "storage answered HTTP 503");

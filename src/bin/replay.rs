@@ -1,12 +1,13 @@
 //! Stores again the records of failure lines: `cargo run --bin replay < logs.txt`.
 //!
 //! Reads exported function logs on stdin (plain, timestamp-prefixed, or the JSON lines of
-//! `vercel logs --json`), finds the failure lines, and merges their records into the configured
+//! `vercel logs --json`), finds the failure lines, and writes their records into the configured
 //! Upstash database (same settings as the app: environment, then `.env.local`) with the app's
-//! own write: the same checks, retries and merge rule, so the list ends up holding the ten
-//! newest distinct records, and replaying twice changes nothing the second time. Prints what it
-//! found and what the merge did. Exits non-zero when it found nothing to store or storage
-//! refused, so it can be run again.
+//! own write: the same checks, retries and rule, each record as the same bytes the app wrote, so
+//! the set ends up holding the ten newest records, each once, and replaying twice changes
+//! nothing the second time. Prints what it found, what the write did, and how many of the
+//! records are among the ten newest afterwards. Exits non-zero when it found nothing to store or
+//! storage refused, so it can be run again.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -59,15 +60,27 @@ async fn main() -> ExitCode {
     }
     let store = UpstashStore::new(settings, RetryPolicy::default());
     // One call, whatever the number: only the ten newest of them can be kept.
-    match store.merge(&found.records).await {
-        Ok(merged) => {
+    match store.add(&found.records).await {
+        Ok(written) => {
             println!(
-                "replay: merged {} records: {} added to the ten newest, {} were stored already, {} older than the records kept",
-                found.records.len(),
-                merged.added,
-                merged.already,
-                merged.older
+                "replay: wrote {} records: {} new, {} stored already",
+                written.sent,
+                written.added,
+                written.sent - written.added
             );
+            // One read more, so the report says what stayed: a record older than the ten newest
+            // is new to storage for a moment, then cut.
+            match store.recent().await {
+                Ok(recent) => println!(
+                    "replay: {} of them among the ten newest now",
+                    found
+                        .records
+                        .iter()
+                        .filter(|record| recent.records.contains(record))
+                        .count()
+                ),
+                Err(error) => eprintln!("replay: written, but the check read failed: {error}"),
+            }
             ExitCode::SUCCESS
         }
         Err(failure) => {

@@ -67,6 +67,8 @@ pub struct Settings {
     pub upstash: UpstashVars,
     /// `WAIT_UNTIL_STORE`, lower-cased: `memory` or `upstash` forces a backend.
     pub store: Option<String>,
+    /// `WAIT_UNTIL_KEY`: the sorted set's key in Redis, when not the default.
+    pub key: Option<String>,
     /// Running on Vercel (`VERCEL=1`), and not under `vercel dev` (which also sets
     /// `VERCEL_DEV=1` and runs locally).
     pub on_vercel: bool,
@@ -153,6 +155,7 @@ impl Settings {
         Self {
             upstash,
             store: word("WAIT_UNTIL_STORE"),
+            key: either("WAIT_UNTIL_KEY"),
             on_vercel: environment("VERCEL").as_deref() == Some("1")
                 && environment("VERCEL_DEV").as_deref() != Some("1"),
             success_lines,

@@ -52,7 +52,9 @@ impl Choice {
             }
         };
         let mut notes = Vec::new();
-        let (store, reason) = match UpstashSettings::from_vars(&settings.upstash, &mut notes) {
+        let upstash = UpstashSettings::from_vars(&settings.upstash, &mut notes)
+            .and_then(|upstash| upstash.with_key(settings.key.as_deref()));
+        let (store, reason) = match upstash {
             Ok(upstash) if forced => (StoreChoice::Upstash(upstash), "WAIT_UNTIL_STORE=upstash"),
             Ok(upstash) => (StoreChoice::Upstash(upstash), "Upstash settings found"),
             Err(Unusable::Invalid(message)) => (

@@ -3,16 +3,16 @@
 //! A [`Store`] is a backend (an enum, not a trait object: the set is closed, dispatch stays
 //! static and futures stay `Send` without boxing) behind one [`WriteQueue`] that coalesces and
 //! bounds background writes. Every backend keeps the same promises:
-//! - a batch is merged by one rule ([`merge`]): afterwards the list holds the [`KEEP`] newest
-//!   distinct records by id, newest first, whatever order batches, retries, instances and
-//!   replays arrive in, so writing a batch again changes nothing;
+//! - a batch is added by one rule ([`newest`]): afterwards the store holds the [`KEEP`] newest
+//!   records, each once, newest first, whatever order batches, retries, instances and replays
+//!   arrive in, so writing a batch again changes nothing;
 //! - `recent` returns at most [`KEEP`] records, newest first, skipping (and counting) entries
 //!   that are not valid records instead of failing;
 //! - errors are values ([`StoreError`]) that carry no secrets.
 
 pub mod choice;
 mod memory;
-pub mod merge;
+pub mod newest;
 mod queue;
 pub mod upstash;
 
@@ -22,10 +22,12 @@ pub use queue::{Limits, WriteQueue};
 pub use upstash::{UpstashSettings, UpstashStore};
 
 use crate::record::RequestRecord;
+use std::collections::HashSet;
 use upstash::retry::RetryPolicy;
 
-/// The Redis list that holds the records.
-pub const KEY: &str = "requests:recent";
+/// The Redis sorted set that holds the records, unless `WAIT_UNTIL_KEY` names another. Not
+/// `requests:recent`: that was the list of the versions before the sorted set.
+pub const DEFAULT_KEY: &str = "requests:newest";
 /// How many records are kept.
 pub const KEEP: usize = 10;
 
@@ -66,6 +68,22 @@ pub enum StoreError {
     Overloaded(String),
 }
 
+impl Recent {
+    /// Stored members, newest first, as records: at most [`KEEP`], each id once; everything
+    /// else (not a valid record, or an id already read) is skipped and counted.
+    pub fn from_members<'a>(members: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut recent = Recent::default();
+        let mut ids = HashSet::new();
+        for member in members.into_iter().take(KEEP) {
+            match RequestRecord::from_stored(member) {
+                Some(record) if ids.insert(record.id.clone()) => recent.records.push(record),
+                _ => recent.skipped += 1,
+            }
+        }
+        recent
+    }
+}
+
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -77,18 +95,17 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-/// What a merge did with a batch.
+/// What a write did with a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Merged {
+pub struct Written {
     /// Calls made, retries included.
     pub attempts: u32,
-    /// Records now in the list that were not in it before.
+    /// Records sent (the batch's ten newest, each once).
+    pub sent: usize,
+    /// Of those, the ones storage did not hold before (`ZADD`'s count). The rest were stored
+    /// already: by an earlier attempt whose answer was lost, another instance, or a replay.
+    /// One older than the ten newest counts here too, and is cut at once.
     pub added: usize,
-    /// Records that were in it already: written before by an earlier attempt whose answer was
-    /// lost, another instance, or a replay.
-    pub already: usize,
-    /// The rest: older than every record kept (or given twice).
-    pub older: usize,
 }
 
 /// How a write ended, for the log line.
@@ -129,8 +146,8 @@ impl Store {
         }
     }
 
-    /// Merges `record` in, together with whatever else is waiting; settles with this record's
-    /// own outcome: on success, the attempts its batch took.
+    /// Adds `record`, together with whatever else is waiting; settles with this record's own
+    /// outcome: on success, the attempts its batch took.
     pub async fn push(&self, record: &RequestRecord) -> Result<u32, WriteFailure> {
         self.writes
             .submit(record.clone(), |batch| self.write_batch(batch))
@@ -140,10 +157,10 @@ impl Store {
     async fn write_batch(&self, batch: Vec<RequestRecord>) -> Result<u32, WriteFailure> {
         match &self.backend {
             Backend::Memory(store) => {
-                store.merge(batch);
+                store.add(newest::newest(&batch));
                 Ok(1)
             }
-            Backend::Upstash(store) => store.merge(&batch).await.map(|merged| merged.attempts),
+            Backend::Upstash(store) => store.add(&batch).await.map(|written| written.attempts),
             Backend::Unconfigured(message) => Err(WriteFailure {
                 attempts: 0,
                 error: StoreError::NotConfigured(message.clone()),
@@ -153,12 +170,68 @@ impl Store {
 
     pub async fn recent(&self) -> Result<Recent, StoreError> {
         match &self.backend {
-            Backend::Memory(store) => Ok(Recent {
-                records: store.recent(),
-                skipped: 0,
-            }),
+            Backend::Memory(store) => {
+                let members = store.newest_first();
+                Ok(Recent::from_members(members.iter().map(String::as_str)))
+            }
             Backend::Upstash(store) => store.recent().await,
             Backend::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memory_store_keeps_each_record_pushed_and_reads_them_newest_first() {
+        let store = Store::new(Backend::Memory(MemoryStore::default()), Limits::default());
+        assert_eq!(store.kind(), "memory");
+        for n in [2, 1, 3, 2] {
+            assert_eq!(store.push(&RequestRecord::numbered(n)).await, Ok(1));
+        }
+        let recent = store.recent().await.unwrap();
+        assert_eq!(recent.records, [3, 2, 1].map(RequestRecord::numbered));
+    }
+
+    #[tokio::test]
+    async fn an_unconfigured_store_fails_every_write_and_read_with_what_to_set() {
+        let message = "set KV_REST_API_URL".to_string();
+        let store = Store::new(Backend::Unconfigured(message.clone()), Limits::default());
+        assert_eq!(store.kind(), "upstash");
+        let failure = WriteFailure {
+            attempts: 0,
+            error: StoreError::NotConfigured(message.clone()),
+        };
+        assert_eq!(store.push(&RequestRecord::numbered(1)).await, Err(failure));
+        assert_eq!(
+            store.recent().await,
+            Err(StoreError::NotConfigured(message))
+        );
+    }
+
+    #[test]
+    fn a_read_skips_and_counts_what_is_not_a_record_and_each_id_is_read_once() {
+        let [newest, older] = [2, 1].map(|n| RequestRecord::numbered(n).to_json());
+        let mut twin = RequestRecord::numbered(2);
+        twin.user_agent = "the same id in other bytes".into();
+        let twin = twin.to_json();
+        let members = [newest.as_str(), "not json", &twin, r#"{"id":"x"}"#, &older];
+        let recent = Recent::from_members(members);
+        assert_eq!(recent.records, [2, 1].map(RequestRecord::numbered));
+        assert_eq!(recent.skipped, 3);
+    }
+
+    #[test]
+    fn a_read_takes_no_more_than_the_ten_kept() {
+        let members: Vec<String> = (1..=12)
+            .rev()
+            .map(|n| RequestRecord::numbered(n).to_json())
+            .collect();
+        let recent = Recent::from_members(members.iter().map(String::as_str));
+        assert_eq!(recent.records.len(), KEEP);
+        assert_eq!(recent.records[0], RequestRecord::numbered(12));
+        assert_eq!(recent.skipped, 0);
     }
 }

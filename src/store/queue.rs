@@ -7,9 +7,9 @@
 //! - **Coalescing.** Records that wait while a write is in flight go out together in the next
 //!   call, at most [`Limits::max_batch`] per call, in order of arrival (oldest first).
 //! - **One write in flight** per store: calls never overlap, so one instance never has two
-//!   writes racing each other. Where each record lands does not depend on it: storage merges
-//!   by id ([`super::merge`]), so batches from other instances, retries and replays may arrive
-//!   in any order.
+//!   writes racing each other. Where each record lands does not depend on it: storage keeps
+//!   a set ordered by time ([`super::newest`]), so batches from other instances, retries and
+//!   replays may arrive in any order.
 //! - **Bounded.** At most [`Limits::max_queued`] records wait; one more fails at once, so it
 //!   ends as the replayable failure line instead of being held in memory. A record that has
 //!   waited longer than [`Limits::max_wait`] when its turn comes fails too, so every record

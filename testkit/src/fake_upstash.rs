@@ -52,6 +52,9 @@ pub enum Fault {
     CommandError(&'static str),
     /// A 200 whose body is not JSON.
     Malformed,
+    /// Runs nothing; a 200 with this JSON body: a reply of the right form with the wrong
+    /// content (a count that cannot be, a result of another type).
+    Reply(Value),
     /// The connection is closed without an answer.
     Drop,
     /// A `307` to the same path here: followed, the call would be made again and succeed.
@@ -95,7 +98,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    /// The ids of the records this write (the merge script's call) carried, as sent.
+    /// The ids of the records this write carried, as sent.
     pub fn written_ids(&self) -> Vec<String> {
         written_ids(&self.path, &self.body)
     }
@@ -105,14 +108,9 @@ impl Seen {
         written_records(&self.path, &self.body)
     }
 
-    /// Whether this is a write: the merge script's call, by `EVALSHA` or `EVAL`.
+    /// Whether this is a write: the pipeline of `ZADD` and the trim.
     pub fn is_write(&self) -> bool {
         is_write(&self.path, &self.body)
-    }
-
-    /// Whether this write named the script by its SHA-1 (`EVALSHA`), not by its text.
-    pub fn is_cached_call(&self) -> bool {
-        self.is_write() && self.body[0][0] == "EVALSHA"
     }
 }
 
@@ -130,26 +128,30 @@ impl Answered {
         written_ids(&self.path, &self.body)
     }
 
-    /// Whether this is a write: the merge script's call, by `EVALSHA` or `EVAL`.
+    /// Whether this is a write: the pipeline of `ZADD` and the trim.
     pub fn is_write(&self) -> bool {
         is_write(&self.path, &self.body)
     }
 }
 
-/// A write is a one-command pipeline that runs the merge script:
-/// `EVALSHA|EVAL <script> 1 <key> <keep> <record>…`.
+/// A write is a pipeline of two commands: `ZADD <key> <score> <record>…`, then
+/// `ZREMRANGEBYRANK <key> 0 -11`.
 fn is_write(path: &str, body: &Value) -> bool {
-    path == "/pipeline" && (body[0][0] == "EVALSHA" || body[0][0] == "EVAL")
+    path == "/pipeline" && body[0][0] == "ZADD" && body[1][0] == "ZREMRANGEBYRANK"
 }
 
-/// The records in a write's body, as sent (an argument that is not a string as its JSON text,
-/// so that a check of the record refuses it); none for any other request.
+/// The records in a write's body (the `ZADD`'s members), as sent (an argument that is not a
+/// string as its JSON text, so that a check of the record refuses it); none for any other
+/// request.
 fn written_records(path: &str, body: &Value) -> Vec<String> {
     if !is_write(path, body) {
         return Vec::new();
     }
-    body[0].as_array().expect("a script call")[5..]
+    let zadd = body[0].as_array().expect("a ZADD");
+    zadd.get(3..)
+        .unwrap_or_default()
         .iter()
+        .step_by(2)
         .map(|raw| raw.as_str().map_or_else(|| raw.to_string(), str::to_string))
         .collect()
 }
@@ -343,6 +345,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             let errors = vec![json!({ "error": message }); count];
             return Ok(answer(200, Value::Array(errors)));
         }
+        Some(Fault::Reply(body)) => return Ok(answer(200, body)),
         Some(Fault::Malformed) => {
             return Ok(Response::new(full(Bytes::from_static(
                 b"<html>bad gateway</html>",
@@ -465,7 +468,16 @@ fn is_read(command: &[String]) -> bool {
         .unwrap_or_default();
     matches!(
         name.as_str(),
-        "LRANGE" | "LLEN" | "GET" | "PING" | "TYPE" | "EXISTS"
+        "ZRANGE"
+            | "ZREVRANGE"
+            | "ZCARD"
+            | "ZSCORE"
+            | "LRANGE"
+            | "LLEN"
+            | "GET"
+            | "PING"
+            | "TYPE"
+            | "EXISTS"
     )
 }
 
@@ -492,16 +504,16 @@ fn full(bytes: Bytes) -> BoxBody<Bytes, std::io::Error> {
 }
 
 /// A successful reply to this request, cut around one long string: what goes before it and
-/// what closes it. A write's result padded by a field beside it
-/// (`[{"result":[0,0],"padding":"…"}]`), a read's one entry (`{"result":["…"]}`), or another
+/// what closes it. A write's results, the first padded by a field beside it
+/// (`[{"result":0,"padding":"…"},{"result":0}]`), a read's one entry (`{"result":["…"]}`), or another
 /// pipeline's first result, one `{"result":"OK"}` for each further command
 /// (`[{"result":"…"},{"result":"OK"}]`).
 fn long_reply(path: &str, body: &Value) -> (String, String) {
     if is_write(path, body) {
-        // The script's success (`[added, already]`), then a long field the app ignores.
+        // The write's success (nothing added, nothing cut), with a long field the app ignores.
         (
-            r#"[{"result":[0,0],"padding":""#.to_string(),
-            r#""}]"#.to_string(),
+            r#"[{"result":0,"padding":""#.to_string(),
+            r#""},{"result":0}]"#.to_string(),
         )
     } else if path == "/pipeline" {
         let commands = body.as_array().map_or(1, Vec::len).max(1);

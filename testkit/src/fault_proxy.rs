@@ -54,8 +54,8 @@ pub struct Forwarded {
 }
 
 impl Forwarded {
-    /// The ids of the records this write (the merge script's call, by `EVALSHA` or `EVAL`)
-    /// carried; none for any other request.
+    /// The ids of the records this write (`ZADD` and the trim) carried; none for any other
+    /// request.
     pub fn written_ids(&self) -> Vec<String> {
         crate::fake_upstash::written_ids(&self.path, &self.body)
     }

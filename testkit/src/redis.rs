@@ -5,8 +5,8 @@ use crate::{free_port, missing};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The list the app keeps its newest records in.
-pub const RECENT: &str = "requests:recent";
+/// The sorted set the app keeps its newest records in (its default key).
+pub const RECENT: &str = "requests:newest";
 
 pub struct Redis {
     child: Child,
@@ -46,23 +46,23 @@ impl Redis {
             .unwrap_or_else(|| panic!("redis-cli {args:?} failed"))
     }
 
-    /// The length of the app's list.
-    pub fn llen(&self) -> usize {
-        self.cli(&["LLEN", RECENT])
+    /// How many entries the app's sorted set holds.
+    pub fn card(&self) -> usize {
+        self.cli(&["ZCARD", RECENT])
             .parse()
-            .expect("LLEN is a number")
+            .expect("ZCARD is a number")
     }
 
-    /// The app's list, newest first.
+    /// The app's sorted set, newest first.
     pub fn entries(&self) -> Vec<String> {
-        let out = self.cli(&["LRANGE", RECENT, "0", "-1"]);
+        let out = self.cli(&["ZRANGE", RECENT, "0", "-1", "REV"]);
         out.lines()
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect()
     }
 
-    /// The ids of the app's list, newest first; panics on an entry that is not a record's JSON.
+    /// The ids of the app's sorted set, newest first; panics on an entry that is not a record's JSON.
     pub fn ids(&self) -> Vec<String> {
         self.entries()
             .iter()
@@ -84,6 +84,38 @@ impl Redis {
             .and_then(|rest| rest.split(',').next())
             .map(|n| n.parse().expect("calls is a number"))
             .unwrap_or(0)
+    }
+
+    /// Every command Redis ran since start or the last [`Redis::reset`], those run by scripts
+    /// included (`INFO commandstats`): what Upstash bills.
+    pub fn billed(&self) -> u64 {
+        let stats = self.cli(&["INFO", "commandstats"]);
+        stats
+            .lines()
+            .filter(|line| line.starts_with("cmdstat_"))
+            // Our own looks at the counters, and their reset (`config|resetstat`), are not the
+            // app's.
+            .filter(|line| !line.starts_with("cmdstat_info") && !line.starts_with("cmdstat_config"))
+            .filter_map(|line| {
+                line.split_once(":calls=")?
+                    .1
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum()
+    }
+
+    /// How many changes Redis made to its data since it started (`INFO persistence`'s
+    /// `rdb_changes_since_last_save`; it never saves): a member added or removed counts one, a
+    /// command that changes nothing (a `ZADD` of members stored already) none.
+    pub fn changes(&self) -> u64 {
+        let info = self.cli(&["INFO", "persistence"]);
+        info.lines()
+            .find_map(|line| line.strip_prefix("rdb_changes_since_last_save:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("INFO persistence counts changes")
     }
 
     /// Empties every key and the command counters, so that one server serves several runs.

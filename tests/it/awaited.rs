@@ -6,7 +6,7 @@
 //!   still leaves the replayable failure line: nothing is lost by awaiting;
 //! - an `await` the route cannot read is refused, and records nothing.
 
-use crate::{MAIN, behind_the_double, behind_the_double_in_production, cache_the_merge_script};
+use crate::{MAIN, behind_the_double, behind_the_double_in_production};
 use serde_json::Value;
 use std::time::Duration;
 use testkit::app::{App, json};
@@ -56,7 +56,6 @@ async fn with_memory_the_awaited_record_is_listed_by_the_very_next_request() {
 async fn the_awaited_answer_waits_for_storage_and_the_plain_one_does_not() {
     within(TEST_LIMIT, "answers around a held write", async {
         let (redis, fake, app) = behind_the_double(&[]).await;
-        cache_the_merge_script(&redis);
         let held = fake.hold();
         // Answered while storage holds its write: the point of `wait_until`.
         let plain = app.fire().await;
@@ -162,7 +161,6 @@ async fn in_production_an_awaited_write_is_stored_and_in_its_request_s_log_befor
     within(TEST_LIMIT, "an awaited fire in production mode", async {
         let (redis, _fake, app, ipc) =
             behind_the_double_in_production(Duration::from_millis(50), &[]).await;
-        cache_the_merge_script(&redis);
         let context = Context::new(1);
         let (status, receipt) = fire_awaited_as(&app, &context).await;
         assert_eq!(status, 200, "{receipt}");
@@ -208,7 +206,6 @@ async fn in_production_a_failed_awaited_write_answers_503_and_logs_its_failure_l
 async fn sigterm_during_an_awaited_write_still_stores_it_before_exiting() {
     within(TEST_LIMIT, "an awaited write drained", async {
         let (redis, fake, mut app) = behind_the_double(&[]).await;
-        cache_the_merge_script(&redis);
         let held = fake.hold();
         let client = app.http.clone();
         let url = app.url("/api/wait-until?await=1");

@@ -1,9 +1,8 @@
 //! Coalesced background writes against real Redis (through the Upstash test double, which holds
-//! a write in flight): records that wait together go out in one call, the list reads newest
+//! a write in flight): records that wait together go out in one call, the set reads newest
 //! first, and each request's `wait_until` settles with its own record's outcome.
 //!
-//! Redis has the merge script cached before the first fire (as after the first write of any
-//! instance), so each write is exactly one call (`EVALSHA`) and calls count writes.
+//! Each write is exactly one call (`ZADD` and the trim in one pipeline), so calls count writes.
 //!
 //! No test races a delay: storage is held until the first write has arrived there and every
 //! later fire has been answered, then released. A record joins the queue in the task the app
@@ -11,7 +10,7 @@
 //! Redis) after the last receipt. The tests that count calls keep the cores quiet, so that no
 //! busy test starves the app for that long.
 
-use crate::{behind_the_double, cache_the_merge_script, quiet_cores, ten_newest};
+use crate::{behind_the_double, quiet_cores, ten_newest};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use testkit::app::App;
@@ -22,7 +21,7 @@ use testkit::{TEST_LIMIT, eventually, within};
 use wait_until::store::KEEP;
 
 /// The records of each write the double received, by id, sorted (a call's order means nothing:
-/// the script places each record by its id).
+/// the set places each record by its time and id).
 fn batches(fake: &FakeUpstash) -> Vec<Vec<String>> {
     fake.seen()
         .iter()
@@ -36,12 +35,10 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
-/// Storage held, with the merge script already cached (so no write needs a second call), and
-/// one fire whose write has arrived there and waits: what the test fires next queues behind it.
-/// Returns that first fire's id, and the hold.
+/// Storage held, and one fire whose write has arrived there and waits: what the test fires
+/// next queues behind it. Returns that first fire's id, and the hold.
 async fn first_write_held() -> (Redis, FakeUpstash, App, String, Hold) {
     let (redis, fake, app) = behind_the_double(&[]).await;
-    cache_the_merge_script(&redis);
     let held = fake.hold();
     let first = app.fire().await;
     fake.wait_for_calls(1, Duration::from_secs(5)).await;
@@ -64,7 +61,7 @@ async fn records_waiting_together_go_out_in_one_call_and_the_newest_comes_first(
         );
         held.release();
         eventually(Duration::from_secs(5), "six records", || async {
-            redis.llen() == 6
+            redis.card() == 6
         })
         .await;
 
@@ -73,8 +70,8 @@ async fn records_waiting_together_go_out_in_one_call_and_the_newest_comes_first(
             [vec![first.clone()], sorted(queued.clone())],
             "the five queued records went out together"
         );
-        assert_eq!(redis.calls("evalsha"), 2, "two writes ran");
-        assert_eq!(redis.calls("eval"), 0, "the script was cached");
+        assert_eq!(redis.calls("zadd"), 2, "two writes ran");
+        assert_eq!(redis.calls("zremrangebyrank"), 2, "each cut the set once");
         // Fired one after another, so the newest is the last fired (and has the greatest id).
         let mut newest_first: Vec<String> = queued.iter().rev().cloned().collect();
         newest_first.push(first);
@@ -141,7 +138,7 @@ async fn sigterm_drains_a_coalesced_queue_before_exit() {
         }
         let status = app
             .sigterm_while_held(held, || {
-                assert_eq!(redis.llen(), 0, "nothing could be stored yet")
+                assert_eq!(redis.card(), 0, "nothing could be stored yet")
             })
             .await;
         assert!(status.success(), "{status:?}");
@@ -174,7 +171,7 @@ async fn sigterm_drains_a_coalesced_queue_before_exit() {
             "a record written twice: {batches:?}"
         );
         assert!(written.iter().all(|id| fired.contains(id)), "{batches:?}");
-        // And the list holds the ten newest of the thirty.
+        // And the set holds the ten newest of the thirty.
         assert_eq!(redis.ids(), ten_newest(&fired));
     })
     .await;

@@ -10,6 +10,9 @@ use testkit::lines::STORED;
 use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, eventually, within, workspace_root};
 
+/// A score above any record's (a time in milliseconds, some 285,000 years from now).
+const ABOVE_EVERY_RECORD: &str = "9007199254740991";
+
 async fn start() -> (Redis, Emulator, App) {
     let redis = Redis::start();
     let emulator = Emulator::start(&redis);
@@ -25,8 +28,8 @@ async fn a_fire_is_stored_in_redis() {
         let id = app
             .fire_with(&[("user-agent", "emulated"), ("x-vercel-ip-country", "NL")])
             .await;
-        eventually(Duration::from_secs(5), "LLEN 1", || async {
-            redis.llen() == 1
+        eventually(Duration::from_secs(5), "ZCARD 1", || async {
+            redis.card() == 1
         })
         .await;
         let stored: serde_json::Value = serde_json::from_str(&redis.entries()[0]).unwrap();
@@ -43,6 +46,8 @@ async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
     within(TEST_LIMIT, "twelve fires, ten read back", async {
         let (redis, _emulator, app) = start().await;
         let mut fired = Vec::new();
+        // What ran before the app's first call (the test's own `PING` that waited for Redis).
+        let before = redis.billed();
         for n in 1..=12 {
             let id = app.fire().await;
             // One write at a time: the next fire only once the app says this one is stored.
@@ -52,13 +57,16 @@ async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
             )
             .await;
             fired.push(id);
-            assert_eq!(redis.calls("evalsha"), n, "one script call per write");
+            // What Upstash bills: two commands a write (`ZADD`, then the trim), nothing else.
+            assert_eq!(redis.calls("zadd"), n, "one ZADD per write");
+            assert_eq!(
+                redis.billed() - before,
+                2 * n,
+                "two billed commands per write: {}",
+                redis.cli(&["INFO", "commandstats"])
+            );
         }
-        // Through the emulator too, the first write found the script missing and sent its text
-        // once; every later one ran it by its SHA-1. Nothing pushes.
-        assert_eq!(redis.calls("eval"), 1);
-        assert_eq!(redis.calls("lpush"), 0);
-        assert_eq!(redis.llen(), 10);
+        assert_eq!(redis.card(), 10);
         let mut sorted = fired.clone();
         sorted.sort();
         assert_eq!(sorted, fired, "ids sort as the fires were made");
@@ -76,14 +84,21 @@ async fn corrupt_entries_are_skipped_and_counted() {
         let (redis, _emulator, app) = start().await;
         let id = app.fire().await;
         eventually(Duration::from_secs(5), "the write", || async {
-            redis.llen() == 1
+            redis.card() == 1
         })
         .await;
-        redis.cli(&["LPUSH", RECENT, "not json at all"]);
-        redis.cli(&["LPUSH", RECENT, r#"{"id":"x","timestamp":"soon"}"#]);
+        // Scored above any record, so that they are read first.
+        redis.cli(&["ZADD", RECENT, ABOVE_EVERY_RECORD, "not json at all"]);
         redis.cli(&[
-            "LPUSH",
+            "ZADD",
             RECENT,
+            ABOVE_EVERY_RECORD,
+            r#"{"id":"x","timestamp":"soon"}"#,
+        ]);
+        redis.cli(&[
+            "ZADD",
+            RECENT,
+            ABOVE_EVERY_RECORD,
             &format!(r#"{{"id":"big","userAgent":"{}"}}"#, "a".repeat(10_000)),
         ]);
         let (status, body) = app.recent().await;
@@ -95,8 +110,45 @@ async fn corrupt_entries_are_skipped_and_counted() {
     .await;
 }
 
+/// A list at the key, through the emulator: the write fails at once (one attempt), and the read,
+/// whose failed command the emulator answers with an HTTP 500 of its own (not as Upstash does),
+/// is still a 502 naming the key, not an outage; both name the key and what to do, and the list
+/// is left as it was.
+#[tokio::test]
+async fn a_list_at_the_key_fails_writes_at_once_and_reads_with_a_502_naming_it() {
+    within(TEST_LIMIT, "a list at the key, emulated", async {
+        let (redis, _emulator, app) = start().await;
+        redis.cli(&["RPUSH", RECENT, "an older version's entry"]);
+        let id = app.fire().await;
+        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 1, "not retried: {}", lines[0]);
+        assert_eq!(redis.calls("zadd"), 1);
+        let error = lines[0]["error"].as_str().unwrap_or_default();
+        for named in [&format!("`{RECENT}`"), "WAIT_UNTIL_KEY"] {
+            assert!(error.contains(named), "{named:?} in {error:?}");
+        }
+        let (status, body) = app.recent().await;
+        assert_eq!(status, 502, "{body}");
+        assert_eq!(body["error"], error, "the read says the same");
+        assert_eq!(
+            redis.cli(&["LRANGE", RECENT, "0", "-1"]),
+            "an older version's entry"
+        );
+    })
+    .await;
+}
+
 /// Runs tests/js/support/upstash-client.mjs, which uses `@upstash/redis`.
 fn official_client(emulator: &Emulator, action: &str) -> String {
+    // The key is the client's own constant: it must be the app's.
+    let client =
+        std::fs::read_to_string(workspace_root().join("tests/js/support/upstash-client.mjs"))
+            .expect("the client script");
+    assert!(
+        client.contains(&format!(r#"const KEY = "{RECENT}";"#)),
+        "upstash-client.mjs names another key than {RECENT}"
+    );
     let script = workspace_root().join("tests/js/support/upstash-client.mjs");
     let output = Command::new("node")
         .arg(script)
@@ -126,7 +178,7 @@ async fn the_official_client_reads_what_we_write() {
             ])
             .await;
         eventually(Duration::from_secs(5), "the write", || async {
-            redis.llen() == 1
+            redis.card() == 1
         })
         .await;
         let read: serde_json::Value =

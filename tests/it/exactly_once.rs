@@ -1,13 +1,14 @@
 //! Exactly once: whatever happens to the call that carries a record, and whoever writes it, the
-//! list ends up holding each record once, in id order, the ten newest.
+//! sorted set ends up holding each record once, in id order, the ten newest.
 //!
 //! - A write that storage applied and whose answer was then lost (a 503, a dropped connection,
-//!   an answer after the app's 3 s attempt timeout) is retried by the app; the retry finds the
-//!   record stored and rewrites nothing. Injected by the Upstash test double, and by the fault
-//!   proxy in front of the npm emulator, both after the commands ran on real Redis.
-//! - The same failure lines replayed twice: the second run adds nothing and writes nothing.
+//!   an answer after the app's 3 s attempt timeout) is retried by the app with the same bytes;
+//!   the retry finds the record stored and changes nothing. Injected by the Upstash test
+//!   double, and by the fault proxy in front of the npm emulator, both after the commands ran
+//!   on real Redis.
+//! - The same failure lines replayed twice: the second run adds nothing and changes nothing.
 //! - Three instances writing at once, and a fourth whose records failed meanwhile, replayed
-//!   after the others settled: the list is the ten newest ids of everything fired.
+//!   after the others settled: the set is the ten newest ids of everything fired.
 //! - A replay of records older than the ten kept changes nothing.
 
 use crate::{MAIN, behind_the_double, run_replay, ten_newest};
@@ -16,8 +17,9 @@ use testkit::app::App;
 use testkit::emulator::Emulator;
 use testkit::fake_upstash::{self, FakeUpstash, Fault};
 use testkit::fault_proxy::{self, FaultProxy};
-use testkit::redis::Redis;
+use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, eventually, lines, poll_for, within};
+use wait_until::store::KEEP;
 use wait_until::store::upstash::REQUEST_TIMEOUT;
 
 /// How long a record may take to settle: a retry after a timed-out attempt takes just over the
@@ -46,16 +48,16 @@ async fn success_line(app: &App, id: &str) -> String {
 
 /// Fires one record after `inject` has queued a fault that applies the next call and loses its
 /// answer, and checks the record was stored exactly once: its success line reports the retry
-/// (2 attempts), no failure line, the list holds it once, newest, above `stored_before`, and the
-/// list was written once (by the call whose answer was lost: the retry found the record stored
-/// and rewrote nothing). Returns its id.
+/// (2 attempts), no failure line, the set holds it once, newest, above `stored_before`, and the
+/// set was changed once (by the call whose answer was lost: the retry reached Redis, found the
+/// record stored and changed nothing). Returns its id.
 async fn stored_once_through(
     app: &App,
     redis: &Redis,
     inject: impl FnOnce(),
     stored_before: &[String],
 ) -> String {
-    let rewrites = redis.calls("rpush");
+    let (changes, writes) = (redis.changes(), redis.calls("zadd"));
     inject();
     let id = app.fire().await;
     let line = success_line(app, &id).await;
@@ -67,15 +69,19 @@ async fn stored_once_through(
     let expected: Vec<String> = [std::slice::from_ref(&id), stored_before].concat();
     assert_eq!(redis.ids(), expected, "stored once, newest first");
     assert_eq!(
-        redis.calls("rpush"),
-        rewrites + 1,
-        "the list was written by the applied call only, not again by the retry"
+        redis.calls("zadd"),
+        writes + 2,
+        "the applied call and the retry both reached Redis"
+    );
+    assert_eq!(
+        redis.changes(),
+        changes + 1,
+        "the set was changed by the applied call only (one member added), not by the retry"
     );
     id
 }
 
-/// Fires one record and waits for its success line (the first write also caches the script, so
-/// that every later attempt is one call); returns its id.
+/// Fires one record and waits for its success line; returns its id.
 async fn fire_stored(app: &App) -> String {
     let id = app.fire().await;
     success_line(app, &id).await;
@@ -90,34 +96,30 @@ fn writes_of(fake: &FakeUpstash, id: &str) -> Vec<fake_upstash::Seen> {
         .collect()
 }
 
+/// The two calls that carried `id`, the applied one and the retry: the same bytes, so the retry
+/// can only find the record stored.
+fn applied_and_retried(fake: &FakeUpstash, id: &str) {
+    let writes = writes_of(fake, id);
+    assert_eq!(writes.len(), 2, "the applied call, the retry: {writes:?}");
+    assert_eq!(
+        writes[0].body, writes[1].body,
+        "the retry sent the same commands, the record as the same bytes"
+    );
+}
+
 #[tokio::test]
-async fn the_first_write_applied_by_eval_then_answered_503_is_retried_and_stored_once() {
-    within(TEST_LIMIT, "an EVAL applied, then a 503", async {
+async fn the_first_write_applied_then_answered_503_is_retried_and_stored_once() {
+    within(TEST_LIMIT, "a write applied, then a 503", async {
         let (redis, fake, app) = behind_the_double(&[]).await;
-        // A new server: the script is not cached. The first call (EVALSHA) is held until it is
-        // seen, so that the fault lands on the second, the EVAL that runs the script.
-        let held = fake.hold();
-        let aim_at_the_eval = async {
-            let seen = fake.wait_for_calls(1, SETTLE_WITHIN).await;
-            assert!(seen[0].is_cached_call(), "{seen:?}");
-            fake.fail_next([Fault::AppliedThenStatus(503)]);
-            held.release();
-        };
-        let (id, ()) = tokio::join!(
-            stored_once_through(&app, &redis, || (), &[]),
-            aim_at_the_eval
-        );
-        let calls: Vec<String> = writes_of(&fake, &id)
-            .iter()
-            .map(|seen| seen.body[0][0].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(
-            calls,
-            ["EVALSHA", "EVAL", "EVALSHA"],
-            "NOSCRIPT, the text (applied, answered 503), then the retry by SHA-1: the failed \
-             answer's EVAL had cached the script"
-        );
-        assert_eq!(fake.seen().len(), 3, "nothing else was called");
+        let id = stored_once_through(
+            &app,
+            &redis,
+            || fake.fail_next([Fault::AppliedThenStatus(503)]),
+            &[],
+        )
+        .await;
+        applied_and_retried(&fake, &id);
+        assert_eq!(fake.seen().len(), 2, "nothing else was called");
     })
     .await;
 }
@@ -134,16 +136,7 @@ async fn a_write_applied_then_dropped_is_retried_and_stored_once() {
             &[first],
         )
         .await;
-        assert_eq!(
-            writes_of(&fake, &id).len(),
-            2,
-            "the applied call, the retry"
-        );
-        assert!(
-            writes_of(&fake, &id)
-                .iter()
-                .all(|seen| seen.is_cached_call())
-        );
+        applied_and_retried(&fake, &id);
     })
     .await;
 }
@@ -160,11 +153,7 @@ async fn a_write_applied_then_answered_after_the_timeout_is_retried_and_stored_o
             std::slice::from_ref(&first),
         )
         .await;
-        assert_eq!(
-            writes_of(&fake, &id).len(),
-            2,
-            "the applied call, the retry"
-        );
+        applied_and_retried(&fake, &id);
         assert_eq!(app.recent_ids().await, [id, first]);
     })
     .await;
@@ -205,18 +194,28 @@ async fn through_the_fault_proxy_before_the_emulator_each_lost_answer_is_retried
     .await;
 }
 
-/// Replays `log`, which must succeed reporting `report`, and leave the list as it was, byte for
-/// byte and not rewritten (Redis' `RPUSH` count).
-async fn replay_changes_nothing(redis: &Redis, fake: &FakeUpstash, log: &str, report: &str) {
-    let (entries, rewrites) = (redis.entries(), redis.calls("rpush"));
+/// Replays `log`, which must succeed reporting each of `reports`, and leave the set as it was,
+/// byte for byte (scores included); returns how many changes Redis made meanwhile.
+async fn replay_changes_nothing(
+    redis: &Redis,
+    fake: &FakeUpstash,
+    log: &str,
+    reports: &[&str],
+) -> u64 {
+    let set = || redis.cli(&["ZRANGE", RECENT, "0", "-1", "WITHSCORES"]);
+    let (before, changes, writes) = (set(), redis.changes(), redis.calls("zadd"));
     let (ok, output) = run_replay(&fake.env(), log).await;
-    assert!(ok && output.contains(report), "{output}");
-    assert_eq!(redis.entries(), entries, "byte for byte the same list");
-    assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
+    assert!(ok, "{output}");
+    for report in reports {
+        assert!(output.contains(report), "{report:?} in {output}");
+    }
+    assert_eq!(redis.calls("zadd"), writes + 1, "the replay wrote once");
+    assert_eq!(set(), before, "byte for byte the same set");
+    redis.changes() - changes
 }
 
 #[tokio::test]
-async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the_second_time() {
+async fn the_same_failure_lines_replayed_twice_add_nothing_and_change_nothing_the_second_time() {
     within(TEST_LIMIT, "a log replayed twice", async {
         let (redis, fake, app) = behind_the_double(&[]).await;
         // One stored, three refused (a 401 is final at once: one failure line each), one
@@ -234,14 +233,13 @@ async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the
 
         let (ok, first) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{first}");
-        assert!(
-            first.contains("found 3 records in 3 failure lines")
-                && first.contains(
-                    "merged 3 records: 3 added to the ten newest, 0 were stored already, 0 older \
-                     than the records kept"
-                ),
-            "{first}"
-        );
+        for report in [
+            "found 3 records in 3 failure lines",
+            "replay: wrote 3 records: 3 new, 0 stored already",
+            "replay: 3 of them among the ten newest now",
+        ] {
+            assert!(first.contains(report), "{report:?} in {first}");
+        }
         let mut expected = vec![newest];
         expected.extend(refused.iter().rev().cloned());
         expected.push(oldest);
@@ -259,14 +257,17 @@ async fn the_same_failure_lines_replayed_twice_add_nothing_and_write_nothing_the
             );
         }
 
-        replay_changes_nothing(
+        let changes = replay_changes_nothing(
             &redis,
             &fake,
             &log,
-            "merged 3 records: 0 added to the ten newest, 3 were stored already, 0 older than \
-             the records kept",
+            &[
+                "replay: wrote 3 records: 0 new, 3 stored already",
+                "replay: 3 of them among the ten newest now",
+            ],
         )
         .await;
+        assert_eq!(changes, 0, "the second replay changed nothing in Redis");
     })
     .await;
 }
@@ -286,12 +287,15 @@ async fn a_late_replay_of_records_older_than_the_ten_kept_changes_nothing() {
             newer.push(fire_stored(&app).await);
         }
         assert_eq!(redis.ids(), ten_newest(&newer));
+        // New to the set for a moment (`ZADD` counts them), then cut by the same call.
         replay_changes_nothing(
             &redis,
             &fake,
             &log,
-            "merged 3 records: 0 added to the ten newest, 0 were stored already, 3 older than \
-             the records kept",
+            &[
+                "replay: wrote 3 records: 3 new, 0 stored already",
+                "replay: 0 of them among the ten newest now",
+            ],
         )
         .await;
     })
@@ -337,7 +341,7 @@ async fn three_instances_at_once_and_a_fourth_replayed_late_leave_the_ten_newest
         );
         // Then one more from the refused instance, and one from a writer newer than it (ids
         // made in the same millisecond order at random), so that the late batch's newest
-        // record belongs below the top of the list, not on it.
+        // record belongs below the top of the set, not on it.
         failed.push(refused.fire().await);
         let last_failed = failed.last().unwrap().clone();
         loop {
@@ -402,13 +406,15 @@ async fn three_instances_at_once_and_a_fourth_replayed_late_leave_the_ten_newest
         );
         let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
-        let report = format!(
-            "merged {} records: {added} added to the ten newest, 0 were stored already, {} \
-             older than the records kept",
-            failed.len(),
-            failed.len() - added
-        );
-        assert!(output.contains(&report), "{report:?} in {output}");
+        // Only the batch's ten newest are sent (the others could not stay); none was stored.
+        let sent = failed.len().min(KEEP);
+        for report in [
+            format!("found {} records in ", failed.len()),
+            format!("replay: wrote {sent} records: {sent} new, 0 stored already"),
+            format!("replay: {added} of them among the ten newest now"),
+        ] {
+            assert!(output.contains(&report), "{report:?} in {output}");
+        }
 
         assert_eq!(redis.ids(), expected, "the ten newest of everything fired");
         for app in writers.iter().chain([&refused]) {

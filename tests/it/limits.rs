@@ -135,5 +135,5 @@ async fn with_the_default_limits_a_full_queue_and_a_long_wait_fail_and_lose_noth
     assert!(counts[&Ending::TimedOut] > 1, "{counts:?}");
     assert!(counts[&Ending::WaitedTooLong] > 0, "{counts:?}");
     assert!(app.stored_ids().is_empty());
-    assert_eq!(redis.llen(), 0);
+    assert_eq!(redis.card(), 0);
 }

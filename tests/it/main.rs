@@ -44,18 +44,12 @@ async fn behind_the_double(extra: &[(&str, &str)]) -> (Redis, FakeUpstash, App) 
 }
 
 /// The [`KEEP`](wait_until::store::KEEP) greatest of `ids`, greatest first: the newest records
-/// (v7 ids sort as the time they were made), as the list must hold them once all are written.
+/// (v7 ids sort as the time they were made, which is each record's score), as the set must hold
+/// them once all are written.
 fn ten_newest<'a>(ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
     let distinct: std::collections::BTreeSet<&String> = ids.into_iter().collect();
     let newest = distinct.into_iter().rev().take(wait_until::store::KEEP);
     newest.cloned().collect()
-}
-
-/// Caches the merge script in `redis`, as the first write does, so that every later write is
-/// one call (no `NOSCRIPT` answered before the same attempt sends the script's text).
-fn cache_the_merge_script(redis: &Redis) {
-    use wait_until::store::upstash::script;
-    assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
 }
 
 /// Real Redis behind the Upstash test double, answering every call after `delay`, and the app

@@ -12,10 +12,7 @@
 //! - requests without the internal ids are still answered, and the ids are never stored or
 //!   echoed.
 
-use crate::{
-    MAIN, behind_the_double_in_production, busy_cores, cache_the_merge_script, quiet_cores,
-    ten_newest,
-};
+use crate::{MAIN, behind_the_double_in_production, busy_cores, quiet_cores, ten_newest};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,9 +59,6 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
     within(TEST_LIMIT, "twelve records stored, twelve ends", async {
         let (redis, fake, app, ipc) = behind_the_double_in_production(Duration::ZERO, &[]).await;
         let app = Arc::new(app);
-        // The script cached, so that every call the double answers is a write that succeeded
-        // (none is a NOSCRIPT answered before the same attempt sends the script's text).
-        cache_the_merge_script(&redis);
 
         // Storage held while the twelve fire: the first record's call waits there, the other
         // eleven queue behind it; released, they go out together, in a call that carries their
@@ -141,7 +135,7 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
                 "{context:?}: logged after its end"
             );
         }
-        // The list holds the ten newest of the twelve.
+        // The set holds the ten newest of the twelve.
         let ids: Vec<String> = fired.values().map(|(id, _)| id.clone()).collect();
         assert_eq!(redis.ids(), ten_newest(&ids));
         println!(

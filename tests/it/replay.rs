@@ -1,5 +1,5 @@
 //! The failure line is replayable: records the app could not store, fed from its logs to the
-//! `replay` binary, are merged into Redis in one call and read newest first, and replaying the
+//! `replay` binary, are written to Redis in one call and read newest first, and replaying the
 //! same logs again adds nothing. Both from the raw stderr of a local run and
 //! from production-mode log lines exported the way the pinned CLI prints them
 //! (`vercel logs --deployment … --json`: newest first, one `{"type":"log","data":{…}}` per
@@ -24,42 +24,45 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
             let n = fired.len();
             app.wait_for_failure_lines(n, Duration::from_secs(5)).await;
         }
-        assert_eq!(redis.llen(), 0);
+        assert_eq!(redis.card(), 0);
 
         let log = format!("some other line\n{}\n", app.stderr().join("\n"));
         let calls_before = fake.seen().len();
         let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
-        assert!(
-            output.contains(
-                "found 3 records in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)"
-            ) && output.contains(
-                "merged 3 records: 3 added to the ten newest, 0 were stored already, 0 older than the records kept"
-            ),
-            "{output}"
+        assert_lines(
+            &output,
+            &[
+                "found 3 records in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)",
+                "replay: wrote 3 records: 3 new, 0 stored already",
+                "replay: 3 of them among the ten newest now",
+            ],
         );
         // Fired one after another: newest first is the reverse of the firing order.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
         assert_eq!(redis.ids(), newest_first);
-        // One merge, whatever the number of records: one attempt (EVALSHA, then EVAL on this
-        // server that never ran the script).
+        // One write, whatever the number of records (one attempt), then the read that checks
+        // what stayed.
         assert_eq!(
-            script_calls_since(&fake, calls_before),
-            (1, 1),
+            calls_since(&fake, calls_before),
+            ["write", "read"],
             "{:?}",
             fake.seen()
         );
 
         // Replayed again, the same logs add nothing and change nothing.
+        let changes = redis.changes();
         let (ok, output) = run_replay(&fake.env(), &log).await;
         assert!(ok, "{output}");
-        assert!(
-            output.contains(
-                "merged 3 records: 0 added to the ten newest, 3 were stored already, 0 older than the records kept"
-            ),
-            "{output}"
+        assert_lines(
+            &output,
+            &[
+                "replay: wrote 3 records: 0 new, 3 stored already",
+                "replay: 3 of them among the ten newest now",
+            ],
         );
         assert_eq!(redis.ids(), newest_first);
+        assert_eq!(redis.changes(), changes, "the second replay changed nothing");
     })
     .await;
 }
@@ -69,17 +72,26 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
     within(TEST_LIMIT, "a replay that storage refuses", async {
         let redis = Redis::start();
         let fake = FakeUpstash::start(&redis).await;
-        redis.cli(&["SET", RECENT, "not a list"]);
+        redis.cli(&["SET", RECENT, "not a sorted set"]);
+        // A line of an earlier version (with its `key` field), read as any other.
         let line = r#"{"event":"wait_until.write_failed","storage":"upstash","key":"requests:recent","count":1,"records":[{"id":"00000000-0001-7000-8000-000000000000","timestamp":1,"method":"GET","userAgent":"x"}],"attempts":1,"error":"e"}"#;
         let (ok, output) = run_replay(&fake.env(), line).await;
         assert!(!ok);
-        assert!(
-            output.contains("replay: storage failed after 1 attempt: storage command failed: WRONGTYPE")
-                && output.contains("nothing was lost, run it again"),
-            "{output}"
+        assert_lines(
+            &output,
+            &[
+                "replay: storage failed after 1 attempt: ",
+                &format!("`{RECENT}`"),
+                "WAIT_UNTIL_KEY",
+                "nothing was lost, run it again",
+            ],
         );
-        assert!(!output.contains("merged"), "{output}");
-        assert_eq!(redis.cli(&["GET", RECENT]), "not a list", "the key was left as it was");
+        assert!(!output.contains("wrote"), "{output}");
+        assert_eq!(
+            redis.cli(&["GET", RECENT]),
+            "not a sorted set",
+            "the key was left as it was"
+        );
     })
     .await;
 }
@@ -94,7 +106,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
             fired.push(app.fire_as(&Context::new(n), &[]).await);
             ipc.wait_for_ends(fired.len(), Duration::from_secs(5)).await;
         }
-        assert_eq!(redis.llen(), 0);
+        assert_eq!(redis.card(), 0);
 
         // The export, as the CLI prints it: newest entry first, then the summary.
         let mut export = vec![
@@ -129,15 +141,17 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         );
         let (ok, output) = run_replay(&fake.env(), &export.join("\n")).await;
         assert!(ok, "{output}");
-        assert!(
-            output.contains("found 4 records in 4 failure lines")
-                && output.contains(
-                    "merged 4 records: 4 added to the ten newest, 0 were stored already, 0 older than the records kept"
-                ),
-            "{output}"
+        assert_lines(
+            &output,
+            &[
+                "found 4 records in 4 failure lines",
+                "replay: wrote 4 records: 4 new, 0 stored already",
+                "replay: 4 of them among the ten newest now",
+            ],
         );
-        // Merged by id, which sorts as the time each record was made: the list reads newest
-        // first, the reverse of the firing order, whatever order the export listed them in.
+        // Ordered by time, then by id (which sorts as the time each record was made): the set
+        // reads newest first, the reverse of the firing order, whatever order the export listed
+        // them in.
         let newest_first: Vec<String> = fired.iter().rev().cloned().collect();
         assert_eq!(redis.ids(), newest_first);
 
@@ -148,11 +162,23 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
     .await;
 }
 
-/// The script calls the double received after its first `from` calls: by SHA-1 (`EVALSHA`,
-/// one per attempt) and by text (`EVAL`, after `NOSCRIPT`).
-fn script_calls_since(fake: &FakeUpstash, from: usize) -> (usize, usize) {
-    let calls = &fake.seen()[from..];
-    let cached = calls.iter().filter(|s| s.is_cached_call()).count();
-    let writes = calls.iter().filter(|s| s.is_write()).count();
-    (cached, writes - cached)
+/// Each of `lines` is in `output`.
+#[track_caller]
+fn assert_lines(output: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(output.contains(line), "{line:?} in {output}");
+    }
+}
+
+/// What the double received after its first `from` calls: `write` (`ZADD` and the trim, one
+/// per attempt), `read`, or the path of anything else.
+fn calls_since(fake: &FakeUpstash, from: usize) -> Vec<String> {
+    fake.seen()[from..]
+        .iter()
+        .map(|seen| match (seen.is_write(), seen.body[0].as_str()) {
+            (true, _) => "write".to_string(),
+            (false, Some("ZRANGE")) => "read".to_string(),
+            _ => seen.path.clone(),
+        })
+        .collect()
 }

@@ -7,8 +7,9 @@ use crate::{MAIN, behind_the_double};
 use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
-use testkit::redis::Redis;
+use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, within};
+use wait_until::store::upstash::settings::MAX_KEY_CHARS;
 
 /// Fires one request and waits until Redis holds it.
 async fn stored_in(redis: &Redis, app: &App) {
@@ -262,7 +263,89 @@ async fn a_redirect_is_refused_not_followed() {
             "storage answered a redirect (HTTP 307): the URL is not the database's REST URL"
         );
         assert_eq!(fake.seen().len(), 1, "the redirect was followed");
-        assert_eq!(redis.llen(), 0);
+        assert_eq!(redis.card(), 0);
+    })
+    .await;
+}
+
+/// `WAIT_UNTIL_KEY`, from the environment or else `.env.local`, names the sorted set the app
+/// writes and reads: the way out when its default key holds something else (here a list, as
+/// the official example keeps), which is then left as it was.
+#[tokio::test]
+async fn wait_until_key_names_the_set_the_app_writes_and_reads_instead_of_the_default() {
+    within(TEST_LIMIT, "records under another key", async {
+        for (key, env_local) in [
+            ("other", None),
+            ("from:the-file", Some("WAIT_UNTIL_KEY=from:the-file\n")),
+        ] {
+            let redis = Redis::start();
+            let fake = FakeUpstash::start(&redis).await;
+            let in_env = [("WAIT_UNTIL_KEY", key)];
+            let env = [
+                &fake.env()[..],
+                if env_local.is_none() { &in_env } else { &[] },
+            ]
+            .concat();
+            let app = App::start_with_env_local(MAIN, &env, env_local).await;
+            redis.cli(&["RPUSH", RECENT, "another app's entry"]);
+            let id = app.fire().await;
+            testkit::eventually(
+                Duration::from_secs(5),
+                "the record under the key",
+                || async { redis.cli(&["ZCARD", key]) == "1" },
+            )
+            .await;
+            assert_eq!(app.recent_ids().await, [id.as_str()], "{key}");
+            let seen = fake.seen();
+            let write = seen.iter().find(|s| s.is_write()).expect("a write");
+            assert_eq!(write.body[0][1], key);
+            assert_eq!(write.body[1][1], key);
+            assert_eq!(write.written_ids(), [id.as_str()]);
+            let read = seen.iter().find(|s| s.path == "/").expect("a read");
+            assert_eq!(
+                read.body,
+                serde_json::json!(["ZRANGE", key, "0", "9", "REV"])
+            );
+            assert!(app.failure_lines().is_empty(), "{key}: {:?}", app.stderr());
+            assert_eq!(
+                redis.cli(&["LRANGE", RECENT, "0", "-1"]),
+                "another app's entry",
+                "the default key was left as it was"
+            );
+        }
+    })
+    .await;
+}
+
+/// A key too long to show, or holding a character that hides or reorders text, is refused at
+/// start-up by name: reads answer 503 naming `WAIT_UNTIL_KEY`, and every fire leaves its failure
+/// line at once, with nothing sent.
+#[tokio::test]
+async fn a_wait_until_key_that_cannot_be_shown_is_refused_at_start_up_by_name() {
+    within(TEST_LIMIT, "start-up refusing each bad key", async {
+        let too_long = "k".repeat(MAX_KEY_CHARS + 1);
+        for key in [too_long.as_str(), "requests:\u{202E}tsewen"] {
+            let (_redis, fake, app) = behind_the_double(&[("WAIT_UNTIL_KEY", key)]).await;
+            let problem = app
+                .stdout()
+                .into_iter()
+                .find(|line| line.starts_with("storage problem: "))
+                .unwrap_or_else(|| panic!("no storage problem printed: {:?}", app.stdout()));
+            assert!(problem.contains("WAIT_UNTIL_KEY"), "{problem}");
+            let (status, body) = app.recent().await;
+            assert_eq!(status, 503, "{body}");
+            let error = body["error"].as_str().unwrap_or_default();
+            assert!(error.contains("WAIT_UNTIL_KEY"), "{body}");
+            let id = app.fire().await;
+            let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+            assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+            assert_eq!(lines[0]["attempts"], 0);
+            assert!(fake.seen().is_empty(), "nothing may be sent");
+            assert!(
+                !everything(&app).contains(key),
+                "the key was shown as it is"
+            );
+        }
     })
     .await;
 }

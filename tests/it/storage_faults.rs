@@ -12,13 +12,17 @@ use testkit::fake_upstash::{FakeUpstash, Fault, OVERSIZED_BYTES, READ_TOKEN, WRI
 use testkit::redis::RECENT;
 use testkit::{TEST_LIMIT, eventually, within};
 use wait_until::store::upstash::REQUEST_TIMEOUT;
-use wait_until::store::upstash::script;
 
-/// Write attempts the double received. Each attempt names the merge script by its SHA-1 first
-/// (`EVALSHA`); only where the server lacks it (`NOSCRIPT`: a fresh one, as here) does the same
-/// attempt go on to send its text (`EVAL`).
+/// The key of the list the versions before the sorted set kept their records in.
+const OLDER_VERSIONS_KEY: &str = "requests:recent";
+
+/// A record as an older version stored it.
+const OLD_RECORD: &str =
+    r#"{"id":"00000000-0001-7000-8000-000000000000","timestamp":1,"method":"GET","userAgent":"x"}"#;
+
+/// Write attempts the double received: each is one call, the pipeline of `ZADD` and the trim.
 fn attempts(fake: &FakeUpstash) -> usize {
-    fake.seen().iter().filter(|s| s.is_cached_call()).count()
+    fake.seen().iter().filter(|s| s.is_write()).count()
 }
 
 #[tokio::test]
@@ -38,10 +42,10 @@ async fn slow_storage_does_not_delay_the_response() {
         let write = fake.wait_for_calls(1, Duration::from_secs(5)).await;
         assert_eq!(write[0].written_ids(), [id.as_str()], "the write went out");
         assert!(fake.answered().is_empty(), "storage answered while held");
-        assert_eq!(redis.llen(), 0, "the write is still waiting on storage");
+        assert_eq!(redis.card(), 0, "the write is still waiting on storage");
         held.release();
         eventually(Duration::from_secs(5), "the held write", || async {
-            redis.llen() == 1
+            redis.card() == 1
         })
         .await;
         assert!(redis.entries()[0].contains(&id));
@@ -85,7 +89,7 @@ async fn transient_failures_are_retried_a_bounded_number_of_times() {
         assert_eq!(lines[0]["attempts"], 4);
         assert_eq!(lines[0]["error"], "storage answered HTTP 502");
         assert_eq!(attempts(&fake), 4);
-        assert_eq!(redis.llen(), 0);
+        assert_eq!(redis.card(), 0);
     })
     .await;
 }
@@ -104,7 +108,6 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
         let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
         let line = &lines[0];
         assert_eq!(line["event"], "wait_until.write_failed");
-        assert_eq!(line["key"], "requests:recent");
         assert_eq!(line["attempts"], 1, "a command error is not retried");
         assert_eq!(
             line["error"],
@@ -113,7 +116,7 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
         assert_eq!(line["records"][0]["id"], id.as_str());
         assert_eq!(line["records"][0]["userAgent"], "kept for replay");
         assert_eq!(line["records"][0]["country"], "IT");
-        assert_eq!(redis.llen(), 0);
+        assert_eq!(redis.card(), 0);
     })
     .await;
 }
@@ -140,11 +143,7 @@ async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line_naming_it() {
             );
         }
         assert_eq!(attempts(&fake), 3, "one attempt per batch, never retried");
-        let writes = fake.seen().iter().filter(|s| s.is_write()).count();
-        assert_eq!(
-            writes, 3,
-            "one call per attempt: refused before the script could run"
-        );
+        assert_eq!(fake.seen().len(), 3, "one call per attempt, nothing else");
         let everything = [app.stdout(), app.stderr()].concat().join("\n");
         assert!(
             !everything.contains("not-the-token"),
@@ -185,7 +184,7 @@ async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
         let (redis, fake, app) = behind_the_double(&[]).await;
         let id = app.fire().await;
         eventually(Duration::from_secs(5), "the write", || async {
-            redis.llen() == 1
+            redis.card() == 1
         })
         .await;
         assert_eq!(app.recent_ids().await, [id.as_str()]);
@@ -198,23 +197,23 @@ async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
                 Some(format!("Bearer {WRITE_TOKEN}").as_str())
             );
         }
-        // One command: the merge script by its SHA-1, on the list, keeping ten, with the record.
+        // Two commands in one call: the record added to the sorted set, scored by its time in
+        // milliseconds, as the very text Redis now holds; then the set cut to its ten greatest.
         let write = writes[0];
+        let stored = redis.entries().remove(0);
+        let record: serde_json::Value = serde_json::from_str(&stored).expect("a record");
+        let score = record["timestamp"]
+            .as_u64()
+            .expect("a timestamp")
+            .to_string();
         assert_eq!(
-            write.body.as_array().map(Vec::len),
-            Some(1),
-            "{:?}",
-            write.body
+            write.body,
+            serde_json::json!([
+                ["ZADD", RECENT, score, stored],
+                ["ZREMRANGEBYRANK", RECENT, "0", "-11"],
+            ])
         );
-        let command = write.body[0].as_array().expect("a command");
-        let head = [
-            "EVALSHA",
-            script::SHA1.as_str(),
-            "1",
-            "requests:recent",
-            "10",
-        ];
-        assert_eq!(command[..5], head.map(serde_json::Value::from));
+        assert_eq!(redis.cli(&["ZSCORE", RECENT, &stored]), score);
         assert_eq!(write.written_ids(), [id]);
         let read = seen.iter().find(|s| s.path == "/").expect("a read");
         assert_eq!(
@@ -223,31 +222,83 @@ async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
         );
         assert_eq!(
             read.body,
-            serde_json::json!(["LRANGE", "requests:recent", "0", "9"])
+            serde_json::json!(["ZRANGE", RECENT, "0", "9", "REV"])
         );
     })
     .await;
 }
 
+/// What a key of another type under the app's key does: the fire's write fails at once (one
+/// attempt: asking again cannot help) with a failure line whose error names the key and the two
+/// ways out, and `/api/recent` answers a 502 with the same message.
+async fn another_type_at_the_key(fake: &FakeUpstash, app: &App) {
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 1, "not retried: {}", lines[0]);
+    assert_eq!(attempts(fake), 1);
+    let error = lines[0]["error"].as_str().expect("an error").to_string();
+    for named in [&format!("`{RECENT}`"), "delete", "WAIT_UNTIL_KEY"] {
+        assert!(error.contains(named), "{named:?} in {error:?}");
+    }
+    let (status, body) = app.recent().await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], error.as_str(), "the read says the same");
+    assert!(app.stored_ids().is_empty(), "reported stored");
+}
+
 #[tokio::test]
-async fn a_key_of_the_wrong_type_fails_writes_and_is_a_502_on_reads() {
-    within(TEST_LIMIT, "a WRONGTYPE failure line and 502", async {
+async fn a_string_at_the_key_fails_writes_at_once_naming_the_key_and_is_a_502_on_reads() {
+    within(TEST_LIMIT, "a string at the key", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        redis.cli(&["SET", RECENT, "a string, not a sorted set"]);
+        another_type_at_the_key(&fake, &app).await;
+        assert_eq!(
+            redis.cli(&["GET", RECENT]),
+            "a string, not a sorted set",
+            "the key was left as it was"
+        );
+    })
+    .await;
+}
+
+/// A list under the app's key: what the versions before the sorted set kept (under another
+/// name), and what the official example keeps. It is never read as records nor overwritten.
+#[tokio::test]
+async fn a_list_at_the_key_fails_writes_at_once_naming_the_key_and_is_left_untouched() {
+    within(TEST_LIMIT, "a list at the key left untouched", async {
+        let (redis, fake, app) = behind_the_double(&[]).await;
+        redis.cli(&["RPUSH", RECENT, OLD_RECORD, "another entry"]);
+        another_type_at_the_key(&fake, &app).await;
+        assert_eq!(
+            redis.cli(&["LRANGE", RECENT, "0", "-1"]),
+            format!("{OLD_RECORD}\nanother entry"),
+            "the list was left as it was"
+        );
+    })
+    .await;
+}
+
+/// The list an older version kept, under its own key `requests:recent`: the app writes and reads
+/// its sorted set beside it and never touches it.
+#[tokio::test]
+async fn an_older_version_s_list_is_left_alone_beside_the_sorted_set() {
+    within(TEST_LIMIT, "a record stored beside the old list", async {
         let (redis, _fake, app) = behind_the_double(&[]).await;
-        redis.cli(&["SET", RECENT, "a string, not a list"]);
+        redis.cli(&["RPUSH", OLDER_VERSIONS_KEY, OLD_RECORD]);
+        assert_ne!(RECENT, OLDER_VERSIONS_KEY);
         let id = app.fire().await;
-        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-        assert!(
-            lines[0]["error"].as_str().unwrap().contains("WRONGTYPE"),
-            "{}",
-            lines[0]
+        eventually(Duration::from_secs(5), "the write", || async {
+            redis.card() == 1
+        })
+        .await;
+        assert_eq!(app.recent_ids().await, [id]);
+        assert_eq!(
+            redis.cli(&["LRANGE", OLDER_VERSIONS_KEY, "0", "-1"]),
+            OLD_RECORD
         );
-        let (status, body) = app.recent().await;
-        assert_eq!(status, 502, "{body}");
-        assert!(
-            body["error"].as_str().unwrap().contains("WRONGTYPE"),
-            "{body}"
-        );
+        assert!(app.failure_lines().is_empty());
     })
     .await;
 }
@@ -318,11 +369,11 @@ async fn sigterm_waits_for_pending_writes_before_the_process_exits() {
         fake.wait_for_calls(1, Duration::from_secs(5)).await;
         let status = app
             .sigterm_while_held(held, || {
-                assert_eq!(redis.llen(), 0, "the writes are still pending")
+                assert_eq!(redis.card(), 0, "the writes are still pending")
             })
             .await;
         assert!(status.success(), "{status:?}");
-        assert_eq!(redis.llen(), 5, "every pending write finished before exit");
+        assert_eq!(redis.card(), 5, "every pending write finished before exit");
     })
     .await;
 }

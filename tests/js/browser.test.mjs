@@ -903,7 +903,8 @@ test("hostile records in real storage (redis-server behind the Upstash emulator)
   let emulator;
   try {
     emulator = await startEmulator(redis);
-    const minutesAgo = (m) => Date.now() - m * 60_000;
+    const now = Date.now();
+    const minutesAgo = (m) => now - m * 60_000;
     // A v7 UUID made `ms` milliseconds after the epoch, as the app writes them.
     const v7 = (ms, tail) => {
       const hex = ms.toString(16).padStart(12, "0");
@@ -920,38 +921,48 @@ test("hostile records in real storage (redis-server behind the Upstash emulator)
       { id: v7(minutesAgo(1), "4"), timestamp: 8_640_000_000_000_001, method: "POST",
         userAgent: "{{constructor.constructor('alert(7)')()}}" },
     ];
-    // Not records: never shown, counted as skipped.
+    // Not records: never shown, counted as skipped. The last is a second text for the id of
+    // `records[1]`, just older: read after it, and skipped as a repeat.
     const invalid = [
       "<script>alert(8)</script>",
       JSON.stringify({ id: "<img src=x onerror=alert(9)>", timestamp: 1, method: "GET", userAgent: "x" }),
       JSON.stringify({ ...records[1], id: v7(minutesAgo(5), "5"), html: "<b>extra field</b>" }),
       JSON.stringify({ ...records[1], id: v7(minutesAgo(6), "6"), userAgent: "bidi \u202e<b>gnp.exe</b>" }),
+      JSON.stringify({ ...records[1], userAgent: "<b>a twin</b> of record 2" }),
     ];
-    // LPUSH puts each at the head: the newest records first, the invalid entries last.
-    await redis.lpush([...invalid].reverse().concat(records.map((r) => JSON.stringify(r))));
+    // ZADD, as any other writer of the set could. Each scored by its id's time (the fourth
+    // record too, whose timestamp is not a time): all nine among the ten newest, the records
+    // newest, the entries that are not records older; the one scored lowest is invalid[1].
+    await redis.zadd([
+      ...records.map((r, i) => [minutesAgo(4 - i), JSON.stringify(r)]),
+      [minutesAgo(7), invalid[0]], [minutesAgo(8), invalid[1]], [minutesAgo(5), invalid[2]],
+      [minutesAgo(6), invalid[3]], [minutesAgo(3) - 1, invalid[4]],
+    ]);
     const shown = [...records].reverse();
+    let wait, awaited; // the two fires, by the page
 
     await withApp(emulator.env, async (app) => {
       const { page, dialogs, close } = await open(browser, app);
       await page.waitForSelector("#recent li >> nth=3");
       assert.equal(await text(page, "#storage"), "Storage: Upstash");
-      assert.equal(await text(page, "#recent-message"), "4 newest, newest first (4 unreadable entries skipped).");
+      assert.equal(await text(page, "#recent-message"), "4 newest, newest first (5 unreadable entries skipped).");
       assert.deepEqual(await listIds(page), shown.map((r) => r.id));
       assert.deepEqual(await page.$$eval("#recent .method", (n) => n.map((m) => m.textContent)), shown.map((r) => r.method));
       assert.deepEqual(await page.$$eval("#recent .ua", (n) => n.map((m) => m.textContent)), shown.map((r) => r.userAgent));
       assert.equal(await page.locator("#recent li.mine").count(), 0);
       assert.equal(await page.locator(`#recent li[data-id="${records[3].id}"] time`).textContent(), "unknown time");
 
-      const wait = await fire(page, "wait");
+      wait = await fire(page, "wait");
       assert.match(await text(page, "#wait-detail"), VISIBLE);
       assert.equal(wait.body.storage, "upstash");
-      const awaited = await fire(page, "awaited");
+      awaited = await fire(page, "awaited");
       assert.equal(awaited.body.storage, "upstash");
       assert.match(await text(page, "#awaited-detail"), STORED);
       await page.waitForSelector(`#recent li[data-id="${awaited.id}"]`);
       assert.deepEqual(await listIds(page), [awaited.id, wait.id, ...shown.map((r) => r.id)]);
       assert.deepEqual(await page.$$eval("#recent li.mine .yours", (n) => n.map((b) => b.textContent)),
         ["yours · awaited", "yours · waitUntil"]);
+      // Nine entries and two fires: the app cut the set to its ten newest, the lowest scored gone.
       assert.match(await text(page, "#recent-message"), /\(4 unreadable entries skipped\)\.$/);
       // Nothing stored became markup, ran, or asked anything.
       assert.equal(await page.$$eval("main img, main script, main a[href], main iframe, #recent svg, #recent b",
@@ -961,9 +972,56 @@ test("hostile records in real storage (redis-server behind the Upstash emulator)
       assert.deepEqual(dialogs, []);
       await close();
     });
-    // Both fires reached real Redis, through the emulator.
-    const ids = (await redis.entries()).map((entry) => { try { return JSON.parse(entry).id; } catch { return null; } });
-    assert.ok(ids.length >= 2, ids.join());
+    // Both fires reached real Redis, through the emulator, each its canonical text (id first)
+    // scored by its time, which is its id's time; the lowest-scored entry was cut.
+    const stored = await redis.scored();
+    assert.equal(stored.length, 10, stored.map(([member]) => member).join("\n"));
+    assert.ok(!stored.some(([member]) => member === invalid[1]), "the lowest-scored entry was not cut");
+    for (const { id } of [awaited, wait]) {
+      const [member, score] = stored.find(([member]) => member.startsWith(`{"id":"${id}",`)) ?? [];
+      assert.ok(member, `${id} is not stored, or not with its id first`);
+      const record = JSON.parse(member);
+      assert.equal(score, record.timestamp, member);
+      assert.equal(record.timestamp, parseInt(id.replaceAll("-", "").slice(0, 12), 16), member);
+    }
+  } finally {
+    await emulator?.stop();
+    await redis.stop();
+  }
+});
+
+test("a storage key holding an older version's list: the list and the awaited fire say which key and what to do", async () => {
+  const redis = await startRedis();
+  let emulator;
+  try {
+    emulator = await startEmulator(redis);
+    // The list older versions kept, under the key this app is pointed at.
+    const old = "requests:recent";
+    const oldRecord = JSON.stringify({ id: "0190a000-0000-7000-8000-000000000001", timestamp: 1_718_000_000_000,
+      method: "GET", userAgent: "written by an older version" });
+    await redis.cli(["LPUSH", old, oldRecord]);
+    await withApp({ ...emulator.env, WAIT_UNTIL_KEY: old }, async (app) => {
+      const { page, close } = await open(browser, app);
+      await page.waitForSelector("#recent-message.bad");
+      const message = await text(page, "#recent-message");
+      assert.match(message, /^Could not load recent requests: storage key `requests:recent` holds another type of value, not this app's sorted set/);
+      assert.match(message, /delete that key, or set WAIT_UNTIL_KEY to another name/);
+      assert.equal(await page.locator("#recent li").count(), 0);
+      // The write is refused the same way, at once: the answer says so, the failure line has the record.
+      const awaited = await fire(page, "awaited");
+      assert.equal(awaited.status, 502);
+      assert.equal(`Could not load recent requests: ${awaited.body.error}`, message);
+      assert.equal(await text(page, "#awaited-detail"), `failed: ${awaited.body.error}`);
+      assert.equal(await text(page, "#failures"), "1 failed");
+      await until(() => app.failedRecords().some((r) => r.id === awaited.id), "the failure line");
+      const [line] = app.failures();
+      assert.equal(line.error, awaited.body.error);
+      assert.equal(line.attempts, 1, "a key of another type is retried");
+      await close();
+    });
+    // The list is as it was, and nothing went anywhere else.
+    assert.equal(await redis.cli(["LRANGE", old, "0", "-1"]), oldRecord);
+    assert.equal(await redis.cli(["EXISTS", "requests:newest"]), "0");
   } finally {
     await emulator?.stop();
     await redis.stop();

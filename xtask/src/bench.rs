@@ -1,8 +1,8 @@
 //! `cargo xtask bench [WORD]`: provisions what the benchmarks need, builds the measured
 //! binaries in release, then runs the `bench` crate's runner (see `bench/src/main.rs`), which
-//! measures the binaries next to it and writes `<target>/bench/report.md`. The calls section
-//! also measures the app as it was before the merge script: it builds that itself, on first
-//! use, from a git worktree of the older commit with its own target directory
+//! measures the binaries next to it and writes `<target>/bench/report.md`. The billing section
+//! also measures the app as it was before the sorted set (the merge script): it builds that
+//! itself, on first use, from a git worktree of the older commit with its own target directory
 //! (`bench/src/before.rs`), so a run without that section never waits for it.
 
 use crate::run::{Result, cmd, status};

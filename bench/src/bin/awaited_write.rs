@@ -9,14 +9,15 @@
 
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody, run, service_fn};
 use wait_until::store::Backend;
+use wait_until::store::newest::Entry;
 use wait_until::{App, RequestRecord};
 
 async fn handler(req: Request, _state: AppState) -> Result<Response<ResponseBody>, Error> {
     let record = RequestRecord::of_request(&req);
     let stored = match App::global().store().backend() {
-        Backend::Upstash(store) => store.merge(std::slice::from_ref(&record)).await.is_ok(),
+        Backend::Upstash(store) => store.add(std::slice::from_ref(&record)).await.is_ok(),
         Backend::Memory(store) => {
-            store.merge([record.clone()]);
+            store.add([Entry::of(&record)]);
             true
         }
         Backend::Unconfigured(_) => false,

@@ -125,6 +125,39 @@ fn an_unknown_wait_until_store_is_named_in_the_message() {
 }
 
 #[test]
+fn the_key_is_requests_newest_unless_wait_until_key_names_another() {
+    assert_eq!(upstash(&choose(&SETTINGS)).key, "requests:newest");
+    let named = choose(&with(&[("WAIT_UNTIL_KEY", " my-app:recent\n")]));
+    assert_eq!(upstash(&named).key, "my-app:recent", "trimmed");
+    let from_file = Choice::from_settings(&crate::settings::from_tables(
+        &SETTINGS,
+        &[("WAIT_UNTIL_KEY", "from-file")],
+    ));
+    assert_eq!(upstash(&from_file).key, "from-file");
+}
+
+#[test]
+fn a_key_too_long_or_with_hidden_characters_is_refused_naming_the_variable() {
+    let longest = "k".repeat(200);
+    assert_eq!(
+        upstash(&choose(&[
+            SETTINGS[0],
+            SETTINGS[1],
+            ("WAIT_UNTIL_KEY", &longest)
+        ]))
+        .key,
+        longest
+    );
+    let too_long = "k".repeat(201);
+    for key in [too_long.as_str(), "a\tb", "a\u{202e}b", "a\u{7}b"] {
+        let refused = choose(&[SETTINGS[0], SETTINGS[1], ("WAIT_UNTIL_KEY", key)]);
+        let message = unconfigured(&refused);
+        assert!(message.contains("WAIT_UNTIL_KEY"), "{message}");
+        assert!(!message.contains(key), "never the value: {message}");
+    }
+}
+
+#[test]
 fn urls_are_read_as_urls_the_scheme_in_any_case() {
     for (written, used) in [
         ("HTTPS://X.Upstash.IO/", "https://x.upstash.io"),
@@ -278,7 +311,8 @@ fn debug_output_shows_the_url_and_where_each_token_came_from_never_a_token() {
         shown,
         "UpstashSettings { url: \"https://x.upstash.io\", \
          write: <redacted> (KV_REST_API_TOKEN in the environment), \
-         read: <redacted> (KV_REST_API_READ_ONLY_TOKEN in the environment) }"
+         read: <redacted> (KV_REST_API_READ_ONLY_TOKEN in the environment), \
+         key: \"requests:newest\" }"
     );
 }
 

@@ -1,15 +1,18 @@
-//! Records in Upstash Redis over its REST API: one Lua script call to write ([`script`]: merge
-//! the batch so the list holds the ten newest distinct records by id), `LRANGE` to read.
+//! Records in Upstash Redis over its REST API, in one sorted set ([`super::newest`]): a write
+//! is one pipeline of two commands, `ZADD` of the batch's ten newest and `ZREMRANGEBYRANK key 0
+//! -11`; a read is one `ZRANGE key 0 9 REV`. No script: Upstash bills every command a script
+//! runs and takes the database's lock for it, and a sorted set needs neither.
 //!
 //! - One process-wide `reqwest` client (rustls with ring, no OpenSSL), made on first use and
 //!   reused by every call, so connections to Upstash are kept alive across requests. Connect
-//!   timeout 2 s, whole-request timeout 3 s (a write's attempt, however many calls it makes,
-//!   too), replies capped at 1 MiB.
+//!   timeout 2 s, whole-request timeout 3 s, replies capped at 1 MiB.
 //! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
 //! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
-//!   command error such as `WRONGTYPE`) is final at once. Retrying is safe: the merge is
-//!   idempotent, so a call that storage applied but did not acknowledge (a 5xx after applying,
-//!   an answer after the timeout, a dropped connection) changes nothing when it is made again.
+//!   command error) is final at once. Retrying is safe: a record is always the same member, so a
+//!   call that storage applied but did not acknowledge (a 5xx after applying, an answer after
+//!   the timeout, a dropped connection) adds nothing when it is made again.
+//! - A key that holds another type (the list of older versions, another app's value) is a
+//!   refusal that names the key and what to do, on writes and reads alike.
 //! - Reads carry the read-only token, writes the write token; a refused token (401/403) is
 //!   reported with the variable it came from, so the message says what to fix.
 //! - Stored entries that are not valid records are skipped and counted, never an error.
@@ -20,16 +23,15 @@
 
 pub mod reply;
 pub mod retry;
-pub mod script;
 pub mod settings;
 
-use super::merge::newest_distinct;
-use super::{KEEP, KEY, Merged, Recent, StoreError, WriteFailure};
+use super::newest::newest;
+use super::{KEEP, Recent, StoreError, WriteFailure, Written};
 use crate::record::RequestRecord;
 use once_cell::sync::Lazy;
 use reply::Reply;
 use retry::RetryPolicy;
-use serde_json::Value;
+use serde_json::{Value, json};
 pub use settings::{Credential, UpstashSettings};
 use std::time::Duration;
 
@@ -71,76 +73,100 @@ impl UpstashStore {
         Self { settings, policy }
     }
 
-    /// Merges `batch` (any order) into the list in one call: afterwards it holds the [`KEEP`]
-    /// newest distinct records by id. Only the batch's own [`KEEP`] newest are sent: the others
-    /// could not be kept. Retried as the policy says; safe to repeat.
-    pub async fn merge(&self, batch: &[RequestRecord]) -> Result<Merged, WriteFailure> {
-        // Written as JSON once, whatever the number of attempts and calls.
-        let newest: Vec<String> = newest_distinct([], batch)
-            .into_iter()
-            .map(RequestRecord::to_json)
-            .collect();
-        let attempt = || async {
-            // One attempt may be two calls (`NOSCRIPT`, then the text): the bound is on both,
-            // so that a write still ends within `RetryPolicy::longest_write(REQUEST_TIMEOUT)`.
-            tokio::time::timeout(REQUEST_TIMEOUT, self.run_script(&newest))
-                .await
-                .unwrap_or_else(|_| Err(StoreError::Unavailable("storage timed out".into())))
-        };
-        let ((added, already), attempts) = self.policy.run(attempt).await?;
-        Ok(Merged {
-            attempts,
-            added,
-            already,
-            older: batch.len() - added - already,
-        })
+    /// The sorted set's key.
+    pub fn key(&self) -> &str {
+        &self.settings.key
     }
 
-    /// One attempt with `records` (their JSON): `EVALSHA`, and `EVAL` with the script's text
-    /// if storage does not have it.
-    async fn run_script(&self, records: &[String]) -> Result<(usize, usize), StoreError> {
-        let reply = match self.script(script::Call::Cached, records).await? {
-            Reply::Error(message) if script::is_missing(&message) => {
-                self.script(script::Call::Text, records).await?
-            }
-            reply => reply,
-        };
-        match reply {
-            Reply::Result(result) => script::counts(&result, records.len()).ok_or_else(malformed),
-            Reply::Error(message) => Err(StoreError::Rejected(format!(
-                "storage command failed: {message}"
-            ))),
+    /// Adds `batch` (any order) in one call: afterwards the set holds the [`KEEP`] newest
+    /// records, each once. Only the batch's own [`KEEP`] newest are sent: the others could not
+    /// stay. Retried as the policy says; safe to repeat.
+    pub async fn add(&self, batch: &[RequestRecord]) -> Result<Written, WriteFailure> {
+        let entries = newest(batch);
+        if entries.is_empty() {
+            return Ok(Written {
+                attempts: 0,
+                sent: 0,
+                added: 0,
+            });
         }
-    }
-
-    /// The script call as a one-command pipeline: Upstash (and the emulator) answer a failed
-    /// command there inside an HTTP 200, so `NOSCRIPT` reads as a reply, not as a 4xx or 5xx.
-    async fn script(&self, call: script::Call, records: &[String]) -> Result<Reply, StoreError> {
-        let commands = [script::command(call, records)];
-        let mut replies = self.pipeline(Token::Write, &commands).await?;
-        replies.pop().ok_or_else(malformed)
+        let key = self.key();
+        let mut zadd = vec![json!("ZADD"), json!(key)];
+        for entry in &entries {
+            zadd.extend([json!(entry.score.to_string()), json!(entry.member)]);
+        }
+        let cut = format!("-{}", KEEP + 1);
+        // Written as JSON once, whatever the number of attempts.
+        let body = serde_json::to_vec(&[json!(zadd), json!(["ZREMRANGEBYRANK", key, "0", cut])])
+            .unwrap_or_default();
+        let attempt = || async {
+            let replies = self.pipeline(Token::Write, body.clone(), 2).await?;
+            let [added, cut] = <[Reply; 2]>::try_from(replies).map_err(|_| malformed())?;
+            let (added, cut) = (self.result(added)?, self.result(cut)?);
+            match (
+                added.as_u64().and_then(|n| usize::try_from(n).ok()),
+                cut.as_u64(),
+            ) {
+                (Some(added), Some(_)) if added <= entries.len() => Ok(added),
+                _ => Err(malformed()),
+            }
+        };
+        let (added, attempts) = self.policy.run(attempt).await?;
+        Ok(Written {
+            attempts,
+            sent: entries.len(),
+            added,
+        })
     }
 
     /// The newest records, read once (a reader is waiting; it can fire again).
     pub async fn recent(&self) -> Result<Recent, StoreError> {
         let last = (KEEP - 1).to_string();
-        let command = ["LRANGE", KEY, "0", &last];
+        let command = ["ZRANGE", self.key(), "0", &last, "REV"];
         let body = serde_json::to_vec(&command).unwrap_or_default();
         let reply = self.post("/", Token::Read, body).await?;
-        match reply::single(&reply).map_err(|_| malformed())? {
-            Reply::Result(Value::Array(entries)) => Ok(parse_entries(&entries)),
-            Reply::Result(_) => Err(malformed()),
-            Reply::Error(message) => Err(StoreError::Rejected(format!(
-                "storage command failed: {message}"
-            ))),
+        let reply = reply::single(&reply).map_err(|_| malformed())?;
+        match self.result(reply)? {
+            Value::Array(members) => Ok(Recent::from_members(
+                members
+                    .iter()
+                    .map(|member| member.as_str().unwrap_or_default()),
+            )),
+            _ => Err(malformed()),
         }
     }
 
-    /// `POST /pipeline`: one reply per command, each to be checked by the caller.
-    async fn pipeline(&self, token: Token, commands: &[Value]) -> Result<Vec<Reply>, StoreError> {
-        let body = serde_json::to_vec(commands).unwrap_or_default();
+    /// A command's result, or its error as a refusal.
+    fn result(&self, reply: Reply) -> Result<Value, StoreError> {
+        match reply {
+            Reply::Result(result) => Ok(result),
+            Reply::Error(message) => Err(self.command_failed(&message)),
+        }
+    }
+
+    /// Storage's words for a failed command; a key of another type says which and what to do.
+    fn command_failed(&self, message: &str) -> StoreError {
+        StoreError::Rejected(if message.contains("WRONGTYPE") {
+            format!(
+                "storage key `{}` holds another type of value, not this app's sorted set (the \
+                 list of an older version, or another app's): delete that key, or set \
+                 WAIT_UNTIL_KEY to another name",
+                self.key()
+            )
+        } else {
+            format!("storage command failed: {message}")
+        })
+    }
+
+    /// `POST /pipeline` of `commands` commands: one reply each, to be checked by the caller.
+    async fn pipeline(
+        &self,
+        token: Token,
+        body: Vec<u8>,
+        commands: usize,
+    ) -> Result<Vec<Reply>, StoreError> {
         let reply = self.post("/pipeline", token, body).await?;
-        reply::pipeline(&reply, commands.len()).map_err(|_| malformed())
+        reply::pipeline(&reply, commands).map_err(|_| malformed())
     }
 
     /// One REST call: the body of a 2xx answer, or what went wrong in a few words.
@@ -175,6 +201,12 @@ impl UpstashStore {
             return Ok(bytes);
         }
         let code = status.as_u16();
+        let message = reply::error_message(&bytes);
+        // Upstash answers a failed single command with a 4xx, the npm emulator with a 500: a
+        // key of another type is a refusal either way, never worth a retry.
+        if let Some(message) = message.as_deref().filter(|m| m.contains("WRONGTYPE")) {
+            return Err(self.command_failed(message));
+        }
         Err(match code {
             // Not worth a retry: the same token will be refused again. Say which one to check.
             401 | 403 => StoreError::Rejected(format!(
@@ -185,8 +217,8 @@ impl UpstashStore {
                 "storage answered a redirect (HTTP {code}): the URL is not the database's REST URL"
             )),
             429 | 500..=599 => StoreError::Unavailable(format!("storage answered HTTP {code}")),
-            _ => match reply::error_message(&bytes) {
-                Some(message) => StoreError::Rejected(format!("storage command failed: {message}")),
+            _ => match message {
+                Some(message) => self.command_failed(&message),
                 None => StoreError::Rejected(format!("storage answered HTTP {code}")),
             },
         })
@@ -208,18 +240,6 @@ fn transport_error(error: reqwest::Error) -> StoreError {
 
 fn malformed() -> StoreError {
     StoreError::Rejected("storage sent a malformed reply".into())
-}
-
-/// Valid records in order; everything else counted as skipped.
-fn parse_entries(entries: &[Value]) -> Recent {
-    let mut recent = Recent::default();
-    for entry in entries.iter().take(KEEP) {
-        match entry.as_str().and_then(RequestRecord::from_stored) {
-            Some(record) => recent.records.push(record),
-            None => recent.skipped += 1,
-        }
-    }
-    recent
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! the variable (never its value), instead of failing every call later as "storage down".
 
 use crate::settings::{Setting, UpstashVars};
+use crate::store::DEFAULT_KEY;
 use http::HeaderValue;
 use std::fmt;
 
@@ -15,6 +16,8 @@ pub struct UpstashSettings {
     pub write: Credential,
     /// The read-only token, or the write token when there is none.
     pub read: Credential,
+    /// The sorted set's key: `WAIT_UNTIL_KEY`, else [`DEFAULT_KEY`].
+    pub key: String,
 }
 
 /// A token as the `Authorization` header it is sent in, and the variable it came from, for
@@ -141,9 +144,32 @@ impl UpstashSettings {
                 write.clone()
             }
         };
-        Ok(Self { url, write, read })
+        Ok(Self {
+            url,
+            write,
+            read,
+            key: DEFAULT_KEY.into(),
+        })
+    }
+
+    /// With the key `WAIT_UNTIL_KEY` names, when it is set: at most [`MAX_KEY_CHARS`]
+    /// characters, none of them a control or format character (it is shown in messages).
+    pub fn with_key(mut self, key: Option<&str>) -> Result<Self, Unusable> {
+        if let Some(key) = key {
+            if key.chars().count() > MAX_KEY_CHARS || key.chars().any(crate::record::is_removed) {
+                return Err(Unusable::Invalid(format!(
+                    "WAIT_UNTIL_KEY must be at most {MAX_KEY_CHARS} characters, without control \
+                     or format characters"
+                )));
+            }
+            self.key = key.into();
+        }
+        Ok(self)
     }
 }
+
+/// The longest key `WAIT_UNTIL_KEY` may name.
+pub const MAX_KEY_CHARS: usize = 200;
 
 /// The URL as calls are made to it: http(s), no query or fragment, no trailing slash. The
 /// scheme is matched in any case (`HTTPS://` works), as URLs are.

@@ -12,7 +12,7 @@ use crate::store::{Choice, StoreChoice};
 use serde_json::json;
 use std::future::Future;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
-use testkit::redis::Redis;
+use testkit::redis::{RECENT, Redis};
 
 /// Retries without waiting: what is tested here is which failures are retried, not when.
 const NO_WAITS: RetryPolicy = RetryPolicy {
@@ -52,11 +52,8 @@ struct Setup {
     store: UpstashStore,
 }
 
-/// Redis with the merge script already cached, as after the first write, so that each attempt
-/// is one call; [`the_first_write_after_a_restart_sends_the_script`] covers the first write.
 async fn behind_the_double() -> Setup {
     let redis = Redis::start();
-    assert_eq!(redis.cli(&["SCRIPT", "LOAD", script::TEXT]), *script::SHA1);
     let fake = FakeUpstash::start(&redis).await;
     let store = UpstashStore::new(settings_for(&fake.url), NO_WAITS);
     Setup { redis, fake, store }
@@ -66,27 +63,26 @@ fn records(from: u64, to: u64) -> Vec<RequestRecord> {
     (from..=to).map(RequestRecord::numbered).collect()
 }
 
-fn ids(records: &[RequestRecord]) -> Vec<String> {
-    records.iter().map(|r| r.id.clone()).collect()
+fn newest_first(from: u64, to: u64) -> Vec<RequestRecord> {
+    records(from, to).into_iter().rev().collect()
 }
 
 fn write_failure(attempts: u32, error: StoreError) -> Result<u32, WriteFailure> {
     Err(WriteFailure { attempts, error })
 }
 
-/// What a merge reports: attempts, then records added, already stored, and older than those kept.
-fn merge_of(attempts: u32, added: usize, already: usize, older: usize) -> Merged {
-    Merged {
+/// What a write reports: attempts, records sent, and of those the ones new to storage.
+fn written(attempts: u32, sent: usize, added: usize) -> Written {
+    Written {
         attempts,
+        sent,
         added,
-        already,
-        older,
     }
 }
 
 /// How many attempts a write took, or how it failed.
 async fn attempts(store: &UpstashStore, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
-    store.merge(batch).await.map(|merged| merged.attempts)
+    store.add(batch).await.map(|written| written.attempts)
 }
 
 fn as_stored(newest_first: &[RequestRecord]) -> Vec<String> {
@@ -101,260 +97,227 @@ fn unavailable(message: &str) -> StoreError {
     StoreError::Unavailable(message.into())
 }
 
+/// Puts `member` in the app's set by hand, with this score.
+fn plant(redis: &Redis, score: u64, member: &str) {
+    redis.cli(&["ZADD", RECENT, &score.to_string(), member]);
+}
+
 #[test]
-fn a_batch_is_merged_in_one_call_that_carries_only_its_ten_newest() {
+fn a_batch_is_one_call_of_two_commands_that_carries_only_its_ten_newest() {
     within("a write of twelve", async {
         let Setup { redis, fake, store } = behind_the_double().await;
         let mut batch = records(1, 12);
         batch.swap(0, 11);
         batch.swap(3, 7);
-        let merged = store.merge(&batch).await;
-        assert_eq!(merged, Ok(merge_of(1, 10, 0, 2)));
+        assert_eq!(store.add(&batch).await, Ok(written(1, 10, 10)));
 
         let seen = fake.seen();
         assert_eq!(seen.len(), 1, "one call");
-        assert!(seen[0].is_cached_call(), "by the script's SHA-1");
         assert_eq!(seen[0].path, "/pipeline");
         assert_eq!(
             seen[0].authorization.as_deref(),
             Some(format!("Bearer {WRITE_TOKEN}").as_str())
         );
-        let newest_first: Vec<RequestRecord> = records(3, 12).into_iter().rev().collect();
-        assert_eq!(seen[0].written_ids(), ids(&newest_first));
-        assert_eq!(redis.entries(), as_stored(&newest_first));
-    })
-}
-
-#[test]
-fn the_first_write_after_a_restart_sends_the_script() {
-    within("writes around a flushed script cache", async {
-        let Setup { redis, fake, store } = behind_the_double().await;
-        // What a new or restarted server has: no scripts.
-        redis.cli(&["SCRIPT", "FLUSH"]);
-        assert_eq!(attempts(&store, &records(1, 2)).await, Ok(1));
-        assert_eq!(attempts(&store, &records(3, 3)).await, Ok(1));
-
-        let calls: Vec<(String, bool)> = fake
-            .seen()
-            .iter()
-            .map(|s| (s.body[0][0].as_str().unwrap().to_string(), s.is_write()))
-            .collect();
-        let expected = [("EVALSHA", true), ("EVAL", true), ("EVALSHA", true)]
-            .map(|(name, write)| (name.to_string(), write));
-        assert_eq!(
-            calls, expected,
-            "NOSCRIPT, then the text; then the SHA-1 again"
-        );
-        assert_eq!(fake.seen()[1].body[0][1], json!(script::TEXT));
-        assert_eq!(
-            redis.entries(),
-            as_stored(&records(1, 3).into_iter().rev().collect::<Vec<_>>())
-        );
-    })
-}
-
-#[test]
-fn an_attempt_that_needs_the_script_s_text_is_bounded_as_one_call() {
-    within("a NOSCRIPT answer and the text, both slow", async {
-        let Setup { redis, fake, .. } = behind_the_double().await;
-        let once = RetryPolicy {
-            max_attempts: 1,
-            ..NO_WAITS
-        };
-        let store = UpstashStore::new(settings_for(&fake.url), once);
-        redis.cli(&["SCRIPT", "FLUSH"]);
-        // Each call is answered after 2 s: `NOSCRIPT` at 2 s, the text's answer at 4 s.
-        fake.delay(Duration::from_secs(2));
-        let started = tokio::time::Instant::now();
-        assert_eq!(
-            attempts(&store, &records(1, 1)).await,
-            write_failure(1, unavailable("storage timed out"))
-        );
-        let took = started.elapsed();
-        assert!(
-            took < REQUEST_TIMEOUT + Duration::from_millis(500),
-            "{took:?}"
-        );
-        assert_eq!(fake.seen().len(), 2, "EVALSHA, then EVAL");
-    })
-}
-
-#[test]
-fn the_script_refuses_a_number_to_keep_that_is_not_a_whole_one_above_zero() {
-    within("the script called by hand", async {
-        let Setup { redis, .. } = behind_the_double().await;
-        let record = records(1, 1)[0].to_json();
-        let refused = "ERR merge: the number to keep must be a whole number above 0";
-        for keep in ["0", "-1", "2.5", "abc", ""] {
-            let out = redis.cli(&["EVALSHA", &script::SHA1, "1", KEY, keep, &record]);
-            assert!(out.starts_with(refused), "keep {keep:?}: {out}");
+        let mut zadd = vec![json!("ZADD"), json!(RECENT)];
+        for record in newest_first(3, 12) {
+            zadd.extend([json!(record.timestamp.to_string()), json!(record.to_json())]);
         }
-        assert_eq!(redis.llen(), 0, "nothing written");
-        let out = redis.cli(&["EVALSHA", &script::SHA1, "1", KEY, "10", &record]);
-        assert_eq!(out, "1\n0", "[added, already]");
+        let trim = json!(["ZREMRANGEBYRANK", RECENT, "0", "-11"]);
+        assert_eq!(seen[0].body, json!([zadd, trim]));
+        assert_eq!(redis.entries(), as_stored(&newest_first(3, 12)));
+        let score = redis.cli(&["ZSCORE", RECENT, &records(7, 7)[0].to_json()]);
+        assert_eq!(score, "7", "scored by the record's time");
     })
 }
 
 #[test]
-fn a_rewrite_keeps_the_key_s_expiry() {
-    within("a merge into a list that expires", async {
+fn a_write_is_billed_two_commands_whatever_its_size() {
+    within("writes of one and of twelve", async {
         let Setup {
             redis,
             store,
             fake: _fake,
         } = behind_the_double().await;
-        store.merge(&records(1, 1)).await.unwrap();
-        redis.cli(&["PEXPIRE", KEY, "600000"]);
-        store.merge(&records(2, 2)).await.unwrap();
-        let ttl: i64 = redis.cli(&["PTTL", KEY]).parse().unwrap();
-        assert!((590_000..=600_000).contains(&ttl), "{ttl}");
-        assert_eq!(redis.llen(), 2);
+        redis.cli(&["CONFIG", "RESETSTAT"]);
+        store.add(&records(1, 1)).await.unwrap();
+        assert_eq!(redis.billed(), 2);
+        store.add(&records(2, 13)).await.unwrap();
+        assert_eq!(redis.billed(), 4);
+        assert_eq!(
+            (redis.calls("zadd"), redis.calls("zremrangebyrank")),
+            (2, 2)
+        );
     })
 }
 
 #[test]
-fn merging_again_changes_nothing_and_writes_nothing() {
-    within("a batch merged twice", async {
+fn writing_again_changes_nothing() {
+    within("a batch written twice", async {
         let Setup {
             redis,
             store,
             fake: _fake,
         } = behind_the_double().await;
-        store.merge(&records(1, 12)).await.unwrap();
+        store.add(&records(1, 12)).await.unwrap();
         let before = redis.entries();
-        let rewrites = redis.calls("rpush");
-        let again = store.merge(&records(1, 12)).await;
-        assert_eq!(again, Ok(merge_of(1, 0, 10, 2)));
+        assert_eq!(store.add(&records(1, 12)).await, Ok(written(1, 10, 0)));
         assert_eq!(redis.entries(), before);
-        assert_eq!(redis.calls("rpush"), rewrites, "the list was not rewritten");
     })
 }
 
 #[test]
-fn late_and_repeated_records_find_their_place_by_id() {
+fn late_and_repeated_records_find_their_place_by_time() {
     within("batches out of order", async {
         let Setup {
             redis,
             store,
             fake: _fake,
         } = behind_the_double().await;
-        store.merge(&records(11, 20)).await.unwrap();
-        let late = store.merge(&records(1, 10)).await.unwrap();
-        assert_eq!((late.added, late.already, late.older), (0, 0, 10));
+        store.add(&records(11, 20)).await.unwrap();
+        assert_eq!(
+            store.add(&records(1, 10)).await,
+            Ok(written(1, 10, 10)),
+            "new to the set for a moment"
+        );
+        assert_eq!(
+            redis.entries(),
+            as_stored(&newest_first(11, 20)),
+            "then cut"
+        );
         let mixed = [records(15, 15), records(5, 5), records(21, 22)].concat();
-        let merged = store.merge(&mixed).await.unwrap();
-        assert_eq!((merged.added, merged.already, merged.older), (2, 1, 1));
-        let newest_first: Vec<RequestRecord> = records(13, 22).into_iter().rev().collect();
-        assert_eq!(redis.entries(), as_stored(&newest_first));
+        assert_eq!(store.add(&mixed).await, Ok(written(1, 4, 3)));
+        assert_eq!(redis.entries(), as_stored(&newest_first(13, 22)));
     })
 }
 
 #[test]
-fn entries_that_are_not_records_go_last_and_fall_out_first() {
-    within("a merge into planted entries", async {
+fn records_of_one_millisecond_keep_the_order_of_their_ids() {
+    within("records made in the same millisecond", async {
         let Setup {
             redis,
             store,
             fake: _fake,
         } = behind_the_double().await;
-        // Another writer's entry, a damaged one, one whose id is not first, look-alikes whose
-        // ids are not v7 UUIDs as the app writes them (and would sort above every real one as
-        // text), and an old duplicate of a record (as the LPUSH writes of earlier versions
-        // could leave).
-        let upper = records(4, 4)[0].to_json().to_uppercase();
-        let planted = [
-            "not json",
-            r#"{"timestamp":1,"id":"00000000-0063-7000-8000-000000000000"}"#,
-            r#"{"id":"test-10","timestamp":1,"method":"GET","userAgent":""}"#,
-            r#"{"id":"ffffffff-ffff-4fff-bfff-ffffffffffff","timestamp":1}"#,
-            &upper,
-            &records(4, 4)[0].to_json(),
-            &records(4, 4)[0].to_json(),
-            r#"{"id":"x"#,
-        ];
-        for entry in planted {
-            redis.cli(&["RPUSH", KEY, entry]);
+        let same_ms: Vec<RequestRecord> = ["3", "a", "1", "f"]
+            .iter()
+            .map(|last| RequestRecord {
+                id: format!("{}{last}", &records(9, 9)[0].id[..35]),
+                ..records(9, 9)[0].clone()
+            })
+            .collect();
+        store.add(&same_ms).await.unwrap();
+        let mut expected = same_ms.clone();
+        expected.sort_by(|a, b| b.id.cmp(&a.id));
+        assert_eq!(redis.entries(), as_stored(&expected));
+        assert_eq!(store.recent().await.unwrap().records, expected);
+    })
+}
+
+#[test]
+fn a_key_s_expiry_survives_writes() {
+    within("a write into a set that expires", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        store.add(&records(1, 1)).await.unwrap();
+        redis.cli(&["PEXPIRE", RECENT, "600000"]);
+        store.add(&records(2, 12)).await.unwrap();
+        let ttl: i64 = redis.cli(&["PTTL", RECENT]).parse().unwrap();
+        assert!((590_000..=600_000).contains(&ttl), "{ttl}");
+        assert_eq!(redis.card(), KEEP);
+    })
+}
+
+#[test]
+fn a_set_longer_than_the_ten_kept_is_cut() {
+    within("a write into a long set", async {
+        let Setup {
+            redis,
+            store,
+            fake: _fake,
+        } = behind_the_double().await;
+        for record in records(1, 15) {
+            plant(&redis, record.timestamp, &record.to_json());
         }
-        store.merge(&records(1, 3)).await.unwrap();
-        let mut expected = as_stored(&records(1, 4).into_iter().rev().collect::<Vec<_>>());
-        let others = [&planted[..5], &planted[7..]].concat();
-        expected.extend(others.into_iter().map(String::from));
-        assert_eq!(
-            redis.entries(),
-            expected,
-            "records first, each id once, the others after"
-        );
-
-        store.merge(&records(5, 12)).await.unwrap();
-        let newest_first: Vec<RequestRecord> = records(3, 12).into_iter().rev().collect();
-        assert_eq!(
-            redis.entries(),
-            as_stored(&newest_first),
-            "pushed out by records"
-        );
+        assert_eq!(store.add(&records(15, 15)).await, Ok(written(1, 1, 0)));
+        assert_eq!(redis.entries(), as_stored(&newest_first(6, 15)));
+        assert_eq!(redis.card(), KEEP);
     })
 }
 
 #[test]
-fn a_list_longer_than_the_ten_kept_is_cut() {
-    within("a merge into a long list", async {
-        let Setup {
-            redis,
-            store,
-            fake: _fake,
-        } = behind_the_double().await;
-        for record in records(1, 15).iter().rev() {
-            redis.cli(&["RPUSH", KEY, &record.to_json()]);
+fn a_key_of_another_type_is_refused_at_once_naming_the_key_and_the_way_out() {
+    within("writes and reads of a list and a string", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        for (make, kind) in [
+            (["RPUSH", RECENT, "an old entry"], "list"),
+            (["SET", RECENT, "text"], "string"),
+        ] {
+            redis.cli(&["DEL", RECENT]);
+            redis.cli(&make);
+            let calls = fake.seen().len();
+            let Err(failure) = store.add(&records(1, 1)).await else {
+                panic!("a write into a {kind} is refused");
+            };
+            assert_eq!(failure.attempts, 1, "{kind}: refused, not retried");
+            assert_eq!(fake.seen().len(), calls + 1, "{kind}: one call");
+            let read = store.recent().await;
+            for error in [failure.error, read.unwrap_err()] {
+                let StoreError::Rejected(message) = error else {
+                    panic!("{kind}: refused: {error:?}");
+                };
+                assert!(message.contains(&format!("`{RECENT}`")), "{message}");
+                assert!(message.contains("WAIT_UNTIL_KEY"), "{message}");
+            }
+            assert_eq!(redis.cli(&["TYPE", RECENT]), kind, "left as it was");
         }
-        let merged = store.merge(&records(15, 15)).await.unwrap();
-        assert_eq!(merged.already, 1);
-        let newest_first: Vec<RequestRecord> = records(6, 15).into_iter().rev().collect();
-        assert_eq!(redis.entries(), as_stored(&newest_first));
-        assert_eq!(redis.llen(), KEEP);
     })
 }
 
 #[test]
-fn a_write_to_a_key_of_the_wrong_type_is_refused_and_leaves_it() {
-    within("a write to a string", async {
+fn wait_until_key_names_the_set_used() {
+    within("writes and reads under another key", async {
         let Setup {
             redis,
-            store,
-            fake: _fake,
-        } = behind_the_double().await;
-        redis.cli(&["SET", KEY, "a string, not a list"]);
-        let Err(failure) = store.merge(&records(1, 1)).await else {
-            panic!("a WRONGTYPE write is refused");
-        };
-        assert_eq!(failure.attempts, 1, "refused, not retried");
-        let StoreError::Rejected(message) = failure.error else {
-            panic!("refused: {failure:?}");
-        };
-        assert!(
-            message.starts_with("storage command failed: WRONGTYPE"),
-            "{message}"
-        );
-        assert_eq!(redis.cli(&["GET", KEY]), "a string, not a list");
-    })
-}
-
-#[test]
-fn a_read_carries_the_read_token_and_returns_the_newest_first() {
-    within("a read", async {
-        let Setup {
-            redis: _redis,
             fake,
-            store,
+            store: _default,
         } = behind_the_double().await;
-        store.merge(&records(1, 3)).await.unwrap();
+        let settings = from_table(&[
+            ("KV_REST_API_URL", fake.url.as_str()),
+            ("KV_REST_API_TOKEN", WRITE_TOKEN),
+            ("KV_REST_API_READ_ONLY_TOKEN", READ_TOKEN),
+            ("WAIT_UNTIL_KEY", " my-app:newest "),
+        ]);
+        let StoreChoice::Upstash(settings) = Choice::from_settings(&settings).store else {
+            panic!("WAIT_UNTIL_KEY is a usable setting");
+        };
+        let store = UpstashStore::new(settings, NO_WAITS);
+        assert_eq!(store.key(), "my-app:newest");
+        // The default key holds another type: only the named one is touched.
+        redis.cli(&["RPUSH", RECENT, "an old entry"]);
+        store.add(&records(1, 2)).await.unwrap();
+        assert_eq!(store.recent().await.unwrap().records, newest_first(1, 2));
+        assert_eq!(redis.cli(&["ZCARD", "my-app:newest"]), "2");
+        assert_eq!(redis.cli(&["TYPE", RECENT]), "list");
+    })
+}
+
+#[test]
+fn a_read_is_one_command_with_the_read_token_and_returns_the_newest_first() {
+    within("a read", async {
+        let Setup { redis, fake, store } = behind_the_double().await;
+        store.add(&records(1, 3)).await.unwrap();
+        redis.cli(&["CONFIG", "RESETSTAT"]);
         let recent = store.recent().await.unwrap();
-        let newest_first: Vec<RequestRecord> = records(1, 3).into_iter().rev().collect();
-        assert_eq!(recent.records, newest_first);
+        assert_eq!(recent.records, newest_first(1, 3));
         assert_eq!(recent.skipped, 0);
+        assert_eq!(redis.billed(), 1);
 
         let read = fake.seen().pop().unwrap();
         assert_eq!(read.path, "/");
-        assert_eq!(read.body, json!(["LRANGE", KEY, "0", "9"]));
+        assert_eq!(read.body, json!(["ZRANGE", RECENT, "0", "9", "REV"]));
         assert_eq!(
             read.authorization.as_deref(),
             Some(format!("Bearer {READ_TOKEN}").as_str())
@@ -370,11 +333,20 @@ fn entries_that_are_not_records_are_skipped_and_counted_on_a_read() {
             store,
             fake: _fake,
         } = behind_the_double().await;
-        store.merge(&records(1, 1)).await.unwrap();
-        redis.cli(&["LPUSH", KEY, "not json", r#"{"id":"x"}"#]);
+        store.add(&records(1, 2)).await.unwrap();
+        // Another writer's entries, and a record's id in other bytes (a replay of an edited
+        // line): each after the newest record, so all are read.
+        let mut twin = records(2, 2)[0].clone();
+        twin.user_agent = "edited".into();
+        plant(&redis, 3, "not json");
+        plant(&redis, 4, r#"{"id":"x"}"#);
+        plant(&redis, 5, &twin.to_json());
         let recent = store.recent().await.unwrap();
-        assert_eq!(recent.records, records(1, 1));
-        assert_eq!(recent.skipped, 2);
+        assert_eq!(recent.records, [twin, records(1, 1)[0].clone()]);
+        assert_eq!(
+            recent.skipped, 3,
+            "two that are not records, one id read twice"
+        );
     })
 }
 
@@ -385,7 +357,7 @@ fn unavailable_storage_is_tried_again_until_it_answers() {
         fake.fail_next([Fault::Status(503), Fault::Status(429), Fault::Drop]);
         assert_eq!(attempts(&store, &records(1, 1)).await, Ok(4));
         assert_eq!(fake.seen().len(), 4);
-        assert_eq!(redis.llen(), 1);
+        assert_eq!(redis.card(), 1);
     })
 }
 
@@ -396,16 +368,15 @@ fn a_call_applied_but_never_acknowledged_is_retried_without_storing_twice() {
         let lost = [Fault::AppliedThenStatus(503), Fault::AppliedThenDrop];
         for (n, fault) in (1..).zip(lost) {
             fake.fail_next([fault.clone()]);
-            let merged = store.merge(&records(n, n)).await;
+            let written_again = store.add(&records(n, n)).await;
             assert_eq!(
-                merged,
-                Ok(merge_of(2, 0, 1, 0)),
+                written_again,
+                Ok(written(2, 1, 0)),
                 "{fault:?}: the retry finds it stored"
             );
         }
         assert_eq!(fake.seen().len(), 4, "two attempts each");
-        let newest_first: Vec<RequestRecord> = records(1, 2).into_iter().rev().collect();
-        assert_eq!(redis.entries(), as_stored(&newest_first), "each once");
+        assert_eq!(redis.entries(), as_stored(&newest_first(1, 2)), "each once");
     })
 }
 
@@ -474,7 +445,56 @@ fn a_refusal_is_final_at_once_and_says_what_to_check() {
                 "{fault:?}: one call, no retry"
             );
         }
-        assert_eq!(redis.llen(), 0, "a redirect is never followed");
+        assert_eq!(redis.card(), 0, "a redirect is never followed");
+    })
+}
+
+#[test]
+fn a_write_reply_that_cannot_be_is_malformed_never_a_success() {
+    within("writes answered with impossible replies", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        let fine = json!([{"result": 2}, {"result": 0}]);
+        fake.fail_next([Fault::Reply(fine)]);
+        assert_eq!(store.add(&records(1, 2)).await, Ok(written(1, 2, 2)));
+        for reply in [
+            json!([{"result": 3}, {"result": 0}]),
+            json!([{"result": -1}, {"result": 0}]),
+            json!([{"result": "2"}, {"result": 0}]),
+            json!([{"result": 2}, {"result": "0"}]),
+            json!([{"result": 2}]),
+            json!([{"result": 2}, {"result": 0}, {"result": 0}]),
+        ] {
+            fake.fail_next([Fault::Reply(reply.clone())]);
+            assert_eq!(
+                attempts(&store, &records(1, 2)).await,
+                write_failure(1, rejected("storage sent a malformed reply")),
+                "{reply}"
+            );
+        }
+    })
+}
+
+#[test]
+fn a_read_reply_that_is_not_a_list_is_malformed_and_other_entries_are_skipped() {
+    within("reads answered with odd replies", async {
+        let Setup {
+            redis: _redis,
+            fake,
+            store,
+        } = behind_the_double().await;
+        fake.fail_next([Fault::Reply(json!({"result": "a string"}))]);
+        assert_eq!(
+            store.recent().await,
+            Err(rejected("storage sent a malformed reply"))
+        );
+        let member = records(1, 1)[0].to_json();
+        fake.fail_next([Fault::Reply(json!({"result": [42, {"id": 1}, member]}))]);
+        let recent = store.recent().await.unwrap();
+        assert_eq!((recent.records, recent.skipped), (records(1, 1), 2));
     })
 }
 
@@ -517,25 +537,6 @@ fn a_read_is_made_once_and_reports_what_went_wrong() {
             assert_eq!(store.recent().await, Err(error), "{fault:?}");
             assert_eq!(fake.seen().len(), calls + 1, "{fault:?}: read once");
         }
-    })
-}
-
-#[test]
-fn a_command_error_on_a_read_is_passed_on() {
-    within("a read of a key of the wrong type", async {
-        let Setup {
-            redis,
-            store,
-            fake: _fake,
-        } = behind_the_double().await;
-        redis.cli(&["SET", KEY, "a string, not a list"]);
-        let Err(StoreError::Rejected(message)) = store.recent().await else {
-            panic!("a WRONGTYPE read is refused");
-        };
-        assert!(
-            message.starts_with("storage command failed: WRONGTYPE"),
-            "{message}"
-        );
     })
 }
 
@@ -608,25 +609,4 @@ fn a_reply_is_read_up_to_exactly_its_cap() {
             write_failure(1, rejected("storage sent a reply that is too large"))
         );
     })
-}
-
-#[test]
-fn invalid_entries_are_skipped_and_counted() {
-    let good = RequestRecord::from_parts("GET", &http::HeaderMap::new());
-    let entries = [
-        json!(good.to_json()),
-        json!("not json"),
-        json!(42),
-        json!({"id": "an object, not a string"}),
-        json!(r#"{"id":"x","timestamp":1,"method":"GET","userAgent":"","evil":true}"#),
-    ];
-    let recent = parse_entries(&entries);
-    assert_eq!(recent.records, [good]);
-    assert_eq!(recent.skipped, 4);
-}
-
-#[test]
-fn no_more_than_the_kept_number_of_entries_is_read() {
-    let entries: Vec<Value> = records(1, 12).iter().map(|r| json!(r.to_json())).collect();
-    assert_eq!(parse_entries(&entries).records, records(1, KEEP as u64));
 }

@@ -176,7 +176,17 @@ async fn hostile_user_agents_are_stored_as_clean_text() {
         for plain in plain {
             assert!(RequestRecord::from_stored(&plain).is_some(), "{plain}");
         }
-        redis.cli(&["LPUSH", RECENT, &override_raw, isolate_escaped]);
+        // Scored above every record (a time some 285,000 years from now), so that they are read
+        // first.
+        let above_every_record = "9007199254740991";
+        redis.cli(&[
+            "ZADD",
+            RECENT,
+            above_every_record,
+            &override_raw,
+            above_every_record,
+            isolate_escaped,
+        ]);
 
         let (status, after) = app.recent().await;
         assert_eq!((status, &after["skipped"]), (200, &json!(2)), "{after}");

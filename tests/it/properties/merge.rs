@@ -1,287 +1,245 @@
-//! Properties of the merge rule (issue #11): whatever the order batches arrive in, however
-//! often a batch or a record is delivered again, the list ends up the same: the [`KEEP`]
-//! newest distinct records by id (a v7 UUID, lowercase: its text compared byte by byte),
-//! newest first, a stored record never replaced by a later copy.
+//! Properties of the storage rule (`wait_until::store::newest`): a record is one member of a
+//! Redis sorted set, its JSON text scored by its time in milliseconds, and every write adds its
+//! batch's [`KEEP`] newest and cuts the set to the [`KEEP`] greatest (by score, then by the
+//! member's bytes). So whatever order batches arrive in, however often a batch or a record is
+//! delivered again (a retry, a replay), whichever instance sends it, however old it is, the set
+//! ends up holding the [`KEEP`] greatest of everything stored and sent, and a read hands out
+//! those that are records, newest first, each id once.
 //!
-//! - In Rust, many cases: batches folded one by one with [`newest_distinct`] into a list that
-//!   already holds records (copies or twins of the batches' records, and others) give what the
-//!   rule's documentation says, written here without `newest_distinct`; and folding a batch
-//!   again changes nothing.
-//! - The Lua script on a real `redis-server`, fewer cases: the same deliveries through the real
-//!   client ([`UpstashStore::merge`], behind the Upstash test double) leave in Redis what the
-//!   Rust rule gives, and each call returns the counts the rule implies. The list may start
-//!   with entries that are not the app's records: the script keeps them after every record, in
-//!   their order, and they are the first to fall out; the expectation models that explicitly.
-//!   Among them are look-alikes, which the old id rule (any printable ASCII) took for records
-//!   and ranked among them, some above every one: other ids (`test-10`, `zzzz`), other UUID
-//!   versions and variants, a UUID in upper case, without its hyphens, a digit short or over,
-//!   and the case's own records with their ids spelt so.
+//! On a real `redis-server`, through the real client (`UpstashStore::add` and `recent`, several
+//! of them as several instances, behind the Upstash test double), each write and read is held to
+//! a model written here: a `BTreeSet` of (score, member) cut to ten, `ZADD`'s count of new
+//! members, and the read's rule. The memory store, which keeps the same rule in Rust, is held to
+//! the same model. The set may start with entries that are not this app's records, at any score
+//! (another writer's text, damaged JSON, a twin of a record in other bytes): the rule keeps or
+//! cuts them as any other, and a read skips and counts them. Last, every batch is sent again by
+//! all instances at once: the set does not change, and it is what adding everything in one go
+//! gives.
 //!
-//! Ids are v7 UUIDs, so that order is decided where the script's comparison could go wrong: it
-//! reads an id as three numbers (hex digits 1-12, the millisecond; 13-22; 23-32). Most of a
-//! case's ids are one of a few bases (some of them made in the same millisecond) with a few
-//! digits changed, mostly late (the last digit, or in digits 13-22 or 23-32), to digits at the
-//! edges (`0`, `f`, `9` next to `a`, the variants `8 9 a b`): many ids are made in the same
-//! millisecond and differ only in their second or third number, or only in their last digit.
-//! Each property tallies, besides its outcome, whether a case had the second or the third
-//! number decide the order of two ids next to each other among those kept (or the newest left
-//! out): the only pairs whose order the result shows.
+//! A case's records are made within a few milliseconds, so that many share one and their order
+//! is decided by their text (which starts with the id: within a millisecond, the v7 id's random
+//! bits).
 
-use super::tally::{MOST, Property, SOME};
+use super::tally::{Property, SOME};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use std::collections::{BTreeMap, BTreeSet};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
+use testkit::app::test_client;
 use testkit::fake_upstash::{FakeUpstash, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::{RECENT, Redis};
-use wait_until::record::{RequestRecord, country_to_flag, is_id};
+use wait_until::record::{RequestRecord, country_to_flag};
 use wait_until::settings::Settings;
-use wait_until::store::merge::newest_distinct;
+use wait_until::store::newest::{Entry, newest};
 use wait_until::store::upstash::retry::RetryPolicy;
-use wait_until::store::{Choice, KEEP, Merged, StoreChoice, UpstashStore};
+use wait_until::store::{Choice, KEEP, MemoryStore, Recent, StoreChoice, UpstashStore, Written};
 
-/// Cases of the Rust rule: each costs microseconds.
-const RULE_CASES: u32 = 512;
-/// Cases of the script on Redis, each a few calls over HTTP.
-const SCRIPT_CASES: u32 = 128;
-/// The deadline of one case on Redis (all of its calls).
+/// Cases, each a few calls over HTTP per batch.
+const CASES: u32 = 128;
+/// The deadline of one case (all of its calls).
 const CASE_LIMIT: Duration = Duration::from_secs(20);
+/// The instances that write.
+const INSTANCES: usize = 3;
+/// When a case's records are made: a moment in 2026, plus up to [`SPAN`] ms.
+const T0: u64 = 1_780_000_000_000;
+const SPAN: u64 = 12;
+/// A score above any record's, for entries that are read before every record.
+const ABOVE: u64 = T0 + 1_000_000_000;
 
-/// Printable ASCII, space included.
-fn printable() -> Vec<u8> {
-    (b' '..=b'~').collect()
-}
+/// An entry of the set: its score and its member.
+type Scored = (u64, String);
 
-const CAPITALS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+/// The set as the rule keeps it, written without the code under test: members with their
+/// scores, ordered as Redis orders a sorted set (by score, then by the member's bytes).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Model(BTreeSet<Scored>);
 
-/// Text of `min..=max` characters of `alphabet` (ASCII): a pick per character, much cheaper to
-/// draw than a regex.
-fn text_of(alphabet: impl Into<Vec<u8>>, min: usize, max: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(alphabet.into()), min..=max)
-        .prop_map(|bytes| bytes.into_iter().map(char::from).collect())
-}
-
-/// A v7 UUID's 32 hex digits, each 0 to 15: digit 12 (counted from 0) is the version, 7, and
-/// digit 16 the variant, 8 to 11. Digits 0..12 are the millisecond, the script's first number;
-/// 12..22 its second, 22..32 its third.
-type Digits = [u8; 32];
-
-/// Where the script's second and third numbers begin, in [`Digits`].
-const SECOND: usize = 12;
-const THIRD: usize = 22;
-
-/// Digits at the edges: the smallest and largest, `9` and `a` (a digit and a letter next to
-/// each other), and the variants `8 9 a b`.
-const EDGE_DIGITS: &[u8] = &[0, 1, 7, 8, 9, 10, 11, 14, 15];
-
-/// `digits` made a v7 UUID's: the version 7, a variant `8 9 a b` (of the digit's two low bits).
-fn v7(mut digits: Digits) -> Digits {
-    digits[SECOND] = 7;
-    digits[16] = 8 | (digits[16] & 3);
-    digits
-}
-
-/// The id: lowercase canonical form.
-fn uuid_text(digits: &Digits) -> String {
-    let mut id = String::with_capacity(36);
-    for (at, &digit) in digits.iter().enumerate() {
-        if matches!(at, 8 | 12 | 16 | 20) {
-            id.push('-');
-        }
-        id.extend(char::from_digit(u32::from(digit), 16));
-    }
-    id
-}
-
-/// Any v7 UUID's digits: random, or of edge digits only.
-fn any_digits() -> impl Strategy<Value = Digits> {
-    prop_oneof![
-        3 => prop::array::uniform32(0u8..16),
-        1 => prop::array::uniform32(prop::sample::select(EDGE_DIGITS)),
-    ]
-    .prop_map(v7)
-}
-
-/// A case's base: its own digits, or (`true`) the first base's millisecond with its own rest.
-fn base() -> impl Strategy<Value = (Digits, bool)> {
-    (any_digits(), prop::bool::weighted(0.5))
-}
-
-/// The case's bases, as [`base`] drew them.
-fn bases(drawn: &[(Digits, bool)]) -> Vec<Digits> {
-    let first = drawn[0].0;
-    drawn
-        .iter()
-        .map(|&(mut digits, same_millisecond)| {
-            if same_millisecond {
-                digits[..SECOND].copy_from_slice(&first[..SECOND]);
-            }
-            digits
-        })
-        .collect()
-}
-
-/// A digit to change and what to: mostly late (the last digit, or one of the second or third
-/// number's), sometimes in the millisecond. Never the version's.
-fn change() -> impl Strategy<Value = (usize, u8)> {
-    let at = prop_oneof![
-        3 => Just(31usize),
-        3 => SECOND + 1..THIRD,
-        3 => THIRD..32usize,
-        1 => 0..SECOND,
-    ];
-    (at, prop::sample::select(EDGE_DIGITS))
-}
-
-/// An id: one of the case's bases with up to three digits changed, or (one in five) any v7
-/// UUID at all.
-#[derive(Clone, Debug)]
-enum IdPart {
-    Shared(Index, Vec<(usize, u8)>),
-    Whole(Digits),
-}
-
-fn id_part() -> impl Strategy<Value = IdPart> {
-    prop_oneof![
-        4 => (any::<Index>(), prop::collection::vec(change(), 0..=3))
-            .prop_map(|(base, changes)| IdPart::Shared(base, changes)),
-        1 => any_digits().prop_map(IdPart::Whole),
-    ]
-}
-
-impl IdPart {
-    fn id(&self, bases: &[Digits]) -> String {
-        let digits = match self {
-            IdPart::Shared(at, changes) => {
-                let mut digits = bases[at.index(bases.len())];
-                for &(at, digit) in changes {
-                    digits[at] = digit;
+impl Model {
+    /// `ZADD` of `entries`, then `ZREMRANGEBYRANK 0 -11`: returns how many members were new (a
+    /// member stored already at another score is moved, and is not new).
+    fn add(&mut self, entries: &[Scored]) -> usize {
+        let mut added = 0;
+        for (score, member) in entries {
+            match self.0.iter().find(|(_, stored)| stored == member).cloned() {
+                Some(stored) if stored.0 == *score => {}
+                Some(stored) => {
+                    self.0.remove(&stored);
+                    self.0.insert((*score, member.clone()));
                 }
-                v7(digits)
+                None => {
+                    self.0.insert((*score, member.clone()));
+                    added += 1;
+                }
             }
-            IdPart::Whole(digits) => *digits,
-        };
-        uuid_text(&digits)
+        }
+        while self.0.len() > KEEP {
+            self.0.pop_first();
+        }
+        added
+    }
+
+    /// `ZRANGE 0 -1 REV WITHSCORES`.
+    fn newest_first(&self) -> Vec<Scored> {
+        self.0.iter().rev().cloned().collect()
+    }
+
+    /// What a read hands out: of the [`KEEP`] greatest, newest first, the members that are
+    /// valid records, each id once; and how many it skipped as not records, and as repeats of
+    /// an id.
+    fn read(&self) -> (Recent, usize, usize) {
+        let (mut records, mut not_records, mut repeats) = (Vec::new(), 0, 0);
+        let mut ids = HashSet::new();
+        for (_, member) in self.newest_first().iter().take(KEEP) {
+            match RequestRecord::from_stored(member) {
+                None => not_records += 1,
+                Some(record) if !ids.insert(record.id.clone()) => repeats += 1,
+                Some(record) => records.push(record),
+            }
+        }
+        let skipped = not_records + repeats;
+        (Recent { records, skipped }, not_records, repeats)
     }
 }
 
-/// Which of the script's numbers first tells ids `a` and `b` apart: 1, 2 or 3 (0 if equal).
-fn deciding_number(a: &str, b: &str) -> usize {
-    let digits = |id: &str| id.bytes().filter(|&b| b != b'-').collect::<Vec<u8>>();
-    let (a, b) = (digits(a), digits(b));
-    match a.iter().zip(&b).position(|(x, y)| x != y) {
-        None => 0,
-        Some(at) if at < SECOND => 1,
-        Some(at) if at < THIRD => 2,
-        Some(_) => 3,
-    }
+fn entry(record: &RequestRecord) -> Scored {
+    (record.timestamp, record.to_json())
 }
 
-/// What the order of `a` and `b` merged shows about the comparison of ids: the distinct ids of
-/// both, newest first, as many as are kept and the newest left out; for each pair next to each
-/// other (a comparison any correct sort made), the number that decided it, when not the first.
-fn numbers_compared(a: &[RequestRecord], b: &[RequestRecord]) -> Vec<&'static str> {
-    let ranked: BTreeSet<&str> = a.iter().chain(b).map(|r| r.id.as_str()).collect();
-    let ranked: Vec<&str> = ranked.into_iter().rev().take(KEEP + 1).collect();
-    let mut reached: Vec<&'static str> = ranked
-        .windows(2)
-        .filter_map(|pair| match deciding_number(pair[0], pair[1]) {
-            2 => Some(DECIDED_BY_THE_SECOND),
-            3 => Some(DECIDED_BY_THE_THIRD),
-            _ => None,
-        })
-        .collect();
-    reached.sort_unstable();
-    reached.dedup();
-    reached
+/// What a write of `batch` must send: its distinct entries, the [`KEEP`] greatest.
+fn sent_by_the_rule(batch: &[RequestRecord]) -> BTreeSet<Scored> {
+    let all: BTreeSet<Scored> = batch.iter().map(entry).collect();
+    all.into_iter().rev().take(KEEP).collect()
 }
 
-/// Two ids next to each other, made in the same millisecond, ordered by digits 13-22.
-const DECIDED_BY_THE_SECOND: &str = "same millisecond, ordered by digits 13-22";
-/// Two ids next to each other, equal up to digit 22, ordered by digits 23-32.
-const DECIDED_BY_THE_THIRD: &str = "same up to digit 22, ordered by digits 23-32";
-
-/// Everything of a record but its id: a user agent of any printable ASCII (quotes and
-/// backslashes, which JSON escapes, included), a country or none.
+/// A record's drawn parts: when in the span it was made, the id's random digits (19: the
+/// variant's among them), its user agent and country.
 #[derive(Clone, Debug)]
-struct Fields {
-    timestamp: u64,
+struct Made {
+    at: u64,
+    digits: Vec<u8>,
     user_agent: String,
     country: Option<String>,
 }
 
-fn fields() -> impl Strategy<Value = Fields> {
+/// Text of up to `max` characters: printable ASCII (quotes and backslashes, which JSON
+/// escapes, included) and a few characters of several bytes, whose order is their bytes'.
+fn text(max: usize) -> impl Strategy<Value = String> {
+    let mut alphabet: Vec<char> = (' '..='~').collect();
+    alphabet.extend(['é', 'ß', '漢', '🦀']);
+    prop::collection::vec(prop::sample::select(alphabet), 0..=max)
+        .prop_map(|chars| chars.into_iter().collect())
+}
+
+fn made() -> impl Strategy<Value = Made> {
+    let capitals: Vec<char> = ('A'..='Z').collect();
+    let country = prop::collection::vec(prop::sample::select(capitals), 2)
+        .prop_map(|letters| letters.into_iter().collect::<String>());
     (
-        0..2000u64,
-        text_of(printable(), 0, 12),
-        prop::option::of(text_of(CAPITALS, 2, 2)),
+        0..SPAN,
+        prop::collection::vec(0u8..16, 19),
+        text(10),
+        prop::option::of(country),
     )
-        .prop_map(|(timestamp, user_agent, country)| Fields {
-            timestamp,
+        .prop_map(|(at, digits, user_agent, country)| Made {
+            at,
+            digits,
             user_agent,
             country,
         })
 }
 
-fn record(id: String, fields: &Fields) -> RequestRecord {
+/// A v7 id made at `time` ms: its 48 bits first, then the version, then `digits`.
+fn v7_id(time: u64, digits: &[u8]) -> String {
+    let hex = |digit: u8| char::from_digit(u32::from(digit & 15), 16).unwrap_or('0');
+    let time = format!("{time:012x}");
+    let rest: String = digits.iter().map(|&digit| hex(digit)).collect();
+    let variant = hex(8 | (digits[3] & 3));
+    format!(
+        "{}-{}-7{}-{variant}{}-{}",
+        &time[..8],
+        &time[8..],
+        &rest[..3],
+        &rest[4..7],
+        &rest[7..19]
+    )
+}
+
+/// The record, as the app makes it: its time is its id's.
+fn record(made: &Made) -> RequestRecord {
+    let timestamp = T0 + made.at;
     RequestRecord {
-        id,
-        timestamp: fields.timestamp,
+        id: v7_id(timestamp, &made.digits),
+        timestamp,
         method: "GET".into(),
-        user_agent: fields.user_agent.clone(),
-        flag: fields.country.as_deref().map(country_to_flag),
-        country: fields.country.clone(),
+        user_agent: made.user_agent.clone(),
+        flag: made.country.as_deref().map(country_to_flag),
+        country: made.country.clone(),
     }
 }
 
-/// What the list holds before the deliveries: a copy of one of the case's records (an earlier
-/// delivery landed), a twin of one (same id, another user agent: another writer's copy, which
-/// stays), or a record of another id.
+/// What the set holds before the deliveries: a copy of one of the case's records (an earlier
+/// delivery landed), a twin of one (the same id and time in other bytes: another writer's
+/// copy), a record of its own, or an entry that is not a record.
 #[derive(Clone, Debug)]
 enum Before {
     Copy(Index),
-    Twin(Index),
-    Another(IdPart, Fields),
+    Twin(Index, String),
+    Another(Made),
+    /// Scored below every record, among them, or above all.
+    NotOurs(String, u64),
 }
 
-fn before() -> impl Strategy<Value = Before> {
+/// Entries that are not records: damaged or foreign JSON, look-alikes, other text.
+fn not_ours() -> impl Strategy<Value = String> {
     prop_oneof![
-        2 => any::<Index>().prop_map(Before::Copy),
-        1 => any::<Index>().prop_map(Before::Twin),
-        2 => (id_part(), fields()).prop_map(|(id, fields)| Before::Another(id, fields)),
+        Just("not json".to_string()),
+        Just(String::new()),
+        Just("two\nlines".to_string()),
+        Just(r#"{"id":"zzzz"}"#.to_string()),
+        Just(r#"{"id":"x","timestamp":"soon"}"#.to_string()),
+        Just(
+            r#"{"id":"FFFFFFFF-FFFF-7FFF-BFFF-FFFFFFFFFFFF","timestamp":1,"method":"GET","userAgent":""}"#
+                .to_string()
+        ),
+        text(12).prop_map(|text| format!("<{text}>")),
     ]
 }
 
-/// How records are split into batches: by age, as the write queue sends them (a batch holds
-/// records made one after the other), or scattered, as retries, instances and replays mix them.
-#[derive(Clone, Copy, Debug)]
-enum Split {
-    ByAge,
-    Scattered,
+fn before() -> impl Strategy<Value = Before> {
+    let score = prop_oneof![1 => Just(1), 2 => T0..T0 + SPAN, 1 => Just(ABOVE)];
+    prop_oneof![
+        2 => any::<Index>().prop_map(Before::Copy),
+        2 => (any::<Index>(), text(10)).prop_map(|(which, other)| Before::Twin(which, other)),
+        1 => made().prop_map(Before::Another),
+        2 => (not_ours(), score).prop_map(|(text, score)| Before::NotOurs(text, score)),
+    ]
 }
 
-/// What is stored before, the case's records (distinct ids), and the deliveries: batches of
-/// them in the order they arrive, some delivered more than once, some records in more than one.
+/// A case: what the set holds before (each member once), the case's records (distinct ids,
+/// oldest first), and the batches in the order they arrive, each with the instance that sends
+/// it: some delivered more than once, some records in more than one.
 #[derive(Clone)]
 struct Plan {
-    stored: Vec<RequestRecord>,
+    stored: Vec<Scored>,
     records: Vec<RequestRecord>,
-    deliveries: Vec<Vec<RequestRecord>>,
+    deliveries: Vec<(usize, Vec<RequestRecord>)>,
 }
 
-/// Records as their JSON, batches as their ids: a minimal case reads in a few lines.
+/// Members as their text, batches as their ids: a minimal case reads in a few lines.
 impl fmt::Debug for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let json = |records: &[RequestRecord]| -> Vec<String> {
-            records.iter().map(RequestRecord::to_json).collect()
-        };
-        let deliveries: Vec<Vec<&str>> = self.deliveries.iter().map(|b| ids(b)).collect();
+        let records: Vec<String> = self.records.iter().map(RequestRecord::to_json).collect();
+        let deliveries: Vec<(usize, Vec<&str>)> = self
+            .deliveries
+            .iter()
+            .map(|(instance, batch)| (*instance, ids(batch)))
+            .collect();
         f.debug_struct("Plan")
-            .field("stored", &json(&self.stored))
-            .field("records", &json(&self.records))
+            .field("stored", &self.stored)
+            .field("records", &records)
             .field("deliveries", &deliveries)
             .finish()
     }
@@ -299,84 +257,48 @@ fn shuffle<T>(items: &mut [T], order: &[Index]) {
     }
 }
 
-/// How big a plan may be: records, batches, batches delivered again, records copied into
-/// another batch.
-#[derive(Clone, Copy)]
-struct Size {
-    records: usize,
-    batches: usize,
-    repeats: usize,
-    copies: usize,
-}
-
-/// For the Rust rule: cases are cheap.
-const LARGE: Size = Size {
-    records: 24,
-    batches: 6,
-    repeats: 3,
-    copies: 4,
-};
-
-/// For the script: every batch delivered is a call over HTTP. Still enough records to cut.
-const SMALL: Size = Size {
-    records: 16,
-    batches: 4,
-    repeats: 1,
-    copies: 2,
-};
-
-/// Plans of `size`; a list before them most of the time.
-fn plan(size: Size) -> impl Strategy<Value = Plan> {
+fn plan() -> impl Strategy<Value = Plan> {
     let stored = prop_oneof![
         1 => Just(Vec::new()),
-        3 => prop::collection::vec(before(), 1..=KEEP),
+        3 => prop::collection::vec(before(), 1..=6),
     ];
-    let split = prop_oneof![3 => Just(Split::ByAge), 2 => Just(Split::Scattered)];
     (
+        (stored, prop::collection::vec(made(), 1..=16)),
         (
-            prop::collection::vec(base(), 1..=3),
-            prop::collection::vec((id_part(), fields(), any::<Index>()), 1..=size.records),
-            stored,
+            1..=4usize,
             any::<bool>(),
-        ),
-        (
-            1..=size.batches,
-            split,
-            prop::collection::vec(any::<Index>(), 0..=size.repeats),
-            prop::collection::vec((any::<Index>(), any::<Index>()), 0..=size.copies),
+            prop::collection::vec(any::<Index>(), 0..=2),
+            prop::collection::vec((any::<Index>(), any::<Index>()), 0..=2),
             prop::collection::vec(any::<Index>(), 16),
-            prop::bool::weighted(0.6),
+            prop::bool::weighted(0.5),
         ),
     )
         .prop_map(
-            |(
-                (bases_drawn, drawn, stored, stored_in_order),
-                (batches, split, repeats, copies, order, oldest_last),
-            )| {
-                let bases = bases(&bases_drawn);
+            |((stored, made), (batches, by_age, repeats, copies, order, oldest_last))| {
                 // Distinct ids, oldest first.
-                let mut by_id = BTreeMap::new();
-                for (part, fields, slot) in drawn {
-                    let id = part.id(&bases);
-                    by_id
-                        .entry(id.clone())
-                        .or_insert((record(id, &fields), slot));
-                }
-                let records: Vec<RequestRecord> = by_id.values().map(|(r, _)| r.clone()).collect();
+                let by_id: BTreeMap<String, RequestRecord> = made
+                    .iter()
+                    .map(record)
+                    .map(|record| (record.id.clone(), record))
+                    .collect();
+                let records: Vec<RequestRecord> = by_id.into_values().collect();
                 let n = records.len();
-                let mut split_into = vec![Vec::new(); batches];
-                for (i, (record, slot)) in by_id.into_values().enumerate() {
-                    let batch = match split {
-                        Split::ByAge => i * batches / n,
-                        Split::Scattered => slot.index(batches),
+                // By age, as one instance's queue sends them; or scattered, as retries,
+                // instances and replays mix them.
+                let mut split = vec![Vec::new(); batches];
+                for (i, record) in records.iter().enumerate() {
+                    let batch = if by_age {
+                        i * batches / n
+                    } else {
+                        order[i % order.len()].index(batches)
                     };
-                    split_into[batch].push(record);
+                    split[batch].push(record.clone());
                 }
                 for (which, into) in copies {
-                    split_into[into.index(batches)].push(records[which.index(n)].clone());
+                    split[into.index(batches)].push(records[which.index(n)].clone());
                 }
                 let mut deliveries: Vec<Vec<RequestRecord>> =
-                    split_into.into_iter().filter(|b| !b.is_empty()).collect();
+                    split.into_iter().filter(|b| !b.is_empty()).collect();
                 for batch in &mut deliveries {
                     shuffle(batch, &order[1..]);
                 }
@@ -387,29 +309,33 @@ fn plan(size: Size) -> impl Strategy<Value = Plan> {
                 shuffle(&mut deliveries, &order);
                 if oldest_last {
                     // The batch whose newest record is the oldest arrives last.
-                    let newest = |b: &Vec<RequestRecord>| b.iter().map(|r| r.id.clone()).max();
+                    let newest = |b: &Vec<RequestRecord>| b.iter().map(entry).max();
                     let oldest = (0..deliveries.len()).min_by_key(|&i| newest(&deliveries[i]));
                     if let Some(oldest) = oldest {
                         let batch = deliveries.remove(oldest);
                         deliveries.push(batch);
                     }
                 }
-                let mut stored: Vec<RequestRecord> = stored
+                let deliveries = deliveries
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, batch)| (order[(k + 5) % order.len()].index(INSTANCES), batch))
+                    .collect();
+                let mut members = HashSet::new();
+                let stored = stored
                     .into_iter()
                     .map(|before| match before {
-                        Before::Copy(which) => records[which.index(n)].clone(),
-                        Before::Twin(which) => {
+                        Before::Copy(which) => entry(&records[which.index(n)]),
+                        Before::Twin(which, other) => {
                             let mut twin = records[which.index(n)].clone();
-                            twin.user_agent.push_str(" (stored twin)");
-                            twin
+                            twin.user_agent = format!("{other} (another copy)");
+                            entry(&twin)
                         }
-                        Before::Another(part, fields) => record(part.id(&bases), &fields),
+                        Before::Another(made) => entry(&record(&made)),
+                        Before::NotOurs(text, score) => (score, text),
                     })
+                    .filter(|(_, member)| members.insert(member.clone()))
                     .collect();
-                if stored_in_order {
-                    // As the app leaves it; otherwise as another writer may have.
-                    stored = newest_distinct([], stored);
-                }
                 Plan {
                     stored,
                     records,
@@ -418,285 +344,6 @@ fn plan(size: Size) -> impl Strategy<Value = Plan> {
             },
         )
 }
-
-/// The rule as `store/merge.rs` documents it, written without [`newest_distinct`]: each id
-/// once, the first copy to arrive kept, newest first by id as bytes, the [`KEEP`] newest.
-fn by_the_rule<'a>(arrivals: impl IntoIterator<Item = &'a RequestRecord>) -> Vec<RequestRecord> {
-    let mut kept: Vec<RequestRecord> = Vec::new();
-    for record in arrivals {
-        if !kept.iter().any(|k| k.id == record.id) {
-            kept.push(record.clone());
-        }
-    }
-    kept.sort_by(|a, b| b.id.as_bytes().cmp(a.id.as_bytes()));
-    kept.truncate(KEEP);
-    kept
-}
-
-/// What a list of records must be: ids, each once, newest first by bytes, at most [`KEEP`].
-fn check_shape(list: &[RequestRecord]) -> Result<(), TestCaseError> {
-    prop_assert!(
-        list.len() <= KEEP,
-        "{} records: {:?}",
-        list.len(),
-        ids(list)
-    );
-    for pair in list.windows(2) {
-        prop_assert!(
-            pair[0].id.as_bytes() > pair[1].id.as_bytes(),
-            "not newest first, each once: {:?}",
-            ids(list)
-        );
-    }
-    prop_assert!(list.iter().all(|r| is_id(&r.id)), "{:?}", ids(list));
-    Ok(())
-}
-
-/// The number of distinct ids in `records`.
-fn distinct<'a>(records: impl IntoIterator<Item = &'a RequestRecord>) -> usize {
-    records
-        .into_iter()
-        .map(|r| r.id.as_str())
-        .collect::<BTreeSet<_>>()
-        .len()
-}
-
-/// Whether a batch or a record is delivered more than once.
-fn delivered_twice(plan: &Plan) -> bool {
-    plan.deliveries.iter().map(Vec::len).sum::<usize>() > plan.records.len()
-}
-
-/// Whether `list` holds a stored twin: a record stored before whose id a delivery carried in
-/// another version.
-fn holds_a_stored_twin(plan: &Plan, list: &[RequestRecord]) -> bool {
-    list.iter().any(|kept| {
-        plan.records
-            .iter()
-            .any(|delivered| delivered.id == kept.id && delivered != kept)
-    })
-}
-
-/// Whatever the order and repetition of the deliveries, folding them one by one into the list
-/// gives the rule's list of the stored records and all the case's records together; each step
-/// leaves a list of the rule's shape, and folding the same batch again changes nothing.
-#[test]
-fn any_interleaving_and_duplication_of_batches_gives_the_same_list() {
-    Property::cases(RULE_CASES)
-        .at_least(SOME, "an older batch came last")
-        .at_least(SOME, "a stored twin kept")
-        .at_least(SOME, "cut to ten, delivered twice")
-        .at_least(SOME, "ten or fewer, delivered twice")
-        .at_least(MOST, DECIDED_BY_THE_SECOND)
-        .at_least(MOST, DECIDED_BY_THE_THIRD)
-        .check(plan(LARGE), |plan| {
-            let mut list = plan.stored.clone();
-            let mut older_last = false;
-            let mut reached = Vec::new();
-            for batch in &plan.deliveries {
-                reached.extend(numbers_compared(&list, batch));
-                let before = newest_distinct(list.clone(), []);
-                older_last = before.len() == KEEP
-                    && batch
-                        .iter()
-                        .all(|r| r.id.as_bytes() < before[KEEP - 1].id.as_bytes());
-                let merged = newest_distinct(list, batch.iter().cloned());
-                check_shape(&merged)?;
-                prop_assert_eq!(
-                    &newest_distinct(merged.clone(), batch.iter().cloned()),
-                    &merged,
-                    "merging {:?} again changed the list",
-                    ids(batch)
-                );
-                if older_last {
-                    prop_assert_eq!(&merged, &before, "an older batch changed the list");
-                }
-                list = merged;
-            }
-            let all = plan.stored.iter().chain(&plan.records);
-            prop_assert_eq!(
-                &list,
-                &by_the_rule(all.clone()),
-                "the batches folded in (left) and the rule (right)"
-            );
-            prop_assert_eq!(
-                &list,
-                &newest_distinct(plan.stored.clone(), plan.records.clone()),
-                "the batches folded in (left) and all the records in one merge (right)"
-            );
-            prop_assert_eq!(list.len(), distinct(all).min(KEEP));
-            let cut = distinct(plan.stored.iter().chain(&plan.records)) > KEEP;
-            let outcome = if older_last {
-                "an older batch came last"
-            } else if holds_a_stored_twin(&plan, &list) {
-                "a stored twin kept"
-            } else {
-                match (cut, delivered_twice(&plan)) {
-                    (true, true) => "cut to ten, delivered twice",
-                    (true, false) => "cut to ten",
-                    (false, true) => "ten or fewer, delivered twice",
-                    (false, false) => "ten or fewer",
-                }
-            };
-            reached.push(outcome);
-            Ok(reached)
-        });
-}
-
-/// An entry of the list before the deliveries: one of the app's records, or an entry that is
-/// not (another writer's, or damaged), which the script must not read an id from; among those,
-/// a look-alike: one of the case's records with its id spelt another way.
-#[derive(Clone)]
-enum Entry {
-    Record(RequestRecord),
-    NotOurs(String),
-    LookAlike(String),
-}
-
-/// As stored: a minimal case reads as the list it started from.
-impl fmt::Debug for Entry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Entry::Record(record) => write!(f, "record {}", record.to_json()),
-            Entry::NotOurs(text) => write!(f, "not ours {text:?}"),
-            Entry::LookAlike(text) => write!(f, "look-alike {text:?}"),
-        }
-    }
-}
-
-impl Entry {
-    fn text(&self) -> String {
-        match self {
-            Entry::Record(record) => record.to_json(),
-            Entry::NotOurs(text) | Entry::LookAlike(text) => text.clone(),
-        }
-    }
-}
-
-/// How a look-alike of a case's record spells its id: another way, which the old id rule (any
-/// printable ASCII) took for a record's id.
-#[derive(Clone, Copy, Debug)]
-enum Spelling {
-    UpperCase,
-    WithoutHyphens,
-    Version4,
-    VariantC,
-    InBraces,
-    OneDigitMore,
-}
-
-impl Spelling {
-    /// `id` spelt this way; in upper case, an id without a letter would be itself, so it gets
-    /// another version instead.
-    fn spell(self, id: &str) -> String {
-        let at = |at: usize, with: &str| {
-            let mut id = id.to_string();
-            id.replace_range(at..=at, with);
-            id
-        };
-        match self {
-            Spelling::UpperCase if id.bytes().any(|b| b.is_ascii_lowercase()) => {
-                id.to_ascii_uppercase()
-            }
-            Spelling::UpperCase | Spelling::Version4 => at(14, "4"),
-            Spelling::WithoutHyphens => id.replace('-', ""),
-            Spelling::VariantC => at(19, "c"),
-            Spelling::InBraces => format!("{{{id}}}"),
-            Spelling::OneDigitMore => format!("{id}0"),
-        }
-    }
-}
-
-/// An entry that is not one of the app's records: a text, or a look-alike of one of the case's
-/// records (which one, and how its id is spelt).
-#[derive(Clone, Debug)]
-enum NotOurs {
-    Text(String),
-    LookAlike(Index, Spelling),
-}
-
-/// A record's fields after an id that is not a record's, as the app would write them.
-const AFTER_THE_ID: &str = r#""timestamp":1,"method":"GET","userAgent":"ua""#;
-
-/// Entries that are not the app's records: look-alikes, whose id the old rule (any printable
-/// ASCII) read and ranked among the records (these above every one); other JSON with an id the
-/// script must not read, or other text; or a look-alike of one of the case's records.
-fn not_ours() -> impl Strategy<Value = NotOurs> {
-    let look_alike = |id: &str| format!(r#"{{"id":"{id}",{AFTER_THE_ID}}}"#);
-    let texts = prop_oneof![
-        Just(look_alike("test-10")),
-        Just(r#"{"id":"zzzz"}"#.to_string()),
-        Just(look_alike("ffffffff-ffff-4fff-bfff-ffffffffffff")),
-        Just(look_alike("ffffffff-ffff-7fff-ffff-ffffffffffff")),
-        Just(look_alike("ffffffff-ffff-8fff-bfff-ffffffffffff")),
-        Just(look_alike("FFFFFFFF-FFFF-7FFF-BFFF-FFFFFFFFFFFF")),
-        Just(look_alike("ffffffffffff7fffbfffffffffffffff")),
-        Just(look_alike("ffffffff-ffff-7fff-bfff-fffffffffffff")),
-        Just(look_alike("ffffffff-ffff-7fff-bfff-fffffffffff")),
-        Just("not json".to_string()),
-        Just(String::new()),
-        Just("two\nlines".to_string()),
-        Just(r#"{"timestamp":1,"id":"~~~~"}"#.to_string()),
-        Just(r#"{"id":"","timestamp":1}"#.to_string()),
-        Just(r#"{"id":7,"timestamp":1}"#.to_string()),
-        Just(r#"{ "id":"~~~~"}"#.to_string()),
-        Just(r#"{"ID":"~~~~"}"#.to_string()),
-        Just(r#"{"id":"~~\"~~"}"#.to_string()),
-        Just(r#"["id","~~~~"]"#.to_string()),
-        text_of(printable(), 0, 20).prop_map(|text| format!("<{text}>")),
-    ];
-    let spelling = prop::sample::select(vec![
-        Spelling::UpperCase,
-        Spelling::WithoutHyphens,
-        Spelling::Version4,
-        Spelling::VariantC,
-        Spelling::InBraces,
-        Spelling::OneDigitMore,
-    ]);
-    prop_oneof![
-        1 => texts.prop_map(NotOurs::Text),
-        1 => (any::<Index>(), spelling).prop_map(|(which, how)| NotOurs::LookAlike(which, how)),
-    ]
-}
-
-/// A plan, and the list before it: its stored records with, half the time, up to four entries
-/// that are not records among them; the first [`KEEP`] entries, all the script reads.
-fn plan_and_list() -> impl Strategy<Value = (Plan, Vec<Entry>)> {
-    let others = prop_oneof![
-        1 => Just(Vec::new()),
-        1 => prop::collection::vec((any::<Index>(), not_ours()), 1..=4),
-    ];
-    // The entries first: shrinking simplifies a tuple's elements in order, and the plan's are
-    // many.
-    (others, plan(SMALL)).prop_map(|(others, plan)| {
-        let mut list: Vec<Entry> = plan.stored.iter().cloned().map(Entry::Record).collect();
-        for (at, other) in others {
-            let entry = match other {
-                NotOurs::Text(text) => Entry::NotOurs(text),
-                NotOurs::LookAlike(which, how) => {
-                    let of = &plan.records[which.index(plan.records.len())];
-                    let look_alike = RequestRecord {
-                        id: how.spell(&of.id),
-                        ..of.clone()
-                    };
-                    Entry::LookAlike(look_alike.to_json())
-                }
-            };
-            list.insert(at.index(list.len() + 1), entry);
-        }
-        list.truncate(KEEP);
-        let stored = list
-            .iter()
-            .filter_map(|entry| match entry {
-                Entry::Record(record) => Some(record.clone()),
-                Entry::NotOurs(_) | Entry::LookAlike(_) => None,
-            })
-            .collect();
-        (Plan { stored, ..plan }, list)
-    })
-}
-
-/// A case whose list held a look-alike of one of its records.
-const SPELT_ANOTHER_WAY: &str = "a record's id spelt another way in the list";
 
 /// Retries without waiting; none is expected.
 const NO_WAITS: RetryPolicy = RetryPolicy {
@@ -724,189 +371,225 @@ fn settings_for(fake: &FakeUpstash) -> wait_until::store::UpstashSettings {
     }
 }
 
-/// The test's own connection to Redis, to write the list before a case and read it after each
-/// call: `redis-cli` costs a process, some 15 ms, per command, and a case reads the list after
-/// every call. Just the replies those commands give (RESP2).
-struct Connection(BufReader<TcpStream>);
-
-#[derive(Debug)]
-enum Resp {
-    Integer(i64),
-    Bulk(Option<String>),
-    Array(Vec<Resp>),
+/// The test's own calls to the double, to write the set before a case and read it whole (with
+/// scores) after each write: not the client under test.
+struct Direct {
+    client: reqwest::Client,
+    url: String,
 }
 
-impl Connection {
-    fn open(redis: &Redis) -> Self {
-        let stream = TcpStream::connect(("127.0.0.1", redis.port)).expect("connect to Redis");
-        stream
-            .set_read_timeout(Some(CASE_LIMIT))
-            .expect("a read timeout");
-        Self(BufReader::new(stream))
+impl Direct {
+    async fn call(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(WRITE_TOKEN)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the double answers");
+        let status = response.status();
+        let text = response.text().await.expect("the double's answer");
+        assert!(status.is_success(), "{body} answered {status}: {text}");
+        serde_json::from_str(&text).expect("a JSON answer")
     }
 
-    fn run(&mut self, args: &[&str]) -> Resp {
-        let mut frame = format!("*{}\r\n", args.len()).into_bytes();
-        for arg in args {
-            frame.extend(format!("${}\r\n{arg}\r\n", arg.len()).into_bytes());
-        }
-        self.0.get_mut().write_all(&frame).expect("write to Redis");
-        self.read()
-    }
-
-    fn read(&mut self) -> Resp {
-        let mut line = String::new();
-        self.0.read_line(&mut line).expect("read from Redis");
-        let line = line.trim_end_matches("\r\n");
-        let (kind, rest) = line.split_at(1.min(line.len()));
-        let number = || -> i64 { rest.parse().unwrap_or_else(|_| panic!("RESP: {line:?}")) };
-        match kind {
-            "+" => Resp::Bulk(Some(rest.into())),
-            "-" => panic!("Redis refused a command: {rest}"),
-            ":" => Resp::Integer(number()),
-            "$" if number() < 0 => Resp::Bulk(None),
-            "$" => {
-                let mut bytes = vec![0; usize::try_from(number()).unwrap_or(0) + 2];
-                self.0.read_exact(&mut bytes).expect("read from Redis");
-                bytes.truncate(bytes.len() - 2);
-                Resp::Bulk(Some(String::from_utf8(bytes).expect("UTF-8 entries")))
-            }
-            "*" => Resp::Array((0..number()).map(|_| self.read()).collect()),
-            _ => panic!("RESP: {line:?}"),
-        }
-    }
-
-    /// The app's list, newest first.
-    fn entries(&mut self) -> Vec<String> {
-        let last = KEEP.to_string();
-        match self.run(&["LRANGE", RECENT, "0", &last]) {
-            Resp::Array(entries) => entries
-                .into_iter()
-                .map(|entry| match entry {
-                    Resp::Bulk(Some(text)) => text,
-                    other => panic!("LRANGE gave {other:?}"),
-                })
-                .collect(),
-            other => panic!("LRANGE gave {other:?}"),
-        }
-    }
-
-    /// Deletes the list and writes `entries` in its place.
-    fn replace(&mut self, entries: &[String]) {
-        let deleted = self.run(&["DEL", RECENT]);
-        assert!(
-            matches!(deleted, Resp::Integer(0 | 1)),
-            "DEL gave {deleted:?}"
-        );
+    /// Deletes the set and writes `entries` in its place.
+    async fn replace(&self, entries: &[Scored]) {
+        let mut commands = vec![json!(["DEL", RECENT])];
         if !entries.is_empty() {
-            let mut push = vec!["RPUSH", RECENT];
-            push.extend(entries.iter().map(String::as_str));
-            match self.run(&push) {
-                Resp::Integer(length) => assert_eq!(usize::try_from(length), Ok(entries.len())),
-                other => panic!("RPUSH gave {other:?}"),
+            let mut zadd = vec![json!("ZADD"), json!(RECENT)];
+            for (score, member) in entries {
+                zadd.extend([json!(score.to_string()), json!(member)]);
             }
+            commands.push(Value::Array(zadd));
         }
+        let replies = self.call("/pipeline", Value::Array(commands)).await;
+        let replies = replies.as_array().expect("one reply per command");
+        assert!(
+            replies.iter().all(|reply| reply.get("error").is_none()),
+            "{replies:?}"
+        );
+    }
+
+    /// The whole set, newest first, with scores.
+    async fn set(&self) -> Vec<Scored> {
+        let command = json!(["ZRANGE", RECENT, "0", "-1", "REV", "WITHSCORES"]);
+        let reply = self.call("/", command).await;
+        let flat = reply["result"].as_array().expect("ZRANGE's members");
+        flat.chunks(2)
+            .map(|pair| {
+                let member = pair[0].as_str().expect("a member").to_string();
+                let score = pair[1].as_str().and_then(|score| score.parse().ok());
+                (score.expect("an integer score"), member)
+            })
+            .collect()
     }
 }
 
-/// What merging `batch` into a list holding `records` (then perhaps entries not ours) must
-/// return: the rule's counts of the batch's newest, the only ones sent.
-fn counts_by_the_rule(records: &[RequestRecord], batch: &[RequestRecord]) -> Merged {
-    let stored: BTreeSet<&str> = ids(records).into_iter().collect();
-    let sent = newest_distinct([], batch.iter().cloned());
-    let merged = newest_distinct(records.iter().cloned(), batch.iter().cloned());
-    let already = sent
-        .iter()
-        .filter(|r| stored.contains(r.id.as_str()))
-        .count();
-    let added = merged
-        .iter()
-        .filter(|r| !stored.contains(r.id.as_str()))
-        .count();
-    Merged {
-        attempts: 1,
-        added,
-        already,
-        older: batch.len() - added - already,
-    }
+/// The entries a write sent (`ZADD`'s scores and members), and whether the set was then cut to
+/// ten.
+fn what_went_out(fake: &FakeUpstash) -> (BTreeSet<Scored>, bool) {
+    let seen = fake.seen();
+    let write = seen.iter().rev().find(|s| s.is_write()).expect("a write");
+    let zadd = write.body[0].as_array().expect("a ZADD");
+    let sent = zadd[2..]
+        .chunks(2)
+        .map(|pair| {
+            let score = pair[0].as_str().and_then(|score| score.parse().ok());
+            let member = pair[1].as_str().expect("a member").to_string();
+            (score.expect("an integer score"), member)
+        })
+        .collect();
+    let cut = write.body[1] == json!(["ZREMRANGEBYRANK", RECENT, "0", "-11"]);
+    (sent, cut && zadd[1] == RECENT)
 }
 
-/// The script on a real `redis-server`, called by the real client through the Upstash test
-/// double, leaves after each call what the Rust rule gives: the rule's records, then the
-/// entries that are not records in their order, as many as fit in [`KEEP`]; and each call
-/// returns the counts the rule implies. One Redis and one double serve every case; the list is
-/// deleted and written afresh before each.
+/// An older batch arrived: its records were new to the set, and cut at once.
+const OLDER_CUT_AT_ONCE: &str = "older records added, then cut at once";
+/// A batch arrived whose records were stored already, some or all.
+const STORED_ALREADY: &str = "records sent again, stored already";
+/// Two records next to each other among the ten kept were made in the same millisecond.
+const SAME_MILLISECOND: &str = "same millisecond, ordered by text";
+/// A twin of a record read back: the same id, read once.
+const TWIN_READ_ONCE: &str = "an id stored twice, read once";
+/// An entry that is not a record among the ten greatest, skipped.
+const NOT_OURS_SKIPPED: &str = "an entry not ours skipped";
+const CUT_TO_TEN: &str = "cut to ten";
+
+/// Batches written through the real client to Redis, one after the other and then all again at
+/// once, leave after each write what the model does; each write sends the batch's ten newest and
+/// returns the model's counts, each read hands out what the model's rule reads; the memory store
+/// agrees. One Redis and one double serve every case; the set is written afresh before each.
 #[test]
-fn the_script_on_redis_merges_as_the_rust_rule_does() {
+fn any_order_and_repetition_of_batches_from_any_instance_leaves_the_ten_newest() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a runtime for the script's property");
+        .expect("a runtime for the property");
     let redis = Redis::start();
     let fake = runtime.block_on(FakeUpstash::start(&redis));
-    let store = UpstashStore::new(settings_for(&fake), NO_WAITS);
-    let connection = std::cell::RefCell::new(Connection::open(&redis));
-    Property::cases(SCRIPT_CASES)
-        .at_least(SOME, "cut to ten, entries not ours fell out")
-        .at_least(SOME, "entries not ours kept last")
-        .at_least(SOME, "cut to ten")
-        .at_least(SOME, SPELT_ANOTHER_WAY)
-        .at_least(MOST, DECIDED_BY_THE_SECOND)
-        .at_least(MOST, DECIDED_BY_THE_THIRD)
-        .check(plan_and_list(), |(plan, list)| {
-            let mut connection = connection.borrow_mut();
-            connection.replace(&list.iter().map(Entry::text).collect::<Vec<_>>());
-            let mut others: Vec<String> = list
-                .iter()
-                .filter_map(|entry| match entry {
-                    Entry::NotOurs(text) | Entry::LookAlike(text) => Some(text.clone()),
-                    Entry::Record(_) => None,
-                })
-                .collect();
-            let had_others = !others.is_empty();
-            let what = "a case of merges through the double";
+    let stores: Vec<Arc<UpstashStore>> = (0..INSTANCES)
+        .map(|_| Arc::new(UpstashStore::new(settings_for(&fake), NO_WAITS)))
+        .collect();
+    let direct = Direct {
+        client: test_client(),
+        url: fake.url.clone(),
+    };
+    Property::cases(CASES)
+        .at_least(SOME, OLDER_CUT_AT_ONCE)
+        .at_least(SOME, STORED_ALREADY)
+        .at_least(SOME, SAME_MILLISECOND)
+        .at_least(SOME, TWIN_READ_ONCE)
+        .at_least(SOME, NOT_OURS_SKIPPED)
+        .at_least(SOME, CUT_TO_TEN)
+        .check(plan(), |plan| {
+            let what = "a case of writes through the double";
             runtime.block_on(testkit::within(CASE_LIMIT, what, async {
-                let mut records = plan.stored.clone();
                 let mut reached = Vec::new();
-                if list.iter().any(|entry| matches!(entry, Entry::LookAlike(_))) {
-                    reached.push(SPELT_ANOTHER_WAY);
-                }
-                for batch in &plan.deliveries {
-                    // What the script is sent: the batch's newest.
-                    let sent = newest_distinct([], batch.iter().cloned());
-                    reached.extend(numbers_compared(&records, &sent));
-                    let merged = store.merge(batch).await;
-                    let counts = counts_by_the_rule(&records, batch);
+                direct.replace(&plan.stored).await;
+                let mut model = Model::default();
+                model.add(&plan.stored);
+                let memory = MemoryStore::default();
+                memory.add(plan.stored.iter().map(|(score, member)| Entry {
+                    score: *score,
+                    member: member.clone(),
+                }));
+
+                for (instance, batch) in &plan.deliveries {
+                    let sent = sent_by_the_rule(batch);
+                    let before = model.clone();
+                    let added = model.add(&Vec::from_iter(sent.iter().cloned()));
+                    let written = stores[*instance].add(batch).await;
                     prop_assert_eq!(
-                        merged,
-                        Ok(counts),
-                        "the counts (left) and the rule's (right) of merging {:?}; the list is now {:?}",
-                        ids(batch),
-                        connection.entries()
-                    );
-                    records = newest_distinct(records, batch.iter().cloned());
-                    others.truncate(KEEP - records.len());
-                    let expected: Vec<String> = records
-                        .iter()
-                        .map(RequestRecord::to_json)
-                        .chain(others.iter().cloned())
-                        .collect();
-                    prop_assert_eq!(
-                        connection.entries(),
-                        expected,
-                        "Redis (left) and the Rust rule (right) after merging {:?}",
+                        written,
+                        Ok(Written {
+                            attempts: 1,
+                            sent: sent.len(),
+                            added,
+                        }),
+                        "what writing {:?} did (left) and the model's counts (right)",
                         ids(batch)
                     );
+                    prop_assert_eq!(
+                        what_went_out(&fake),
+                        (sent.clone(), true),
+                        "what went out for {:?} (left): the batch's ten newest, then the cut",
+                        ids(batch)
+                    );
+                    let members: Vec<String> = model
+                        .newest_first()
+                        .into_iter()
+                        .map(|(_, member)| member)
+                        .collect();
+                    prop_assert_eq!(
+                        direct.set().await,
+                        model.newest_first(),
+                        "Redis (left) and the model (right) after writing {:?}",
+                        ids(batch)
+                    );
+                    prop_assert_eq!(memory.add(newest(batch)), added, "the memory store's count");
+                    prop_assert_eq!(memory.newest_first(), members, "the memory store");
+                    let (read, not_records, repeats) = model.read();
+                    prop_assert_eq!(stores[*instance].recent().await, Ok(read));
+                    if not_records > 0 {
+                        reached.push(NOT_OURS_SKIPPED);
+                    }
+                    if repeats > 0 {
+                        reached.push(TWIN_READ_ONCE);
+                    }
+                    if added < sent.len() {
+                        reached.push(STORED_ALREADY);
+                    }
+                    if added > 0 && model == before {
+                        reached.push(OLDER_CUT_AT_ONCE);
+                    }
                 }
-                let cut = distinct(plan.stored.iter().chain(&plan.records)) > KEEP;
-                reached.push(match (had_others, others.is_empty(), cut) {
-                    (true, true, true) => "cut to ten, entries not ours fell out",
-                    (true, true, false) => "entries not ours fell out",
-                    (true, false, _) => "entries not ours kept last",
-                    (false, _, true) => "cut to ten",
-                    (false, _, false) => "ten or fewer",
+
+                // Every batch again, from every instance at once: nothing changes.
+                let mut again = tokio::task::JoinSet::new();
+                for (instance, batch) in plan.deliveries.clone() {
+                    let store = stores[instance].clone();
+                    again.spawn(async move { (store.add(&batch).await, batch) });
+                }
+                while let Some(done) = again.join_next().await {
+                    let (written, batch) = done.expect("a write again");
+                    let sent = sent_by_the_rule(&batch).len();
+                    prop_assert!(
+                        matches!(written, Ok(Written { attempts: 1, sent: s, added }) if s == sent && added <= sent),
+                        "{written:?} writing {:?} again",
+                        ids(&batch)
+                    );
+                }
+                prop_assert_eq!(
+                    direct.set().await,
+                    model.newest_first(),
+                    "Redis (left) and the model (right) after every batch again at once"
+                );
+
+                // Whatever the order: what adding everything in one go gives.
+                let mut at_once = Model::default();
+                at_once.add(&plan.stored);
+                at_once.add(&Vec::from_iter(plan.records.iter().map(entry)));
+                prop_assert_eq!(&model, &at_once, "batch by batch (left), all at once (right)");
+
+                let kept = model.newest_first();
+                let records_in_a_millisecond = kept.windows(2).any(|pair| {
+                    pair[0].0 == pair[1].0
+                        && pair
+                            .iter()
+                            .all(|(_, member)| RequestRecord::from_stored(member).is_some())
                 });
+                if records_in_a_millisecond {
+                    reached.push(SAME_MILLISECOND);
+                }
+                let mut everything: BTreeSet<String> =
+                    plan.stored.iter().map(|(_, member)| member.clone()).collect();
+                everything.extend(plan.records.iter().map(RequestRecord::to_json));
+                if everything.len() > KEEP {
+                    reached.push(CUT_TO_TEN);
+                }
                 Ok(reached)
             }))
         });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 const SCRUBBED = [
   "KV_REST_API_URL", "KV_REST_API_TOKEN", "KV_REST_API_READ_ONLY_TOKEN",
-  "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "WAIT_UNTIL_STORE",
+  "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "WAIT_UNTIL_STORE", "WAIT_UNTIL_KEY",
   "VERCEL", "VERCEL_DEV", "VERCEL_IPC_PATH",
   // The page's links: a test that wants them sets them.
   "WAIT_UNTIL_SOURCE_URL", "VERCEL_GIT_PROVIDER", "VERCEL_GIT_REPO_OWNER", "VERCEL_GIT_REPO_SLUG",
@@ -69,16 +69,20 @@ export async function startApp(extraEnv = {}) {
       }
       throw new Error(`record ${id} never appeared in /api/recent`);
     },
-    /** The records of every failure line logged so far (`wait_until.write_failed`). */
-    failedRecords() {
+    /** Every failure line logged so far (`wait_until.write_failed`), parsed. */
+    failures() {
       return errors.split("\n").flatMap((line) => {
         try {
           const event = JSON.parse(line);
-          return event.event === "wait_until.write_failed" ? event.records : [];
+          return event.event === "wait_until.write_failed" ? [event] : [];
         } catch {
           return [];
         }
       });
+    },
+    /** The records of every failure line logged so far. */
+    failedRecords() {
+      return this.failures().flatMap((event) => event.records);
     },
     async stop() {
       child.kill("SIGTERM");

@@ -10,8 +10,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./app.mjs";
 
-/** The list the app keeps its newest records in. */
-export const RECENT = "requests:recent";
+/**
+ * The sorted set the app keeps its newest records in (its default key): each record's JSON text
+ * a member, scored by its time in milliseconds; the app reads the ten of highest score.
+ */
+export const RECENT = "requests:newest";
 const TOKEN = "emulator-token";
 const EMULATOR = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules",
   "@humanwhocodes", "upstash-redis-server", "dist", "server.js");
@@ -71,9 +74,18 @@ export async function startRedis() {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    /** LPUSH, as any other writer of the list could: `entries[0]` ends up last. */
-    lpush: (entries) => cli(port, ["LPUSH", RECENT, ...entries]),
-    entries: async () => (await cli(port, ["LRANGE", RECENT, "0", "-1"])).split("\n").filter(Boolean),
+    /** Any command, as redis-cli prints it (`--raw`). */
+    cli: (args) => cli(port, args),
+    /**
+     * ZADD, as any other writer of the set could: `entries` are `[score, member]` pairs, the
+     * score what puts the member among the ten newest, or not.
+     */
+    zadd: (entries) => cli(port, ["ZADD", RECENT, ...entries.flatMap(([score, member]) => [String(score), member])]),
+    /** The set's `[member, score]` pairs, highest score first (all, not only the ten read). */
+    scored: async () => {
+      const lines = (await cli(port, ["ZRANGE", RECENT, "0", "-1", "REV", "WITHSCORES"])).split("\n").filter(Boolean);
+      return lines.flatMap((line, i) => (i % 2 ? [] : [[line, Number(lines[i + 1])]]));
+    },
     stop: server.stop,
   };
 }

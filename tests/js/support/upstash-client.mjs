@@ -8,23 +8,28 @@ const redis = new Redis({
   token: process.env.UPSTASH_TOKEN,
   responseEncoding: false,
 });
-const KEY = "requests:recent";
+// The app's sorted set (its default key): each record's JSON, scored by its time in ms.
+const KEY = "requests:newest";
 
 const action = process.argv[2];
 if (action === "read") {
-  // The client parses stored JSON strings back into objects by itself.
-  console.log(JSON.stringify(await redis.lrange(KEY, 0, 9)));
+  // The ten newest, newest first. The client parses stored JSON strings back into objects by
+  // itself.
+  console.log(JSON.stringify(await redis.zrange(KEY, 0, 9, { rev: true })));
 } else if (action === "write") {
+  const timestamp = Date.now();
+  // A v7 id made at `timestamp`: its first 48 bits are that time in ms.
+  const time = timestamp.toString(16).padStart(12, "0");
   const record = {
-    id: "01a00000-0000-7000-8000-000000000001",
-    timestamp: Date.now(),
+    id: `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-000000000001`,
+    timestamp,
     method: "POST",
     userAgent: "written by @upstash/redis",
     country: "SE",
     flag: "\u{1F1F8}\u{1F1EA}",
   };
-  await redis.lpush(KEY, JSON.stringify(record));
-  await redis.ltrim(KEY, 0, 9);
+  await redis.zadd(KEY, { score: timestamp, member: JSON.stringify(record) });
+  await redis.zremrangebyrank(KEY, 0, -11);
   console.log(JSON.stringify(record));
 } else {
   console.error("usage: upstash-client.mjs read|write");
