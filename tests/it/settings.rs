@@ -108,6 +108,16 @@ async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing
     .await;
 }
 
+/// With storage unconfigured, a fire's record ends in its failure line at once: no attempt,
+/// nothing sent.
+async fn a_fire_fails_at_once_unsent(app: &App, fake: &FakeUpstash) {
+    let id = app.fire().await;
+    let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
+    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 0);
+    assert!(fake.seen().is_empty(), "nothing may be sent");
+}
+
 /// A token with a line break inside cannot be a header: refused at start-up, by name, and
 /// every fire leaves its failure line at once (nothing is sent, nothing retried).
 #[tokio::test]
@@ -123,11 +133,7 @@ async fn a_token_that_cannot_be_a_header_is_refused_at_start_up_by_name() {
             body["error"].as_str().unwrap().starts_with(problem),
             "{body}"
         );
-        let id = app.fire().await;
-        let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-        assert_eq!(lines[0]["attempts"], 0);
-        assert!(fake.seen().is_empty(), "nothing may be sent");
+        a_fire_fails_at_once_unsent(&app, &fake).await;
         assert!(
             !everything(&app).contains("s3cret"),
             "a token reached the logs"
@@ -336,11 +342,7 @@ async fn a_wait_until_key_that_cannot_be_shown_is_refused_at_start_up_by_name() 
             assert_eq!(status, 503, "{body}");
             let error = body["error"].as_str().unwrap_or_default();
             assert!(error.contains("WAIT_UNTIL_KEY"), "{body}");
-            let id = app.fire().await;
-            let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-            assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-            assert_eq!(lines[0]["attempts"], 0);
-            assert!(fake.seen().is_empty(), "nothing may be sent");
+            a_fire_fails_at_once_unsent(&app, &fake).await;
             assert!(
                 !everything(&app).contains(key),
                 "the key was shown as it is"
