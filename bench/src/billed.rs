@@ -9,7 +9,7 @@
 use crate::layout::{Result, binary};
 use crate::procs::Server;
 use crate::stats::{median, summary};
-use crate::storage::{self, CommandStats, Emulated, Slow};
+use crate::storage::{Emulated, Slow};
 use crate::{RUNS, before, records_in, wrk};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -69,12 +69,13 @@ struct Billed {
 impl Billed {
     /// What `redis` counted since its counters were reset, over `units`.
     fn of(redis: &Redis, units: f64) -> Billed {
-        let stats: CommandStats = storage::command_stats(redis);
+        // One look at the counters for both figures.
+        let stats = redis.command_stats();
         Billed {
-            per_unit: redis.billed() as f64 / units.max(1.0),
+            per_unit: stats.values().sum::<u64>() as f64 / units.max(1.0),
             commands: stats
-                .iter()
-                .map(|(name, calls)| (name.to_string(), calls as f64 / units.max(1.0)))
+                .into_iter()
+                .map(|(name, calls)| (name, calls as f64 / units.max(1.0)))
                 .collect(),
         }
     }
@@ -165,7 +166,7 @@ fn one_at_a_time(side: &Side, store: &Emulated, label: &str) -> Result<Billed> {
     // Redis (`NOSCRIPT`, then `EVAL`), once per Redis, not per fire.
     fire(server.port)?;
     sleep(PAUSE);
-    storage::reset_counters(&store.redis);
+    store.redis.reset_counters();
     for _ in 0..FIRES {
         fire(server.port)?;
         sleep(PAUSE);
@@ -212,7 +213,7 @@ fn clicks(side: &Side, slow: &Slow, label: &str) -> Result<Clicked> {
     let server = Server::start(label, &side.binary, &slow.env(&[]))?;
     click(server.port, side.reads, slow.url())?;
     sleep(PAUSE);
-    storage::reset_counters(&slow.redis);
+    slow.redis.reset_counters();
     let mut reads = 0;
     let mut visible = Vec::new();
     for _ in 0..FIRES {

@@ -3,7 +3,6 @@
 //! delay (for "storage is slow"; it still applies the commands to its own Redis).
 
 use crate::layout::Result;
-use std::collections::BTreeMap;
 use std::time::Duration;
 use testkit::emulator::{Emulator, TOKEN};
 use testkit::fake_upstash::FakeUpstash;
@@ -51,45 +50,6 @@ impl Emulated {
 /// The commands that write records.
 const WRITES: [&str; 2] = ["ZADD", "LPUSH"];
 
-/// Redis' count of each command it ran since its counters were reset (`INFO commandstats`): the
-/// commands [`Redis::billed`] adds up.
-pub fn command_stats(redis: &Redis) -> CommandStats {
-    CommandStats::parse(&redis.cli(&["INFO", "commandstats"]))
-}
-
-/// Resets Redis' command counters only, keeping its data.
-pub fn reset_counters(redis: &Redis) {
-    redis.cli(&["CONFIG", "RESETSTAT"]);
-}
-
-/// `INFO commandstats`: per command (lowercase), how many calls, the bench's own (`INFO`,
-/// `CONFIG RESETSTAT`) left out.
-#[derive(Debug, Default, Clone)]
-pub struct CommandStats(BTreeMap<String, u64>);
-
-impl CommandStats {
-    fn parse(info: &str) -> CommandStats {
-        let stats = info.lines().filter_map(|line| {
-            let (name, fields) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = fields
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((name.to_lowercase(), calls))
-        });
-        // The bench's own, which Redis counts too: `INFO` and `CONFIG RESETSTAT`.
-        let own = |name: &str| name == "info" || name.starts_with("config");
-        CommandStats(stats.filter(|(name, _)| !own(name)).collect())
-    }
-
-    /// Each command Redis counted (lowercase), with its calls.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.0.iter().map(|(name, calls)| (name.as_str(), *calls))
-    }
-}
-
 /// Storage `delay` away. The double is async: it runs on a runtime of its own, kept as long as
 /// this value.
 pub struct Slow {
@@ -130,21 +90,5 @@ impl Slow {
         settings
             .map(|(name, value)| (name, value.to_string()))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commandstats_are_read_without_the_benchs_own() {
-        let stats = CommandStats::parse(
-            "# Commandstats\r\ncmdstat_config|resetstat:calls=1,usec=38\r\ncmdstat_evalsha:calls=3,usec=34,usec_per_call=11.33,rejected_calls=0,failed_calls=3\r\ncmdstat_info:calls=2,usec=9\r\ncmdstat_zadd:calls=2,usec=31,usec_per_call=15.50\r\n",
-        );
-        assert_eq!(
-            stats.iter().collect::<Vec<_>>(),
-            [("evalsha", 3), ("zadd", 2)]
-        );
     }
 }

@@ -2,6 +2,7 @@
 //! Redis, so that what the app stores is read back byte for byte, never a model of it.
 
 use crate::{free_port, missing};
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,38 +74,28 @@ impl Redis {
             .collect()
     }
 
-    /// How many times Redis ran `command` since start or the last [`Redis::reset`] (from
-    /// `INFO commandstats`).
-    pub fn calls(&self, command: &str) -> u64 {
-        let stats = self.cli(&["INFO", "commandstats"]);
-        let prefix = format!("cmdstat_{}:calls=", command.to_lowercase());
-        stats
-            .lines()
-            .find_map(|line| line.strip_prefix(&prefix))
-            .and_then(|rest| rest.split(',').next())
-            .map(|n| n.parse().expect("calls is a number"))
-            .unwrap_or(0)
+    /// Each command Redis ran since start or the last [`Redis::reset_counters`] (lowercase, as
+    /// `INFO commandstats` names them), with its calls, those run by scripts included: what
+    /// Upstash bills. Our own looks at the counters (`INFO`) and their reset (`CONFIG
+    /// RESETSTAT`) are not the app's, and are left out.
+    pub fn command_stats(&self) -> BTreeMap<String, u64> {
+        command_stats(&self.cli(&["INFO", "commandstats"]))
     }
 
-    /// Every command Redis ran since start or the last [`Redis::reset`], those run by scripts
-    /// included (`INFO commandstats`): what Upstash bills.
+    /// How many times Redis ran `command` since start or the last reset.
+    pub fn calls(&self, command: &str) -> u64 {
+        let stats = self.command_stats();
+        stats.get(&command.to_lowercase()).copied().unwrap_or(0)
+    }
+
+    /// Every command Redis ran since start or the last reset ([`Redis::command_stats`]).
     pub fn billed(&self) -> u64 {
-        let stats = self.cli(&["INFO", "commandstats"]);
-        stats
-            .lines()
-            .filter(|line| line.starts_with("cmdstat_"))
-            // Our own looks at the counters, and their reset (`config|resetstat`), are not the
-            // app's.
-            .filter(|line| !line.starts_with("cmdstat_info") && !line.starts_with("cmdstat_config"))
-            .filter_map(|line| {
-                line.split_once(":calls=")?
-                    .1
-                    .split(',')
-                    .next()?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .sum()
+        self.command_stats().values().sum()
+    }
+
+    /// Zeroes the command counters, keeping the data.
+    pub fn reset_counters(&self) {
+        self.cli(&["CONFIG", "RESETSTAT"]);
     }
 
     /// How many changes Redis made to its data since it started (`INFO persistence`'s
@@ -121,7 +112,7 @@ impl Redis {
     /// Empties every key and the command counters, so that one server serves several runs.
     pub fn reset(&self) {
         self.cli(&["FLUSHALL"]);
-        self.cli(&["CONFIG", "RESETSTAT"]);
+        self.reset_counters();
     }
 
     fn try_cli(&self, args: &[&str]) -> Option<String> {
@@ -137,9 +128,34 @@ impl Redis {
     }
 }
 
+/// `INFO commandstats` read as each command's calls, less our own (`info`, `config|…`).
+fn command_stats(info: &str) -> BTreeMap<String, u64> {
+    let stats = info.lines().filter_map(|line| {
+        let (name, fields) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+        let calls = fields.strip_prefix("calls=")?.split(',').next()?;
+        Some((name.to_lowercase(), calls.parse().ok()?))
+    });
+    let own = |name: &str| name == "info" || name.starts_with("config");
+    stats.filter(|(name, _)| !own(name)).collect()
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commandstats_are_read_without_our_own_looks_and_resets() {
+        let stats = command_stats(
+            "# Commandstats\r\ncmdstat_config|resetstat:calls=1,usec=38\r\ncmdstat_evalsha:calls=3,usec=34,usec_per_call=11.33,rejected_calls=0,failed_calls=3\r\ncmdstat_info:calls=2,usec=9\r\ncmdstat_zadd:calls=2,usec=31,usec_per_call=15.50\r\n",
+        );
+        let expected = [("evalsha".to_string(), 3), ("zadd".to_string(), 2)];
+        assert_eq!(stats, BTreeMap::from(expected));
     }
 }

@@ -138,7 +138,7 @@ fn a_write_is_billed_two_commands_whatever_its_size() {
             store,
             fake: _fake,
         } = behind_the_double().await;
-        redis.cli(&["CONFIG", "RESETSTAT"]);
+        redis.reset_counters();
         store.add(&records(1, 1)).await.unwrap();
         assert_eq!(redis.billed(), 2);
         store.add(&records(2, 13)).await.unwrap();
@@ -309,7 +309,7 @@ fn a_read_is_one_command_with_the_read_token_and_returns_the_newest_first() {
     within("a read", async {
         let Setup { redis, fake, store } = behind_the_double().await;
         store.add(&records(1, 3)).await.unwrap();
-        redis.cli(&["CONFIG", "RESETSTAT"]);
+        redis.reset_counters();
         let recent = store.recent().await.unwrap();
         assert_eq!(recent.records, newest_first(1, 3));
         assert_eq!(recent.skipped, 0);
