@@ -33,6 +33,29 @@ impl Entry {
     }
 }
 
+/// Adds `entries` to `stored` and keeps the [`KEEP`] greatest (`ZADD` then
+/// `ZREMRANGEBYRANK 0 -11`); returns how many were not stored before, as `ZADD` does. The
+/// memory and file stores keep the rule with this, as Redis does with those two commands.
+pub fn add(stored: &mut BTreeSet<Entry>, entries: impl IntoIterator<Item = Entry>) -> usize {
+    let added = entries
+        .into_iter()
+        .filter(|entry| stored.insert(entry.clone()))
+        .count();
+    for _ in KEEP..stored.len() {
+        stored.pop_first();
+    }
+    added
+}
+
+/// The stored members, newest first (`ZRANGE 0 9 REV`).
+pub fn members_newest_first(stored: &BTreeSet<Entry>) -> Vec<String> {
+    stored
+        .iter()
+        .rev()
+        .map(|entry| entry.member.clone())
+        .collect()
+}
+
 /// The [`KEEP`] newest distinct entries of `batch`, newest first: all a write needs to send.
 pub fn newest(batch: &[RequestRecord]) -> Vec<Entry> {
     let all: BTreeSet<Entry> = batch.iter().map(Entry::of).collect();
@@ -49,6 +72,42 @@ mod tests {
 
     fn scores(entries: &[Entry]) -> Vec<u64> {
         entries.iter().map(|entry| entry.score).collect()
+    }
+
+    /// The scores of what `stored` holds, newest first, read back through the members.
+    fn stored_scores(stored: &BTreeSet<Entry>) -> Vec<u64> {
+        members_newest_first(stored)
+            .iter()
+            .map(|member| RequestRecord::from_stored(member).unwrap().timestamp)
+            .collect()
+    }
+
+    #[test]
+    fn the_newest_record_comes_first_whatever_order_they_come_in() {
+        let mut stored = BTreeSet::new();
+        assert_eq!(add(&mut stored, [Entry::of(&record(1))]), 1);
+        assert_eq!(add(&mut stored, [3, 2].map(|n| Entry::of(&record(n)))), 2);
+        assert_eq!(
+            add(&mut stored, [Entry::of(&record(2))]),
+            0,
+            "the same entry again adds nothing"
+        );
+        assert_eq!(stored_scores(&stored), [3, 2, 1]);
+    }
+
+    #[test]
+    fn only_the_ten_newest_are_kept_and_older_ones_change_nothing() {
+        let mut stored = BTreeSet::new();
+        let entries = |range: std::ops::RangeInclusive<u64>| range.map(|n| Entry::of(&record(n)));
+        add(&mut stored, entries(1..=5));
+        add(&mut stored, entries(6..=12));
+        assert_eq!(stored_scores(&stored), (3..=12).rev().collect::<Vec<_>>());
+        assert_eq!(
+            add(&mut stored, entries(1..=2)),
+            2,
+            "new to the set, if only briefly"
+        );
+        assert_eq!(stored_scores(&stored), (3..=12).rev().collect::<Vec<_>>());
     }
 
     #[test]
