@@ -28,7 +28,7 @@ use http::{HeaderName, HeaderValue};
 /// Changing a byte of the page's `<script>` or `<style>` changes its hash: the drift test below
 /// prints the new one to paste here and into `vercel.json`.
 pub const PAGE_CSP: &str = "default-src 'none'; \
-    script-src 'sha256-KMY+ZCUJxXAVqQ5MWGimaoIkAavtNFHs/QbgFoTjPqs='; \
+    script-src 'sha256-Ol9lpzOMyg1zSeCEQ2vhsmjSLwhzh83adFuVlGPVb44='; \
     style-src 'sha256-mYWA7IMWow25EP7L1kmpMja7y7O7YxhjAdikFJwHUCQ='; \
     connect-src 'self'; \
     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

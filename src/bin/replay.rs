@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
             eprintln!("replay: {message}");
             return ExitCode::FAILURE;
         }
-        StoreChoice::Memory => {
+        StoreChoice::Memory | StoreChoice::File => {
             eprintln!("replay: set KV_REST_API_URL and KV_REST_API_TOKEN (or .env.local)");
             return ExitCode::FAILURE;
         }

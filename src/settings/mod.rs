@@ -72,6 +72,8 @@ pub struct Settings {
     /// Running on Vercel (`VERCEL=1`), and not under `vercel dev` (which also sets
     /// `VERCEL_DEV=1` and runs locally).
     pub on_vercel: bool,
+    /// Running under `vercel dev` (`VERCEL_DEV=1`), which starts a process per request.
+    pub vercel_dev: bool,
     /// Whether each stored record leaves a success line (`WAIT_UNTIL_SUCCESS_LINES=off` turns
     /// them off; failure lines are never turned off).
     pub success_lines: bool,
@@ -152,12 +154,13 @@ impl Settings {
                 ));
             }
         }
+        let vercel_dev = environment("VERCEL_DEV").as_deref() == Some("1");
         Self {
             upstash,
             store: word("WAIT_UNTIL_STORE"),
             key: either("WAIT_UNTIL_KEY"),
-            on_vercel: environment("VERCEL").as_deref() == Some("1")
-                && environment("VERCEL_DEV").as_deref() != Some("1"),
+            on_vercel: environment("VERCEL").as_deref() == Some("1") && !vercel_dev,
+            vercel_dev,
             success_lines,
             notes,
             file_problem: None,

@@ -9,8 +9,9 @@
 //!    leave the store unconfigured with the variable to fix, never memory: a typo must not
 //!    silently keep records in one process.
 //! 5. Nothing set, and `.env.local` exists but cannot be read: unconfigured, naming the file.
-//! 6. Nothing set: memory locally (`cargo run`, `vercel dev`); on Vercel (`VERCEL=1`)
-//!    unconfigured, since memory would lose records between instances.
+//! 6. Nothing set: on Vercel (`VERCEL=1`) unconfigured, since memory would lose records between
+//!    instances; under `vercel dev` (`VERCEL_DEV=1`) a file in the project, since it starts a
+//!    process for every request; else (`cargo run`) memory.
 
 use super::upstash::UpstashSettings;
 use super::upstash::settings::Unusable;
@@ -19,6 +20,8 @@ use crate::settings::{Settings, shown};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreChoice {
     Memory,
+    /// The file [`super::file::DEV_PATH`].
+    File,
     Upstash(UpstashSettings),
     /// Upstash is wanted but cannot be used; the message says what to set.
     Unconfigured(String),
@@ -75,6 +78,11 @@ impl Choice {
                 StoreChoice::Unconfigured(NOT_CONFIGURED.into()),
                 "running on Vercel (VERCEL=1) without Upstash settings; memory would lose \
                  records between instances",
+            ),
+            Err(Unusable::Missing) if settings.vercel_dev => (
+                StoreChoice::File,
+                "no Upstash settings, and vercel dev starts a process for each request: \
+                 records are kept in .vercel/dev/requests-newest.json",
             ),
             Err(Unusable::Missing) => (
                 StoreChoice::Memory,

@@ -11,12 +11,14 @@
 //! - errors are values ([`StoreError`]) that carry no secrets.
 
 pub mod choice;
+pub mod file;
 mod memory;
 pub mod newest;
 mod queue;
 pub mod upstash;
 
 pub use choice::{Choice, StoreChoice};
+pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use queue::{Limits, WriteQueue};
 pub use upstash::{UpstashSettings, UpstashStore};
@@ -40,6 +42,8 @@ pub struct Store {
 #[allow(clippy::large_enum_variant)]
 pub enum Backend {
     Memory(MemoryStore),
+    /// For `vercel dev`, whose processes last one request each.
+    File(FileStore),
     Upstash(UpstashStore),
     /// Upstash was wanted but is not configured: reads fail with this message, writes fail and
     /// leave a replayable failure line.
@@ -126,6 +130,7 @@ impl Store {
     pub fn from_choice(choice: StoreChoice) -> Self {
         let backend = match choice {
             StoreChoice::Memory => Backend::Memory(MemoryStore::default()),
+            StoreChoice::File => Backend::File(FileStore::new(file::DEV_PATH)),
             StoreChoice::Upstash(settings) => {
                 Backend::Upstash(UpstashStore::new(settings, RetryPolicy::default()))
             }
@@ -138,10 +143,11 @@ impl Store {
         &self.backend
     }
 
-    /// `memory` or `upstash`: what responses report as `storage`.
+    /// `memory`, `file` or `upstash`: what responses report as `storage`.
     pub fn kind(&self) -> &'static str {
         match self.backend {
             Backend::Memory(_) => "memory",
+            Backend::File(_) => "file",
             Backend::Upstash(_) | Backend::Unconfigured(_) => "upstash",
         }
     }
@@ -160,6 +166,10 @@ impl Store {
                 store.add(newest::newest(&batch));
                 Ok(1)
             }
+            Backend::File(store) => match store.add(newest::newest(&batch)).await {
+                Ok(_) => Ok(1),
+                Err(error) => Err(WriteFailure { attempts: 1, error }),
+            },
             Backend::Upstash(store) => store.add(&batch).await.map(|written| written.attempts),
             Backend::Unconfigured(message) => Err(WriteFailure {
                 attempts: 0,
@@ -172,6 +182,10 @@ impl Store {
         match &self.backend {
             Backend::Memory(store) => {
                 let members = store.newest_first();
+                Ok(Recent::from_members(members.iter().map(String::as_str)))
+            }
+            Backend::File(store) => {
+                let members = store.newest_first().await?;
                 Ok(Recent::from_members(members.iter().map(String::as_str)))
             }
             Backend::Upstash(store) => store.recent().await,
@@ -193,6 +207,37 @@ mod tests {
         }
         let recent = store.recent().await.unwrap();
         assert_eq!(recent.records, [3, 2, 1].map(RequestRecord::numbered));
+    }
+
+    #[tokio::test]
+    async fn the_file_store_keeps_what_is_pushed_and_a_failed_write_is_one_attempt() {
+        let folder = std::env::temp_dir().join(format!("wait-until-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        let store = Store::new(
+            Backend::File(FileStore::new(folder.join("requests.json"))),
+            Limits::default(),
+        );
+        assert_eq!(store.kind(), "file");
+        for n in [2, 1, 3] {
+            assert_eq!(store.push(&RequestRecord::numbered(n)).await, Ok(1));
+        }
+        let recent = store.recent().await.unwrap();
+        assert_eq!(recent.records, [3, 2, 1].map(RequestRecord::numbered));
+
+        // Its folder is a file now: neither a write nor a read can work.
+        std::fs::remove_dir_all(&folder).unwrap();
+        std::fs::write(&folder, "").unwrap();
+        let failure = store.push(&RequestRecord::numbered(4)).await.unwrap_err();
+        assert_eq!(failure.attempts, 1);
+        assert!(
+            matches!(failure.error, StoreError::Unavailable(_)),
+            "{failure:?}"
+        );
+        assert!(matches!(
+            store.recent().await,
+            Err(StoreError::Unavailable(_))
+        ));
+        std::fs::remove_file(&folder).unwrap();
     }
 
     #[tokio::test]

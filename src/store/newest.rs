@@ -16,7 +16,7 @@ use crate::record::RequestRecord;
 use std::collections::BTreeSet;
 
 /// A record as stored. Ordered as Redis orders a sorted set: by score, then by member bytes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// The record's time in milliseconds since the Unix epoch: the sorted set's score.
     pub score: u64,

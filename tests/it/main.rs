@@ -22,6 +22,7 @@ mod route_builds;
 mod settings;
 mod source;
 mod storage_faults;
+mod vercel_dev;
 
 use std::time::Duration;
 use testkit::app::App;

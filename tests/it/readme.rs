@@ -130,3 +130,10 @@ fn the_own_project_snippets_are_the_crate_s_doctested_ones() {
         );
     }
 }
+
+#[test]
+fn the_vercel_dev_file_is_the_code_s() {
+    let readme = readme();
+    says(&readme, wait_until::store::file::DEV_PATH);
+    says(&readme, "vercel dev --local");
+}

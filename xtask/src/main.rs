@@ -13,6 +13,7 @@ mod route_files;
 mod run;
 mod test;
 mod vercel_build;
+mod vercel_dev;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ commands:
   provision      install what the tests need when missing (apt-get on Debian as root;
                  elsewhere it lists what to install)
   vercel-build   run `vercel build` offline and verify the output it would deploy
+  vercel-dev     run the pinned `vercel dev --local` on a copy of the project and drive it:
+                 every route, records across its per-request processes, the page
   package        package bundled_api and bundled_api_macros as `cargo publish` would, and
                  verify them (docs without warnings, README and LICENSE, builds from the package)
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "provision" => provision::all(),
         "vercel-build" => vercel_build::run(),
+        "vercel-dev" => vercel_dev::run(),
         "package" => package::run(),
         "bench" => bench::run(),
         "mutants" => mutants::run(),

@@ -30,7 +30,7 @@ pub fn run() -> Result {
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
     build_and_test_consumer()?;
     status(&mut cmd("cargo", &["test", "--workspace"]))?;
-    node_suites()?;
+    all_node_suites()?;
     // Last: the slowest check (a release cross-build), and it needs the rest to be right.
     crate::vercel_build::run()
 }
@@ -43,31 +43,36 @@ fn build_and_test_consumer() -> Result {
     status(&mut consumer::cargo(&["test", "--locked"])?)
 }
 
-/// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary and
-/// Chromium, and two cores are enough for one.
-fn node_suites() -> Result {
+/// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary (or
+/// the Vercel CLI) and Chromium, and two cores are enough for one.
+fn all_node_suites() -> Result {
     let mut files: Vec<String> = std::fs::read_dir(root().join(provision::JS_DIR))
         .map_err(|e| format!("cannot list {}: {e}", provision::JS_DIR))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".test.mjs"))
         .map(|name| format!("{}/{name}", provision::JS_DIR))
         .collect();
-    if files.is_empty() {
-        return Err(format!(
-            "no *.test.mjs in {}: the node suites are missing",
-            provision::JS_DIR
-        ));
+    if !files.iter().any(|file| file == crate::vercel_dev::SUITE) {
+        return Err(format!("{} is missing", crate::vercel_dev::SUITE));
     }
     files.sort();
+    node_suites(&files.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `files`, with what every suite may need: the built binary, Chromium, the Vercel CLI and the
+/// project copy it runs in.
+pub fn node_suites(files: &[&str]) -> Result {
     let chromium =
         provision::chromium().ok_or("Chromium is missing: run `cargo xtask provision`")?;
     let target = target_dir()?;
+    let vercel_dev = crate::vercel_dev::prepare()?;
     let mut args = vec!["--test", "--test-concurrency=1"];
-    args.extend(files.iter().map(String::as_str));
+    args.extend(files);
     status(
         cmd("node", &args)
             .env("WAIT_UNTIL_BIN", target.join("debug/main"))
             .env("WAIT_UNTIL_ARTIFACTS", &target)
-            .env("CHROMIUM", chromium),
+            .env("CHROMIUM", chromium)
+            .envs(vercel_dev.env()),
     )
 }

@@ -20,6 +20,7 @@ async fn handler(req: Request, _state: AppState) -> Result<Response<ResponseBody
             store.add([Entry::of(&record)]);
             true
         }
+        Backend::File(store) => store.add(vec![Entry::of(&record)]).await.is_ok(),
         Backend::Unconfigured(_) => false,
     };
     let body = serde_json::json!({ "recorded": stored, "id": record.id });

@@ -81,11 +81,26 @@ fn on_vercel_missing_settings_are_an_error_not_a_fallback() {
 }
 
 #[test]
-fn vercel_dev_without_settings_uses_memory_like_any_local_run() {
-    assert_eq!(
-        choose(&[("VERCEL", "1"), ("VERCEL_DEV", "1")]).store,
-        StoreChoice::Memory
-    );
+fn vercel_dev_without_settings_keeps_records_in_the_project_s_file() {
+    for vars in [
+        &[("VERCEL_DEV", "1")][..],
+        &[("VERCEL", "1"), ("VERCEL_DEV", "1")],
+    ] {
+        let c = choose(vars);
+        assert_eq!(c.store, StoreChoice::File, "{vars:?}");
+        assert!(
+            c.reason.contains(super::super::file::DEV_PATH),
+            "{}",
+            c.reason
+        );
+    }
+    // Its own settings, or a forced memory store, still win.
+    let linked = choose(&with(&[("VERCEL_DEV", "1")]));
+    upstash(&linked);
+    let forced = choose(&[("VERCEL_DEV", "1"), ("WAIT_UNTIL_STORE", "memory")]);
+    assert_eq!(forced.store, StoreChoice::Memory);
+    // Only `1` means vercel dev, as only `1` means Vercel.
+    assert_eq!(choose(&[("VERCEL_DEV", "true")]).store, StoreChoice::Memory);
 }
 
 #[test]

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const SCRUBBED = [
+export const SCRUBBED = [
   "KV_REST_API_URL", "KV_REST_API_TOKEN", "KV_REST_API_READ_ONLY_TOKEN",
   "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "WAIT_UNTIL_STORE", "WAIT_UNTIL_KEY",
   "VERCEL", "VERCEL_DEV", "VERCEL_IPC_PATH",

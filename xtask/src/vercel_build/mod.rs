@@ -27,9 +27,9 @@
 mod output;
 mod probe;
 mod production;
-mod project;
+pub(crate) mod project;
 mod readme_logs;
-mod tools;
+pub(crate) mod tools;
 
 use crate::run::{Result, status, target_dir};
 use serde_json::Value;
@@ -96,13 +96,13 @@ pub fn run() -> Result {
     Ok(())
 }
 
-/// Holds `<target dir>/vercel-check/lock` until dropped (the OS releases it if the process dies).
-fn lock(check: &Path) -> Result<std::fs::File> {
+/// Holds `<check>/lock` until dropped (the OS releases it if the process dies).
+pub(crate) fn lock(check: &Path) -> Result<std::fs::File> {
     std::fs::create_dir_all(check).map_err(|e| format!("cannot create {check:?}: {e}"))?;
     let file = std::fs::File::create(check.join("lock"))
         .map_err(|e| format!("cannot create the lock file: {e}"))?;
     if file.try_lock().is_err() {
-        println!("vercel-build: waiting for another run of this check to finish");
+        println!("waiting for another run of this check to finish ({check:?})");
         file.lock().map_err(|e| format!("cannot lock: {e}"))?;
     }
     Ok(file)

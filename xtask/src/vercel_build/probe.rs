@@ -1,5 +1,5 @@
-//! Starts the built function as `vercel dev` would (`VERCEL_DEV_PORT`) and asks every route for
-//! its answer over plain HTTP/1.1, by the original path, as Vercel passes it on.
+//! Starts the built function locally, as `cargo run` does (`VERCEL_DEV_PORT`), and asks every
+//! route for its answer over plain HTTP/1.1, by the original path, as Vercel passes it on.
 //!
 //! - The environment is emptied and the folder is a scratch one, so no Upstash setting and no
 //!   `.env.local` reach it: it must use its memory store, and says so.

@@ -88,7 +88,7 @@ fn zigbuild_in_use(venv_bin: &Path) -> PathBuf {
 /// served at its version by the registry our machines reach, so the lockfile lacks them and
 /// `npm ci` refuses it as out of sync. `npm install --no-save` installs exactly the locked
 /// versions and leaves the lockfile untouched.
-fn vercel_cli() -> Result<PathBuf> {
+pub(crate) fn vercel_cli() -> Result<PathBuf> {
     let dir = root().join(CLI_DIR);
     let pinned = read_json(&dir.join("package.json"))?["devDependencies"]["vercel"]
         .as_str()
