@@ -123,23 +123,22 @@ fn io_error(what: &str, path: &Path, error: std::io::Error) -> StoreError {
 mod tests {
     use super::*;
     use crate::record::RequestRecord;
+    use testkit::TempDir;
 
     fn entry(n: u64) -> Entry {
         Entry::of(&RequestRecord::numbered(n))
     }
 
-    /// A store in a fresh folder of its own, removed when the test ends.
+    /// A store in a fresh folder of its own (the kit's, removed when the test ends).
     struct Scratch {
-        folder: PathBuf,
+        folder: TempDir,
         store: FileStore,
     }
 
     impl Scratch {
-        fn new(name: &str) -> Self {
-            let folder =
-                std::env::temp_dir().join(format!("wait-until-file-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&folder);
-            let store = FileStore::new(folder.join("dev/requests-newest.json"));
+        fn new() -> Self {
+            let folder = TempDir::new("file-store");
+            let store = FileStore::new(folder.path().join("dev/requests-newest.json"));
             Self { folder, store }
         }
 
@@ -152,15 +151,9 @@ mod tests {
         }
     }
 
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.folder);
-        }
-    }
-
     #[tokio::test]
     async fn records_outlive_the_store_that_wrote_them_and_keep_the_rule() {
-        let scratch = Scratch::new("outlive");
+        let scratch = Scratch::new();
         assert_eq!(scratch.scores().await, [0u64; 0], "no file yet: nothing");
         assert_eq!(scratch.store.add((1..=5).map(entry).collect()).await, Ok(5));
         // Another process of the function is another store on the same file.
@@ -172,7 +165,7 @@ mod tests {
 
     #[tokio::test]
     async fn writers_at_once_lose_nothing() {
-        let scratch = Scratch::new("at-once");
+        let scratch = Scratch::new();
         // Each thread a writer of its own (a file, an open and a lock per write, as each
         // process has), 8 at once, 4 writes each: every write reads what the one before wrote.
         let path = scratch.store.path.clone();
@@ -196,7 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_it_did_not_write_is_refused_and_left_as_it_is() {
-        let scratch = Scratch::new("foreign");
+        let scratch = Scratch::new();
         std::fs::create_dir_all(scratch.store.path.parent().unwrap()).unwrap();
         std::fs::write(&scratch.store.path, "my notes").unwrap();
         fn refused<T: std::fmt::Debug>(result: Result<T, StoreError>) {
@@ -214,10 +207,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_store_it_cannot_reach_is_unavailable_and_names_the_path() {
-        let scratch = Scratch::new("unreachable");
+        let scratch = Scratch::new();
         // The store's folder is a file: nothing can be created inside it.
-        std::fs::create_dir_all(&scratch.folder).unwrap();
-        std::fs::write(scratch.folder.join("dev"), "").unwrap();
+        std::fs::write(scratch.folder.path().join("dev"), "").unwrap();
         match scratch.store.add(vec![entry(1)]).await {
             Err(StoreError::Unavailable(message)) => assert!(message.contains("dev"), "{message}"),
             other => panic!("{other:?}"),
@@ -226,7 +218,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_file_holds_the_entries_newest_first_and_nothing_else() {
-        let scratch = Scratch::new("layout");
+        let scratch = Scratch::new();
         scratch.store.add(vec![entry(1), entry(2)]).await.unwrap();
         let text = std::fs::read_to_string(&scratch.store.path).unwrap();
         let entries: Vec<Entry> = serde_json::from_str(&text).unwrap();

@@ -179,18 +179,16 @@ impl Store {
     }
 
     pub async fn recent(&self) -> Result<Recent, StoreError> {
-        match &self.backend {
-            Backend::Memory(store) => {
-                let members = store.newest_first();
-                Ok(Recent::from_members(members.iter().map(String::as_str)))
+        // The local stores hand back their members; Upstash reads and checks its own reply.
+        let members = match &self.backend {
+            Backend::Memory(store) => store.newest_first(),
+            Backend::File(store) => store.newest_first().await?,
+            Backend::Upstash(store) => return store.recent().await,
+            Backend::Unconfigured(message) => {
+                return Err(StoreError::NotConfigured(message.clone()));
             }
-            Backend::File(store) => {
-                let members = store.newest_first().await?;
-                Ok(Recent::from_members(members.iter().map(String::as_str)))
-            }
-            Backend::Upstash(store) => store.recent().await,
-            Backend::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
-        }
+        };
+        Ok(Recent::from_members(members.iter().map(String::as_str)))
     }
 }
 
@@ -211,8 +209,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_file_store_keeps_what_is_pushed_and_a_failed_write_is_one_attempt() {
-        let folder = std::env::temp_dir().join(format!("wait-until-store-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&folder);
+        let scratch = testkit::TempDir::new("store");
+        let folder = scratch.path().join("dev");
         let store = Store::new(
             Backend::File(FileStore::new(folder.join("requests.json"))),
             Limits::default(),
@@ -237,7 +235,6 @@ mod tests {
             store.recent().await,
             Err(StoreError::Unavailable(_))
         ));
-        std::fs::remove_file(&folder).unwrap();
     }
 
     #[tokio::test]
