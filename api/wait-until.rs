@@ -5,27 +5,27 @@ use http::StatusCode;
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
 use wait_until::respond::{self, Receipt};
 use wait_until::write_mode::WriteMode;
-use wait_until::{App, RequestRecord, background};
+use wait_until::{App, RequestRecord, store};
 
 pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error> {
     let mode = match WriteMode::from_query(req.uri().query()) {
         Ok(mode) => mode,
         Err(refusal) => return Ok(respond::error(StatusCode::BAD_REQUEST, refusal)),
     };
-    let app = App::global();
-    let storage = app.store().kind();
+    let writer = App::global().writer();
+    let storage = writer.sink().kind();
     let record = RequestRecord::of_request(&req);
     Ok(match mode {
         WriteMode::AfterResponse => {
             let receipt = Receipt::after_response(&record, storage);
-            background::store_after_response(app, &req, &state, record);
+            writer.submit(&req, &state, record);
             respond::json(StatusCode::OK, &receipt)
         }
         WriteMode::Awaited => {
             let id = record.id.clone();
-            match background::store_before_response(app, &req, &state, record).await {
+            match writer.submit_awaited(&req, &state, record).await {
                 Ok(stored) => respond::json(StatusCode::OK, &Receipt::stored(id, storage, &stored)),
-                Err(error) => respond::write_failed(&error, &id),
+                Err(failure) => respond::write_failed(&store::StoreError::from(failure), &id),
             }
         }
     })

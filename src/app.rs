@@ -1,18 +1,32 @@
-//! The process-wide state: settings, store and overflow grouping, built once on first use.
+//! The process-wide state: settings, the store behind its after-response writer, and the
+//! source links, built once on first use.
 //!
 //! A Vercel Function instance serves many requests; everything here is made once per instance
 //! (once per cold start), never per request.
 
-use crate::background::overflow::{Grouping, Overflow};
 use crate::settings::Settings;
 use crate::source::SourceLinks;
 use crate::store::{Backend, Choice, Store};
+use after_response::{AfterResponse, Config, Retry};
 use once_cell::sync::Lazy;
+use std::time::Duration;
+
+/// The `event` of the app's failure lines, which `replay` looks for: the same as before the
+/// writer was a crate, so lines logged then are still replayed.
+pub const WRITE_FAILED: &str = "wait_until.write_failed";
+
+/// The crate's retries, each attempt cut at the client's own timeout plus a second: the client
+/// ends a slow call first, in its own words ("storage timed out"); this is only the backstop.
+pub const RETRY: Retry = Retry {
+    max_attempts: 4,
+    base_delay: Duration::from_millis(100),
+    max_delay: Duration::from_secs(1),
+    deadline: Duration::from_secs(8),
+    attempt_timeout: Duration::from_secs(4),
+};
 
 pub struct App {
-    store: Store,
-    overflow: Overflow,
-    success_lines: bool,
+    writer: AfterResponse<Store>,
     source: SourceLinks,
     /// Why this store was chosen, and notes on the settings, for the start-up lines.
     reason: String,
@@ -28,15 +42,11 @@ impl App {
             reason,
             mut notes,
         } = Choice::from_settings(&settings);
-        let store = Store::from_choice(store);
-        let overflow = Overflow::new(store.kind(), Grouping::default());
         let (source, source_note) = SourceLinks::from_settings(&settings);
         notes.extend(settings.notes);
         notes.extend(source_note);
         Self {
-            store,
-            overflow,
-            success_lines: settings.success_lines,
+            writer: writer(Store::from_choice(store), settings.success_lines),
             source,
             reason,
             notes,
@@ -48,18 +58,13 @@ impl App {
         &APP
     }
 
+    /// Writes records after the response (or awaited), batched, bounded and retried.
+    pub fn writer(&self) -> &AfterResponse<Store> {
+        &self.writer
+    }
+
     pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// Where records refused under overload are grouped into failure lines.
-    pub fn overflow(&self) -> &Overflow {
-        &self.overflow
-    }
-
-    /// Whether each stored record leaves a success line.
-    pub fn success_lines(&self) -> bool {
-        self.success_lines
+        self.writer.sink()
     }
 
     /// Where the page links for the source and the deploy steps.
@@ -69,11 +74,28 @@ impl App {
 
     /// The start-up lines: which store is in use and why, and any configuration notes.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines = vec![format!("storage: {} ({})", self.store.kind(), self.reason)];
-        if let Backend::Unconfigured(message) = self.store.backend() {
+        let store = self.store();
+        let mut lines = vec![format!("storage: {} ({})", store.kind(), self.reason)];
+        if let Backend::Unconfigured(message) = store.backend() {
             lines.push(format!("storage problem: {message}"));
         }
         lines.extend(self.notes.iter().map(|note| format!("note: {note}")));
         lines
     }
+}
+
+/// The app's writer settings: the crate's limits, the app's retries and failure event.
+pub fn config(success_lines: bool) -> Config {
+    Config {
+        success_lines,
+        event: WRITE_FAILED,
+        retry: RETRY,
+        ..Config::default()
+    }
+}
+
+/// The app's writer on `store`.
+pub fn writer(store: Store, success_lines: bool) -> AfterResponse<Store> {
+    // Only zero bounds are refused, and the app's have none (every test builds one).
+    AfterResponse::with_config(store, config(success_lines)).expect("the app's bounds")
 }

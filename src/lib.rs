@@ -4,17 +4,12 @@
 //! response with [`respond`]. Nothing here depends on how routes are bundled.
 
 pub mod app;
-pub mod background;
-#[cfg(test)]
-mod paused_clock;
 pub mod record;
-pub mod replay;
 pub mod respond;
 pub mod security;
 pub mod settings;
 pub mod source;
 pub mod store;
-mod sync;
 pub mod web;
 pub mod write_mode;
 

@@ -30,8 +30,10 @@ pub const MAX_METHOD_CHARS: usize = 32;
 /// Longer stored entries are not records we wrote: skipped unread.
 pub const MAX_STORED_BYTES: usize = 4096;
 
+/// Deserialising checks the rules ([`RequestRecord::from_stored`]'s), so a record read back
+/// from a failure line obeys them too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", try_from = "Unchecked")]
 pub struct RequestRecord {
     pub id: String,
     /// Milliseconds since the Unix epoch.
@@ -42,6 +44,47 @@ pub struct RequestRecord {
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
+}
+
+/// A record as read, before its rules are checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Unchecked {
+    id: String,
+    timestamp: u64,
+    method: String,
+    user_agent: String,
+    #[serde(default)]
+    country: Option<String>,
+    #[serde(default)]
+    flag: Option<String>,
+}
+
+impl TryFrom<Unchecked> for RequestRecord {
+    type Error = &'static str;
+
+    fn try_from(raw: Unchecked) -> Result<Self, Self::Error> {
+        let Unchecked {
+            id,
+            timestamp,
+            method,
+            user_agent,
+            country,
+            flag,
+        } = raw;
+        let record = Self {
+            id,
+            timestamp,
+            method,
+            user_agent,
+            country,
+            flag,
+        };
+        match record.is_well_formed() {
+            true => Ok(record),
+            false => Err("not a record this app writes"),
+        }
+    }
 }
 
 impl RequestRecord {
@@ -73,8 +116,7 @@ impl RequestRecord {
         if raw.len() > MAX_STORED_BYTES {
             return None;
         }
-        let record: Self = serde_json::from_str(raw).ok()?;
-        record.is_well_formed().then_some(record)
+        serde_json::from_str(raw).ok()
     }
 
     /// The record's canonical text: what storage holds and failure lines carry.

@@ -5,10 +5,10 @@
 //! included. Errors are
 //! `{"error": "<short message>"}`; storage errors map to statuses here and nowhere else.
 
-use crate::background::Stored;
 use crate::record::RequestRecord;
 use crate::security;
 use crate::store::{Recent, StoreError};
+use after_response::Written as Stored;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
 use vercel_runtime::{Request, Response, ResponseBody};

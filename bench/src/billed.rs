@@ -299,7 +299,7 @@ fn read_official_list(url: &str) -> Result<String> {
 }
 
 /// The success line's start, the same in the app and the baseline.
-const STORED: &str = "[wait-until] stored";
+const STORED: &str = "[after-response] wrote";
 
 /// `/proc/loadavg`'s 1-minute figure.
 fn load_average() -> String {

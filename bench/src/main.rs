@@ -280,11 +280,16 @@ fn throughput() -> Result<String> {
         vec![("ours", vec![]), ("official example", vec![])];
     for _ in 0..RUNS {
         for (label, name, stored_marker, failed_marker) in [
-            (0, "main", "[wait-until] stored", "wait_until.write_failed"),
+            (
+                0,
+                "main",
+                "[after-response] wrote",
+                "wait_until.write_failed",
+            ),
             (
                 1,
                 "official_baseline",
-                "[wait-until] stored",
+                "[after-response] wrote",
                 "Failed to store",
             ),
         ] {
@@ -452,7 +457,7 @@ fn idle_fire() -> Result<String> {
         std::thread::sleep(Duration::from_millis(300));
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
-    // "[wait-until] stored <id> in upstash (1 attempt, N ms)", skipping the first: a cold client.
+    // "[after-response] wrote <id> to upstash (1 attempt, N ms)", skipping the first: a cold client.
     let writes: Vec<f64> = out
         .lines()
         .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms)")?.parse().ok())

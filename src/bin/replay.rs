@@ -1,20 +1,17 @@
 //! Stores again the records of failure lines: `cargo run --bin replay < logs.txt`.
 //!
 //! Reads exported function logs on stdin (plain, timestamp-prefixed, or the JSON lines of
-//! `vercel logs --json`), finds the failure lines, and writes their records into the configured
+//! `vercel logs --json`) and writes the records of their failure lines into the configured
 //! Upstash database (same settings as the app: environment, then `.env.local`) with the app's
-//! own write: the same checks, retries and rule, each record as the same bytes the app wrote, so
-//! the set ends up holding the ten newest records, each once, and replaying twice changes
-//! nothing the second time. Prints what it found, what the write did, and how many of the
-//! records are among the ten newest afterwards. Exits non-zero when it found nothing to store or
-//! storage refused, so it can be run again.
+//! own writer: the same checks, retries and rule, each record as the same bytes the app wrote,
+//! so the set ends up holding the ten newest records, each once, and replaying twice changes
+//! nothing. Says what it found and wrote, then how many of the records are among the ten newest.
+//! Exits non-zero when it found nothing to store or storage refused, so it can be run again.
 
 use std::io::Read;
 use std::process::ExitCode;
-use wait_until::replay::failed_records;
 use wait_until::settings::Settings;
-use wait_until::store::upstash::retry::RetryPolicy;
-use wait_until::store::{Choice, StoreChoice, UpstashStore};
+use wait_until::store::{Choice, Store, StoreChoice};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -23,8 +20,8 @@ async fn main() -> ExitCode {
         eprintln!("replay: cannot read stdin: {error}");
         return ExitCode::FAILURE;
     }
-    let settings = match Choice::from_settings(&Settings::from_env()).store {
-        StoreChoice::Upstash(settings) => settings,
+    let store = match Choice::from_settings(&Settings::from_env()).store {
+        choice @ StoreChoice::Upstash(_) => Store::from_choice(choice),
         StoreChoice::Unconfigured(message) => {
             eprintln!("replay: {message}");
             return ExitCode::FAILURE;
@@ -34,63 +31,21 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let found = failed_records(&log);
-    println!(
-        "replay: found {} records in {} failure lines ({} invalid, {} unreadable, {} duplicates skipped)",
-        found.records.len(),
-        found.lines,
-        found.invalid,
-        found.unreadable,
-        found.duplicates
-    );
-    if found.unreadable > 0 {
-        eprintln!(
-            "replay: {} lines name a failure but could not be read (cut or edited); their records are not replayed",
-            found.unreadable
-        );
-    }
-    if let Some(next) = &found.more_pages {
-        eprintln!(
-            "replay: the export stopped at its --limit and more entries matched: export the next page with `--next {next}` and replay it too"
-        );
-    }
-    if found.records.is_empty() {
-        eprintln!("replay: nothing to store (no failure lines with valid records in the input)");
+    let writer = wait_until::app::writer(store, false);
+    let Some(found) = writer.replay_log(&log).await else {
         return ExitCode::FAILURE;
+    };
+    // A record older than the ten newest is written for a moment, then cut: say what stayed.
+    match writer.sink().recent().await {
+        Ok(recent) => println!(
+            "replay: {} of them among the ten newest now",
+            found
+                .items
+                .iter()
+                .filter(|r| recent.records.contains(r))
+                .count()
+        ),
+        Err(error) => eprintln!("replay: written, but the check read failed: {error}"),
     }
-    let store = UpstashStore::new(settings, RetryPolicy::default());
-    // One call, whatever the number: only the ten newest of them can be kept.
-    match store.add(&found.records).await {
-        Ok(written) => {
-            println!(
-                "replay: wrote {} records: {} new, {} stored already",
-                written.sent,
-                written.added,
-                written.sent - written.added
-            );
-            // One read more, so the report says what stayed: a record older than the ten newest
-            // is new to storage for a moment, then cut.
-            match store.recent().await {
-                Ok(recent) => println!(
-                    "replay: {} of them among the ten newest now",
-                    found
-                        .records
-                        .iter()
-                        .filter(|record| recent.records.contains(record))
-                        .count()
-                ),
-                Err(error) => eprintln!("replay: written, but the check read failed: {error}"),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!(
-                "replay: storage failed after {} attempt{}: {}; nothing was lost, run it again",
-                failure.attempts,
-                if failure.attempts == 1 { "" } else { "s" },
-                failure.error
-            );
-            ExitCode::FAILURE
-        }
-    }
+    ExitCode::SUCCESS
 }

@@ -24,6 +24,8 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Entry>> {
         // A panic while holding the lock can at worst leave fewer entries, which is still a
         // valid store, so a poisoned lock is safe to keep using.
-        crate::sync::lock_unpoisoned(&self.entries)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

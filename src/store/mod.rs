@@ -1,8 +1,9 @@
 //! Where records go: the ten newest, newest first, under one key.
 //!
 //! A [`Store`] is a backend (an enum, not a trait object: the set is closed, dispatch stays
-//! static and futures stay `Send` without boxing) behind one [`WriteQueue`] that coalesces and
-//! bounds background writes. Every backend keeps the same promises:
+//! static and futures stay `Send` without boxing), and the app's `after_response` [`Sink`]:
+//! one call writes one batch, once; the writer batches, bounds and retries. Every backend keeps
+//! the same promises:
 //! - a batch is added by one rule ([`newest`]): afterwards the store holds the [`KEEP`] newest
 //!   records, each once, newest first, whatever order batches, retries, instances and replays
 //!   arrive in, so writing a batch again changes nothing;
@@ -14,18 +15,16 @@ pub mod choice;
 pub mod file;
 mod memory;
 pub mod newest;
-mod queue;
 pub mod upstash;
 
 pub use choice::{Choice, StoreChoice};
 pub use file::FileStore;
 pub use memory::MemoryStore;
-pub use queue::{Limits, WriteQueue};
 pub use upstash::{UpstashSettings, UpstashStore};
 
 use crate::record::RequestRecord;
+use after_response::Sink;
 use std::collections::HashSet;
-use upstash::retry::RetryPolicy;
 
 /// The Redis sorted set that holds the records, unless `WAIT_UNTIL_KEY` names another. Not
 /// `requests:recent`: that was the list of the versions before the sorted set.
@@ -35,7 +34,6 @@ pub const KEEP: usize = 10;
 
 pub struct Store {
     backend: Backend,
-    writes: WriteQueue,
 }
 
 // One per process: the size of the largest variant costs nothing worth a box.
@@ -88,6 +86,19 @@ impl Recent {
     }
 }
 
+/// How a write the writer gave up on reads as a storage error, for the awaited answer.
+impl From<after_response::Failure<StoreError>> for StoreError {
+    fn from(failure: after_response::Failure<StoreError>) -> Self {
+        use after_response::Failure;
+        match failure {
+            Failure::Sink { error, .. } => error,
+            Failure::TimedOut { .. } => StoreError::Unavailable("storage timed out".into()),
+            Failure::Overloaded(reason) => StoreError::Overloaded(reason),
+            Failure::Stopped => StoreError::Unavailable(failure.to_string()),
+        }
+    }
+}
+
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -99,11 +110,9 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-/// What a write did with a batch.
+/// What an Upstash write did with a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
-    /// Calls made, retries included.
-    pub attempts: u32,
     /// Records sent (the batch's ten newest, each once).
     pub sent: usize,
     /// Of those, the ones storage did not hold before (`ZADD`'s count). The rest were stored
@@ -112,31 +121,19 @@ pub struct Written {
     pub added: usize,
 }
 
-/// How a write ended, for the log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteFailure {
-    pub attempts: u32,
-    pub error: StoreError,
-}
-
 impl Store {
-    pub fn new(backend: Backend, limits: Limits) -> Self {
-        Self {
-            backend,
-            writes: WriteQueue::new(limits),
-        }
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
     }
 
     pub fn from_choice(choice: StoreChoice) -> Self {
         let backend = match choice {
             StoreChoice::Memory => Backend::Memory(MemoryStore::default()),
             StoreChoice::File => Backend::File(FileStore::new(file::DEV_PATH)),
-            StoreChoice::Upstash(settings) => {
-                Backend::Upstash(UpstashStore::new(settings, RetryPolicy::default()))
-            }
+            StoreChoice::Upstash(settings) => Backend::Upstash(UpstashStore::new(settings)),
             StoreChoice::Unconfigured(message) => Backend::Unconfigured(message),
         };
-        Self::new(backend, Limits::default())
+        Self::new(backend)
     }
 
     pub fn backend(&self) -> &Backend {
@@ -149,32 +146,6 @@ impl Store {
             Backend::Memory(_) => "memory",
             Backend::File(_) => "file",
             Backend::Upstash(_) | Backend::Unconfigured(_) => "upstash",
-        }
-    }
-
-    /// Adds `record`, together with whatever else is waiting; settles with this record's own
-    /// outcome: on success, the attempts its batch took.
-    pub async fn push(&self, record: &RequestRecord) -> Result<u32, WriteFailure> {
-        self.writes
-            .submit(record.clone(), |batch| self.write_batch(batch))
-            .await
-    }
-
-    async fn write_batch(&self, batch: Vec<RequestRecord>) -> Result<u32, WriteFailure> {
-        match &self.backend {
-            Backend::Memory(store) => {
-                store.add(newest::newest(&batch));
-                Ok(1)
-            }
-            Backend::File(store) => match store.add(newest::newest(&batch)).await {
-                Ok(_) => Ok(1),
-                Err(error) => Err(WriteFailure { attempts: 1, error }),
-            },
-            Backend::Upstash(store) => store.add(&batch).await.map(|written| written.attempts),
-            Backend::Unconfigured(message) => Err(WriteFailure {
-                attempts: 0,
-                error: StoreError::NotConfigured(message.clone()),
-            }),
         }
     }
 
@@ -192,32 +163,59 @@ impl Store {
     }
 }
 
+/// The writer's sink: a batch is one call, retried by the writer when storage was unavailable.
+impl Sink for Store {
+    type Item = RequestRecord;
+    type Error = StoreError;
+
+    fn name(&self) -> &'static str {
+        self.kind()
+    }
+
+    fn label(record: &RequestRecord) -> String {
+        record.id.clone()
+    }
+
+    fn can_retry(error: &StoreError) -> bool {
+        matches!(error, StoreError::Unavailable(_))
+    }
+
+    async fn write(&self, batch: &[RequestRecord]) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Memory(store) => {
+                store.add(newest::newest(batch));
+                Ok(())
+            }
+            Backend::File(store) => store.add(newest::newest(batch)).await.map(drop),
+            Backend::Upstash(store) => store.add(batch).await.map(drop),
+            Backend::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn the_memory_store_keeps_each_record_pushed_and_reads_them_newest_first() {
-        let store = Store::new(Backend::Memory(MemoryStore::default()), Limits::default());
+        let store = Store::new(Backend::Memory(MemoryStore::default()));
         assert_eq!(store.kind(), "memory");
         for n in [2, 1, 3, 2] {
-            assert_eq!(store.push(&RequestRecord::numbered(n)).await, Ok(1));
+            assert_eq!(store.write(&[RequestRecord::numbered(n)]).await, Ok(()));
         }
         let recent = store.recent().await.unwrap();
         assert_eq!(recent.records, [3, 2, 1].map(RequestRecord::numbered));
     }
 
     #[tokio::test]
-    async fn the_file_store_keeps_what_is_pushed_and_a_failed_write_is_one_attempt() {
+    async fn the_file_store_keeps_what_is_written_and_a_failed_write_can_be_retried() {
         let scratch = testkit::TempDir::new("store");
         let folder = scratch.path().join("dev");
-        let store = Store::new(
-            Backend::File(FileStore::new(folder.join("requests.json"))),
-            Limits::default(),
-        );
+        let store = Store::new(Backend::File(FileStore::new(folder.join("requests.json"))));
         assert_eq!(store.kind(), "file");
         for n in [2, 1, 3] {
-            assert_eq!(store.push(&RequestRecord::numbered(n)).await, Ok(1));
+            assert_eq!(store.write(&[RequestRecord::numbered(n)]).await, Ok(()));
         }
         let recent = store.recent().await.unwrap();
         assert_eq!(recent.records, [3, 2, 1].map(RequestRecord::numbered));
@@ -225,12 +223,12 @@ mod tests {
         // Its folder is a file now: neither a write nor a read can work.
         std::fs::remove_dir_all(&folder).unwrap();
         std::fs::write(&folder, "").unwrap();
-        let failure = store.push(&RequestRecord::numbered(4)).await.unwrap_err();
-        assert_eq!(failure.attempts, 1);
-        assert!(
-            matches!(failure.error, StoreError::Unavailable(_)),
-            "{failure:?}"
-        );
+        let failure = store
+            .write(&[RequestRecord::numbered(4)])
+            .await
+            .unwrap_err();
+        assert!(matches!(failure, StoreError::Unavailable(_)), "{failure:?}");
+        assert!(Store::can_retry(&failure));
         assert!(matches!(
             store.recent().await,
             Err(StoreError::Unavailable(_))
@@ -240,13 +238,14 @@ mod tests {
     #[tokio::test]
     async fn an_unconfigured_store_fails_every_write_and_read_with_what_to_set() {
         let message = "set KV_REST_API_URL".to_string();
-        let store = Store::new(Backend::Unconfigured(message.clone()), Limits::default());
+        let store = Store::new(Backend::Unconfigured(message.clone()));
         assert_eq!(store.kind(), "upstash");
-        let failure = WriteFailure {
-            attempts: 0,
-            error: StoreError::NotConfigured(message.clone()),
-        };
-        assert_eq!(store.push(&RequestRecord::numbered(1)).await, Err(failure));
+        let failure = StoreError::NotConfigured(message.clone());
+        assert_eq!(
+            store.write(&[RequestRecord::numbered(1)]).await,
+            Err(failure.clone())
+        );
+        assert!(!Store::can_retry(&failure));
         assert_eq!(
             store.recent().await,
             Err(StoreError::NotConfigured(message))

@@ -1,11 +1,11 @@
 //! The app's background lines, read back: one line per record, a success line
-//! (`[wait-until] stored <id> in <storage> (…)`) or a failure line (one JSON object holding the
+//! (`[after-response] wrote <id> to <storage> (…)`) or a failure line (one JSON object holding the
 //! records, ready to replay). Tests count records by these, never by storage calls.
 
 use serde_json::Value;
 
 /// How a success line starts; the record's id follows.
-pub const STORED: &str = "[wait-until] stored ";
+pub const STORED: &str = "[after-response] wrote ";
 
 /// The `event` of a failure line.
 pub const WRITE_FAILED: &str = "wait_until.write_failed";
@@ -37,9 +37,7 @@ pub fn records_of(lines: &[Value]) -> Vec<Value> {
     lines
         .iter()
         .flat_map(|line| {
-            let records = line["records"]
-                .as_array()
-                .expect("records in a failure line");
+            let records = line["items"].as_array().expect("records in a failure line");
             assert_eq!(line["count"], records.len(), "{line}");
             records.clone()
         })

@@ -98,7 +98,7 @@ async fn each_request_settles_with_the_outcome_of_its_own_record() {
             .iter()
             .map(|l| {
                 assert_eq!(l["count"], 1, "{l}");
-                l["records"][0]["id"].as_str().unwrap().to_string()
+                l["items"][0]["id"].as_str().unwrap().to_string()
             })
             .collect();
         failed_ids.sort();

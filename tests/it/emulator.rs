@@ -121,7 +121,7 @@ async fn a_list_at_the_key_fails_writes_at_once_and_reads_with_a_502_naming_it()
         redis.cli(&["RPUSH", RECENT, "an older version's entry"]);
         let id = app.fire().await;
         let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["items"][0]["id"], id.as_str());
         assert_eq!(lines[0]["attempts"], 1, "not retried: {}", lines[0]);
         assert_eq!(redis.calls("zadd"), 1);
         let error = lines[0]["error"].as_str().unwrap_or_default();

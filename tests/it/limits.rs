@@ -9,9 +9,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 use testkit::{TEST_LIMIT, eventually, within};
-use wait_until::store::Limits;
-use wait_until::store::upstash::REQUEST_TIMEOUT;
-use wait_until::store::upstash::retry::RetryPolicy;
+use wait_until::app::config;
 
 /// Fired once the queue is full: each must be refused.
 const OVER_THE_LIMIT: usize = 25;
@@ -26,20 +24,17 @@ enum Ending {
 
 fn ending_of(line: &Value) -> Ending {
     let error = line["error"].as_str().unwrap_or_default();
-    let limits = Limits::default();
-    let (ending, attempts) = if error
-        == format!(
-            "the write queue is full ({} records waiting)",
-            limits.max_queued()
-        ) {
-        (Ending::QueueFull, 0)
-    } else if error == format!("waited over {:?} in the write queue", limits.max_wait()) {
-        (Ending::WaitedTooLong, 0)
-    } else if error == "storage timed out" {
-        (Ending::TimedOut, 3)
-    } else {
-        panic!("an unexpected failure: {line}");
-    };
+    let limits = config(true);
+    let (ending, attempts) =
+        if error == format!("the queue is full ({} items waiting)", limits.max_queued) {
+            (Ending::QueueFull, 0)
+        } else if error == format!("waited over {:?} in the queue", limits.max_wait) {
+            (Ending::WaitedTooLong, 0)
+        } else if error == "storage timed out" {
+            (Ending::TimedOut, 3)
+        } else {
+            panic!("an unexpected failure: {line}");
+        };
     // Refused records never reached storage; written ones were tried until the deadline: three
     // attempts of 3 s each, the fourth would start past 8 s.
     assert_eq!(line["attempts"], attempts, "{line}");
@@ -52,7 +47,7 @@ fn endings(lines: &[Value]) -> Vec<(String, Ending)> {
         .iter()
         .flat_map(|line| {
             let ending = ending_of(line);
-            line["records"]
+            line["items"]
                 .as_array()
                 .expect("a failure line holds its records")
                 .iter()
@@ -63,8 +58,7 @@ fn endings(lines: &[Value]) -> Vec<(String, Ending)> {
 
 #[tokio::test]
 async fn with_the_default_limits_a_full_queue_and_a_long_wait_fail_and_lose_nothing() {
-    let limits = Limits::default();
-    let longest_write = RetryPolicy::default().longest_write(REQUEST_TIMEOUT);
+    let limits = config(true);
     let (redis, fake, app) = behind_the_double(&[]).await;
     // Storage holds every call: each attempt runs into the client's 3 s timeout.
     let _held = fake.hold();
@@ -78,7 +72,7 @@ async fn with_the_default_limits_a_full_queue_and_a_long_wait_fail_and_lose_noth
             !fake.seen().is_empty()
         })
         .await;
-        for _ in 0..limits.max_queued() + OVER_THE_LIMIT {
+        for _ in 0..limits.max_queued + OVER_THE_LIMIT {
             fired.push(app.fire().await);
         }
     })
@@ -109,7 +103,7 @@ async fn with_the_default_limits_a_full_queue_and_a_long_wait_fail_and_lose_noth
         );
 
         // The rest settle within the bound: written and timed out, or failed unwritten.
-        let bound = limits.settle_bound(longest_write) + Duration::from_secs(5);
+        let bound = limits.settle_bound() + Duration::from_secs(5);
         eventually(bound, "a failure line for every record", || {
             let settled = endings(&app.failure_lines()).len();
             async move { settled >= total }

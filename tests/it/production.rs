@@ -126,7 +126,7 @@ async fn each_end_comes_after_its_own_record_settled_even_when_records_share_a_c
             assert!(
                 lines[0]
                     .text
-                    .starts_with(&format!("[wait-until] stored {id} in upstash")),
+                    .starts_with(&format!("[after-response] wrote {id} to upstash")),
                 "{:?}",
                 lines[0].text
             );
@@ -270,7 +270,7 @@ async fn sigterm_right_after_100_fires_ends_every_request_and_stores_every_recor
                     && lines[0].level == "info"
                     && lines[0]
                         .text
-                        .starts_with(&format!("[wait-until] stored {id} in upstash")),
+                        .starts_with(&format!("[after-response] wrote {id} to upstash")),
                 "{context:?}: {lines:?}"
             );
         }
@@ -307,7 +307,7 @@ async fn requests_without_internal_ids_are_answered_and_the_ids_are_never_stored
             .await;
         for id in [&bare, &unparsable] {
             app.wait_for_stdout(
-                |line| line.starts_with(&format!("[wait-until] stored {id}")),
+                |line| line.starts_with(&format!("[after-response] wrote {id}")),
                 Duration::from_secs(5),
             )
             .await;

@@ -2,11 +2,9 @@
 //! here and must appear in the README as written, so changing one without the other fails.
 
 use crate::hostile::CASES;
-use wait_until::background::overflow::Grouping;
+use wait_until::app::config;
 use wait_until::record::{MAX_STORED_BYTES, MAX_USER_AGENT_CHARS};
-use wait_until::store::upstash::REQUEST_TIMEOUT;
-use wait_until::store::upstash::retry::RetryPolicy;
-use wait_until::store::{KEEP, Limits};
+use wait_until::store::KEEP;
 
 /// The README with every run of whitespace (line breaks included) made one space.
 fn readme() -> String {
@@ -21,27 +19,25 @@ fn says(readme: &str, phrase: &str) {
 
 #[test]
 fn the_write_queue_limits_are_the_code_s() {
-    let (readme, limits) = (readme(), Limits::default());
+    let (readme, limits) = (readme(), config(true));
     says(
         &readme,
-        &format!("at most **{} records** per call", limits.max_batch()),
+        &format!("at most **{} records** per call", limits.max_batch),
     );
-    says(
-        &readme,
-        &format!("**{} records** wait", limits.max_queued()),
-    );
+    says(&readme, &format!("**{} records** wait", limits.max_queued));
     says(
         &readme,
         &format!(
             "waited over **{} s** for its turn",
-            limits.max_wait().as_secs()
+            limits.max_wait.as_secs()
         ),
     );
 }
 
 #[test]
 fn the_retry_policy_is_the_code_s() {
-    let (readme, policy) = (readme(), RetryPolicy::default());
+    let (readme, config) = (readme(), config(true));
+    let policy = config.retry;
     says(
         &readme,
         &format!("at most **{} attempts**", policy.max_attempts),
@@ -57,7 +53,7 @@ fn the_retry_policy_is_the_code_s() {
         &readme,
         &format!("no new attempt after **{} s**", policy.deadline.as_secs()),
     );
-    let longest = policy.longest_write(REQUEST_TIMEOUT);
+    let longest = policy.longest_write();
     says(
         &readme,
         &format!("a write ends within **{} s**", longest.as_secs()),
@@ -66,7 +62,7 @@ fn the_retry_policy_is_the_code_s() {
         &readme,
         &format!(
             "**every record settles within {} s**",
-            Limits::default().settle_bound(longest).as_secs()
+            config.settle_bound().as_secs()
         ),
     );
 }
@@ -84,16 +80,19 @@ fn the_record_rules_are_the_code_s() {
 
 #[test]
 fn overload_grouping_is_the_code_s() {
-    let (readme, grouping) = (readme(), Grouping::default());
+    let (readme, grouping) = (readme(), config(true));
     assert_eq!(
-        grouping.window.as_secs(),
+        grouping.overflow_window.as_secs(),
         1,
         "the README says 'within one second'"
     );
     says(&readme, "every record refused within one second");
     says(
         &readme,
-        &format!("up to {} KiB of records", grouping.max_bytes / 1024),
+        &format!(
+            "up to {} KiB of records",
+            grouping.overflow_max_bytes / 1024
+        ),
     );
 }
 

@@ -33,8 +33,8 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         assert_lines(
             &output,
             &[
-                "found 3 records in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)",
-                "replay: wrote 3 records: 3 new, 0 stored already",
+                "found 3 items in 3 failure lines (0 invalid, 0 unreadable, 0 duplicates skipped)",
+                "replay: wrote 3 items to upstash",
                 "replay: 3 of them among the ten newest now",
             ],
         );
@@ -57,12 +57,16 @@ async fn failed_records_replayed_from_the_logs_land_in_redis_newest_first() {
         assert_lines(
             &output,
             &[
-                "replay: wrote 3 records: 0 new, 3 stored already",
+                "replay: wrote 3 items to upstash",
                 "replay: 3 of them among the ten newest now",
             ],
         );
         assert_eq!(redis.ids(), newest_first);
-        assert_eq!(redis.changes(), changes, "the second replay changed nothing");
+        assert_eq!(
+            redis.changes(),
+            changes,
+            "the second replay changed nothing"
+        );
     })
     .await;
 }
@@ -80,7 +84,7 @@ async fn replay_fails_loudly_when_storage_still_refuses() {
         assert_lines(
             &output,
             &[
-                "replay: storage failed after 1 attempt: ",
+                "replay: upstash failed after 1 attempt ",
                 &format!("`{RECENT}`"),
                 "WAIT_UNTIL_KEY",
                 "nothing was lost, run it again",
@@ -144,8 +148,8 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
         assert_lines(
             &output,
             &[
-                "found 4 records in 4 failure lines",
-                "replay: wrote 4 records: 4 new, 0 stored already",
+                "found 4 items in 4 failure lines",
+                "replay: wrote 4 items to upstash",
                 "replay: 4 of them among the ten newest now",
             ],
         );
@@ -157,7 +161,7 @@ async fn records_from_a_cli_json_export_of_production_logs_land_in_time_order() 
 
         // Replaying an export with no failure lines stores nothing and says so, with a failure.
         let (ok, output) = run_replay(&fake.env(), &export[0]).await;
-        assert!(!ok && output.contains("nothing to store"), "{output}");
+        assert!(!ok && output.contains("nothing to write"), "{output}");
     })
     .await;
 }

@@ -108,13 +108,13 @@ async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing
     .await;
 }
 
-/// With storage unconfigured, a fire's record ends in its failure line at once: no attempt,
-/// nothing sent.
+/// With storage unconfigured, a fire's record ends in its failure line at once: one sink call,
+/// refused before anything is sent, and no retry.
 async fn a_fire_fails_at_once_unsent(app: &App, fake: &FakeUpstash) {
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-    assert_eq!(lines[0]["attempts"], 0);
+    assert_eq!(lines[0]["items"][0]["id"], id.as_str());
+    assert_eq!(lines[0]["attempts"], 1);
     assert!(fake.seen().is_empty(), "nothing may be sent");
 }
 

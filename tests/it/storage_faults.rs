@@ -85,7 +85,7 @@ async fn transient_failures_are_retried_a_bounded_number_of_times() {
         ]);
         let id = app.fire().await;
         let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["items"][0]["id"], id.as_str());
         assert_eq!(lines[0]["attempts"], 4);
         assert_eq!(lines[0]["error"], "storage answered HTTP 502");
         assert_eq!(attempts(&fake), 4);
@@ -113,9 +113,9 @@ async fn a_command_error_inside_a_200_is_a_failure_with_the_record() {
             line["error"],
             "storage command failed: ERR injected command failure"
         );
-        assert_eq!(line["records"][0]["id"], id.as_str());
-        assert_eq!(line["records"][0]["userAgent"], "kept for replay");
-        assert_eq!(line["records"][0]["country"], "IT");
+        assert_eq!(line["items"][0]["id"], id.as_str());
+        assert_eq!(line["items"][0]["userAgent"], "kept for replay");
+        assert_eq!(line["items"][0]["country"], "IT");
         assert_eq!(redis.card(), 0);
     })
     .await;
@@ -135,7 +135,7 @@ async fn a_wrong_token_is_not_retried_and_leaves_a_failure_line_naming_it() {
         }
         let lines = app.failure_lines();
         for (line, id) in lines.iter().zip(&ids) {
-            assert_eq!(line["records"][0]["id"], id.as_str());
+            assert_eq!(line["items"][0]["id"], id.as_str());
             assert_eq!(line["attempts"], 1);
             assert_eq!(
                 line["error"],
@@ -168,7 +168,7 @@ async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
         let id = app.fire().await;
         let lines = app.wait_for_failure_lines(1, Duration::from_secs(10)).await;
         assert_eq!(lines.len(), 1, "exactly one line per record");
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["items"][0]["id"], id.as_str());
         assert_eq!(lines[0]["attempts"], 4);
         assert_eq!(lines[0]["error"], "could not connect to storage");
         let (status, body) = app.recent().await;
@@ -235,7 +235,7 @@ async fn another_type_at_the_key(fake: &FakeUpstash, app: &App) {
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str());
+    assert_eq!(lines[0]["items"][0]["id"], id.as_str());
     assert_eq!(lines[0]["attempts"], 1, "not retried: {}", lines[0]);
     assert_eq!(attempts(fake), 1);
     let error = lines[0]["error"].as_str().expect("an error").to_string();
@@ -391,8 +391,8 @@ async fn on_vercel_without_settings_recent_is_a_503_and_fires_still_answer() {
         );
         let id = app.fire().await;
         let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
-        assert_eq!(lines[0]["records"][0]["id"], id.as_str());
-        assert_eq!(lines[0]["attempts"], 0);
+        assert_eq!(lines[0]["items"][0]["id"], id.as_str());
+        assert_eq!(lines[0]["attempts"], 1);
     })
     .await;
 }
@@ -405,7 +405,7 @@ async fn a_reply_it_cannot_read(fake: &FakeUpstash, app: &App, fault: Fault) {
     let id = app.fire().await;
     let lines = app.wait_for_failure_lines(1, Duration::from_secs(5)).await;
     assert_eq!(lines.len(), 1, "{fault:?}: {lines:?}");
-    assert_eq!(lines[0]["records"][0]["id"], id.as_str(), "{fault:?}");
+    assert_eq!(lines[0]["items"][0]["id"], id.as_str(), "{fault:?}");
     assert_eq!(lines[0]["attempts"], 1, "{fault:?}: not retried");
     assert_eq!(
         lines[0]["error"], "storage sent a reply that is too large",
@@ -440,7 +440,7 @@ async fn a_reply_it_cannot_read(fake: &FakeUpstash, app: &App, fault: Fault) {
     // Still healthy: the next fire is stored and read back.
     let next = app.fire().await;
     app.wait_for_stdout(
-        |line| line.starts_with(&format!("[wait-until] stored {next} ")),
+        |line| line.starts_with(&format!("[after-response] wrote {next} ")),
         Duration::from_secs(5),
     )
     .await;

@@ -28,7 +28,7 @@ commands:
   vercel-build   run `vercel build` offline and verify the output it would deploy
   vercel-dev     run the pinned `vercel dev --local` on a copy of the project and drive it:
                  every route, records across its per-request processes, the page
-  package        package bundled_api and bundled_api_macros as `cargo publish` would, and
+  package        package bundled_api, bundled_api_macros and after_response as `cargo publish` would, and
                  verify them (docs without warnings, README and LICENSE, builds from the package)
   bench [WORD]   the benchmarks of BENCHMARKS.md, or those whose title holds WORD
                  (minutes; not part of test)

@@ -1,4 +1,4 @@
-//! `cargo xtask package`: `bundled_api` and `bundled_api_macros` as `cargo publish` would upload
+//! `cargo xtask package`: `bundled_api`, `bundled_api_macros` and `after_response` as `cargo publish` would upload
 //! them, checked the way a user meets them: the build-script feature set is lint-clean, the docs
 //! build without a warning, each package holds its README and LICENSE, packaging warns of
 //! nothing, and each package builds and passes its own tests and doctests from its unpacked
@@ -8,8 +8,9 @@ use crate::run::{Result, cmd, status, target_dir};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// In publishing order: `bundled_api` depends on the exact version of `bundled_api_macros`.
-const CRATES: [&str; 2] = ["bundled_api_macros", "bundled_api"];
+/// In publishing order: `bundled_api` depends on the exact version of `bundled_api_macros`;
+/// `after_response` stands alone.
+const CRATES: [&str; 3] = ["bundled_api_macros", "bundled_api", "after_response"];
 
 /// What every package must ship besides its code.
 const SHIPPED: [&str; 2] = ["README.md", "LICENSE"];
@@ -74,6 +75,7 @@ pub fn run() -> Result {
             unpacked("bundled_api")?,
             vec!["test", "--offline", "--config", &patch],
         ),
+        (unpacked("after_response")?, vec!["test", "--offline"]),
     ] {
         status(
             Command::new("cargo")
@@ -139,12 +141,13 @@ mod tests {
 
     #[test]
     fn a_package_without_its_license_is_refused() {
-        let both = "Cargo.toml\nLICENSE\nREADME.md\nsrc/lib.rs\nCargo.toml\nLICENSE\nREADME.md\n";
-        assert_eq!(check_listing(both), Ok(()));
-        let one_license = "Cargo.toml\nLICENSE\nREADME.md\nsrc/lib.rs\nCargo.toml\nREADME.md\n";
-        let error = check_listing(one_license).unwrap_err();
+        let whole = "Cargo.toml\nLICENSE\nREADME.md\nsrc/lib.rs\n";
+        let all = whole.repeat(3);
+        assert_eq!(check_listing(&all), Ok(()));
+        let one_license = format!("{}Cargo.toml\nREADME.md\n", whole.repeat(2));
+        let error = check_listing(&one_license).unwrap_err();
         assert!(
-            error.starts_with("LICENSE is in 1 of the 2 packages"),
+            error.starts_with("LICENSE is in 2 of the 3 packages"),
             "{error}"
         );
     }

@@ -28,7 +28,10 @@ async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>
             .await;
         match sent {
             Ok(response) if response.status().is_success() => {
-                println!("[wait-until] stored {} in upstash (1 attempt)", record.id)
+                println!(
+                    "[after-response] wrote {} to upstash (1 attempt)",
+                    record.id
+                )
             }
             Ok(response) => eprintln!(
                 "[waitUntil] Failed to store request record: {}",

@@ -7,10 +7,11 @@
 //!   reused by every call, so connections to Upstash are kept alive across requests. Connect
 //!   timeout 2 s, whole-request timeout 3 s, replies capped at 1 MiB.
 //! - Every reply element is checked ([`reply`]): a command error inside an HTTP 200 is a failure.
-//! - A write is retried only when storage was unavailable ([`retry`]); a refusal (bad token,
-//!   command error) is final at once. Retrying is safe: a record is always the same member, so a
-//!   call that storage applied but did not acknowledge (a 5xx after applying, an answer after
-//!   the timeout, a dropped connection) adds nothing when it is made again.
+//! - One call per write; the app's writer (`after_response`) retries it when storage was
+//!   unavailable ([`StoreError::Unavailable`]), and a refusal (bad token, command error) is
+//!   final at once. Retrying is safe: a record is always the same member, so a call that
+//!   storage applied but did not acknowledge (a 5xx after applying, an answer after the
+//!   timeout, a dropped connection) adds nothing when it is made again.
 //! - A key that holds another type (the list of older versions, another app's value) is a
 //!   refusal that names the key and what to do, on writes and reads alike.
 //! - Reads carry the read-only token, writes the write token; a refused token (401/403) is
@@ -22,15 +23,13 @@
 //!   replies) are [`StoreError::Rejected`].
 
 pub mod reply;
-pub mod retry;
 pub mod settings;
 
 use super::newest::newest;
-use super::{KEEP, Recent, StoreError, WriteFailure, Written};
+use super::{KEEP, Recent, StoreError, Written};
 use crate::record::RequestRecord;
 use once_cell::sync::Lazy;
 use reply::Reply;
-use retry::RetryPolicy;
 use serde_json::{Value, json};
 pub use settings::{Credential, UpstashSettings};
 use std::time::Duration;
@@ -65,12 +64,11 @@ enum Token {
 
 pub struct UpstashStore {
     settings: UpstashSettings,
-    policy: RetryPolicy,
 }
 
 impl UpstashStore {
-    pub fn new(settings: UpstashSettings, policy: RetryPolicy) -> Self {
-        Self { settings, policy }
+    pub fn new(settings: UpstashSettings) -> Self {
+        Self { settings }
     }
 
     /// The sorted set's key.
@@ -80,15 +78,11 @@ impl UpstashStore {
 
     /// Adds `batch` (any order) in one call: afterwards the set holds the [`KEEP`] newest
     /// records, each once. Only the batch's own [`KEEP`] newest are sent: the others could not
-    /// stay. Retried as the policy says; safe to repeat.
-    pub async fn add(&self, batch: &[RequestRecord]) -> Result<Written, WriteFailure> {
+    /// stay. Safe to repeat.
+    pub async fn add(&self, batch: &[RequestRecord]) -> Result<Written, StoreError> {
         let entries = newest(batch);
         if entries.is_empty() {
-            return Ok(Written {
-                attempts: 0,
-                sent: 0,
-                added: 0,
-            });
+            return Ok(Written { sent: 0, added: 0 });
         }
         let key = self.key();
         let mut zadd = vec![json!("ZADD"), json!(key)];
@@ -96,27 +90,21 @@ impl UpstashStore {
             zadd.extend([json!(entry.score.to_string()), json!(entry.member)]);
         }
         let cut = format!("-{}", KEEP + 1);
-        // Written as JSON once, whatever the number of attempts.
         let body = serde_json::to_vec(&[json!(zadd), json!(["ZREMRANGEBYRANK", key, "0", cut])])
             .unwrap_or_default();
-        let attempt = || async {
-            let replies = self.pipeline(Token::Write, body.clone(), 2).await?;
-            let [added, cut] = <[Reply; 2]>::try_from(replies).map_err(|_| malformed())?;
-            let (added, cut) = (self.result(added)?, self.result(cut)?);
-            match (
-                added.as_u64().and_then(|n| usize::try_from(n).ok()),
-                cut.as_u64(),
-            ) {
-                (Some(added), Some(_)) if added <= entries.len() => Ok(added),
-                _ => Err(malformed()),
-            }
-        };
-        let (added, attempts) = self.policy.run(attempt).await?;
-        Ok(Written {
-            attempts,
-            sent: entries.len(),
-            added,
-        })
+        let replies = self.pipeline(Token::Write, body, 2).await?;
+        let [added, cut] = <[Reply; 2]>::try_from(replies).map_err(|_| malformed())?;
+        let (added, cut) = (self.result(added)?, self.result(cut)?);
+        match (
+            added.as_u64().and_then(|n| usize::try_from(n).ok()),
+            cut.as_u64(),
+        ) {
+            (Some(added), Some(_)) if added <= entries.len() => Ok(Written {
+                sent: entries.len(),
+                added,
+            }),
+            _ => Err(malformed()),
+        }
     }
 
     /// The newest records, read once (a reader is waiting; it can fire again).

@@ -8,19 +8,15 @@
 
 use super::*;
 use crate::settings::from_table;
+use crate::store::{Backend, Store};
 use crate::store::{Choice, StoreChoice};
+use after_response::{AfterResponse, Config, Failure, Retry, Sink};
 use serde_json::json;
 use std::future::Future;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::{RECENT, Redis};
 
-/// Retries without waiting: what is tested here is which failures are retried, not when.
-const NO_WAITS: RetryPolicy = RetryPolicy {
-    max_attempts: 4,
-    base_delay: Duration::ZERO,
-    max_delay: Duration::ZERO,
-    deadline: Duration::from_secs(60),
-};
+type WriteFailure = Failure<StoreError>;
 
 /// Runs a test body on the shared runtime; fails with `what` if it has not ended within 20 s.
 fn within<T>(what: &str, test: impl Future<Output = T>) -> T {
@@ -55,7 +51,7 @@ struct Setup {
 async fn behind_the_double() -> Setup {
     let redis = Redis::start();
     let fake = FakeUpstash::start(&redis).await;
-    let store = UpstashStore::new(settings_for(&fake.url), NO_WAITS);
+    let store = UpstashStore::new(settings_for(&fake.url));
     Setup { redis, fake, store }
 }
 
@@ -68,21 +64,34 @@ fn newest_first(from: u64, to: u64) -> Vec<RequestRecord> {
 }
 
 fn write_failure(attempts: u32, error: StoreError) -> Result<u32, WriteFailure> {
-    Err(WriteFailure { attempts, error })
+    Err(Failure::Sink { error, attempts })
 }
 
-/// What a write reports: attempts, records sent, and of those the ones new to storage.
-fn written(attempts: u32, sent: usize, added: usize) -> Written {
-    Written {
-        attempts,
-        sent,
-        added,
-    }
+/// What a write reports: records sent, and of those the ones new to storage.
+fn written(sent: usize, added: usize) -> Written {
+    Written { sent, added }
 }
 
-/// How many attempts a write took, or how it failed.
+/// How many attempts a write took through the app's writer, or how it failed. Retries run
+/// without waiting: what is tested here is which failures are retried, not when.
 async fn attempts(store: &UpstashStore, batch: &[RequestRecord]) -> Result<u32, WriteFailure> {
-    store.add(batch).await.map(|written| written.attempts)
+    let no_waits = Retry {
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+        deadline: Duration::from_secs(60),
+        ..crate::app::RETRY
+    };
+    let config = Config {
+        retry: no_waits,
+        ..Config::default()
+    };
+    let store = Store::new(Backend::Upstash(UpstashStore::new(store.settings.clone())));
+    let writer = AfterResponse::with_config(store, config).unwrap();
+    writer
+        .replay(batch)
+        .await
+        .map(|written| written.attempts)
+        .map_err(|(_, failure)| failure)
 }
 
 fn as_stored(newest_first: &[RequestRecord]) -> Vec<String> {
@@ -109,7 +118,7 @@ fn a_batch_is_one_call_of_two_commands_that_carries_only_its_ten_newest() {
         let mut batch = records(1, 12);
         batch.swap(0, 11);
         batch.swap(3, 7);
-        assert_eq!(store.add(&batch).await, Ok(written(1, 10, 10)));
+        assert_eq!(store.add(&batch).await, Ok(written(10, 10)));
 
         let seen = fake.seen();
         assert_eq!(seen.len(), 1, "one call");
@@ -160,7 +169,7 @@ fn writing_again_changes_nothing() {
         } = behind_the_double().await;
         store.add(&records(1, 12)).await.unwrap();
         let before = redis.entries();
-        assert_eq!(store.add(&records(1, 12)).await, Ok(written(1, 10, 0)));
+        assert_eq!(store.add(&records(1, 12)).await, Ok(written(10, 0)));
         assert_eq!(redis.entries(), before);
     })
 }
@@ -176,7 +185,7 @@ fn late_and_repeated_records_find_their_place_by_time() {
         store.add(&records(11, 20)).await.unwrap();
         assert_eq!(
             store.add(&records(1, 10)).await,
-            Ok(written(1, 10, 10)),
+            Ok(written(10, 10)),
             "new to the set for a moment"
         );
         assert_eq!(
@@ -185,7 +194,7 @@ fn late_and_repeated_records_find_their_place_by_time() {
             "then cut"
         );
         let mixed = [records(15, 15), records(5, 5), records(21, 22)].concat();
-        assert_eq!(store.add(&mixed).await, Ok(written(1, 4, 3)));
+        assert_eq!(store.add(&mixed).await, Ok(written(4, 3)));
         assert_eq!(redis.entries(), as_stored(&newest_first(13, 22)));
     })
 }
@@ -241,7 +250,7 @@ fn a_set_longer_than_the_ten_kept_is_cut() {
         for record in records(1, 15) {
             plant(&redis, record.timestamp, &record.to_json());
         }
-        assert_eq!(store.add(&records(15, 15)).await, Ok(written(1, 1, 0)));
+        assert_eq!(store.add(&records(15, 15)).await, Ok(written(1, 0)));
         assert_eq!(redis.entries(), as_stored(&newest_first(6, 15)));
         assert_eq!(redis.card(), KEEP);
     })
@@ -261,10 +270,10 @@ fn a_key_of_another_type_is_refused_at_once_naming_the_key_and_the_way_out() {
             let Err(failure) = store.add(&records(1, 1)).await else {
                 panic!("a write into a {kind} is refused");
             };
-            assert_eq!(failure.attempts, 1, "{kind}: refused, not retried");
+            assert!(!Store::can_retry(&failure), "{kind}: refused, not retried");
             assert_eq!(fake.seen().len(), calls + 1, "{kind}: one call");
             let read = store.recent().await;
-            for error in [failure.error, read.unwrap_err()] {
+            for error in [failure, read.unwrap_err()] {
                 let StoreError::Rejected(message) = error else {
                     panic!("{kind}: refused: {error:?}");
                 };
@@ -293,7 +302,7 @@ fn wait_until_key_names_the_set_used() {
         let StoreChoice::Upstash(settings) = Choice::from_settings(&settings).store else {
             panic!("WAIT_UNTIL_KEY is a usable setting");
         };
-        let store = UpstashStore::new(settings, NO_WAITS);
+        let store = UpstashStore::new(settings);
         assert_eq!(store.key(), "my-app:newest");
         // The default key holds another type: only the named one is touched.
         redis.cli(&["RPUSH", RECENT, "an old entry"]);
@@ -368,12 +377,8 @@ fn a_call_applied_but_never_acknowledged_is_retried_without_storing_twice() {
         let lost = [Fault::AppliedThenStatus(503), Fault::AppliedThenDrop];
         for (n, fault) in (1..).zip(lost) {
             fake.fail_next([fault.clone()]);
-            let written_again = store.add(&records(n, n)).await;
-            assert_eq!(
-                written_again,
-                Ok(written(2, 1, 0)),
-                "{fault:?}: the retry finds it stored"
-            );
+            let written_again = attempts(&store, &records(n, n)).await;
+            assert_eq!(written_again, Ok(2), "{fault:?}: tried again");
         }
         assert_eq!(fake.seen().len(), 4, "two attempts each");
         assert_eq!(redis.entries(), as_stored(&newest_first(1, 2)), "each once");
@@ -459,7 +464,7 @@ fn a_write_reply_that_cannot_be_is_malformed_never_a_success() {
         } = behind_the_double().await;
         let fine = json!([{"result": 2}, {"result": 0}]);
         fake.fail_next([Fault::Reply(fine)]);
-        assert_eq!(store.add(&records(1, 2)).await, Ok(written(1, 2, 2)));
+        assert_eq!(store.add(&records(1, 2)).await, Ok(written(2, 2)));
         for reply in [
             json!([{"result": 3}, {"result": 0}]),
             json!([{"result": -1}, {"result": 0}]),
@@ -565,7 +570,7 @@ fn tokens_that_storage_echoes_are_never_passed_on() {
 fn storage_that_cannot_be_reached_or_does_not_answer_is_unavailable() {
     within("reads of absent, silent and trickling storage", async {
         let nothing_there = format!("http://127.0.0.1:{}", testkit::free_port());
-        let store = UpstashStore::new(settings_for(&nothing_there), NO_WAITS);
+        let store = UpstashStore::new(settings_for(&nothing_there));
         assert_eq!(
             store.recent().await,
             Err(unavailable("could not connect to storage"))

@@ -34,7 +34,6 @@ use testkit::redis::{RECENT, Redis};
 use wait_until::record::{RequestRecord, country_to_flag};
 use wait_until::settings::Settings;
 use wait_until::store::newest::{Entry, newest};
-use wait_until::store::upstash::retry::RetryPolicy;
 use wait_until::store::{Choice, KEEP, MemoryStore, Recent, StoreChoice, UpstashStore, Written};
 
 /// Cases, each a few calls over HTTP per batch.
@@ -345,14 +344,6 @@ fn plan() -> impl Strategy<Value = Plan> {
         )
 }
 
-/// Retries without waiting; none is expected.
-const NO_WAITS: RetryPolicy = RetryPolicy {
-    max_attempts: 4,
-    base_delay: Duration::ZERO,
-    max_delay: Duration::ZERO,
-    deadline: Duration::from_secs(20),
-};
-
 /// The double's settings, as the app would read them from the environment.
 fn settings_for(fake: &FakeUpstash) -> wait_until::store::UpstashSettings {
     let env = [
@@ -471,7 +462,7 @@ fn any_order_and_repetition_of_batches_from_any_instance_leaves_the_ten_newest()
     let redis = Redis::start();
     let fake = runtime.block_on(FakeUpstash::start(&redis));
     let stores: Vec<Arc<UpstashStore>> = (0..INSTANCES)
-        .map(|_| Arc::new(UpstashStore::new(settings_for(&fake), NO_WAITS)))
+        .map(|_| Arc::new(UpstashStore::new(settings_for(&fake))))
         .collect();
     let direct = Direct {
         client: test_client(),
@@ -505,7 +496,6 @@ fn any_order_and_repetition_of_batches_from_any_instance_leaves_the_ten_newest()
                     prop_assert_eq!(
                         written,
                         Ok(Written {
-                            attempts: 1,
                             sent: sent.len(),
                             added,
                         }),
@@ -557,7 +547,7 @@ fn any_order_and_repetition_of_batches_from_any_instance_leaves_the_ten_newest()
                     let (written, batch) = done.expect("a write again");
                     let sent = sent_by_the_rule(&batch).len();
                     prop_assert!(
-                        matches!(written, Ok(Written { attempts: 1, sent: s, added }) if s == sent && added <= sent),
+                        matches!(written, Ok(Written { sent: s, added }) if s == sent && added <= sent),
                         "{written:?} writing {:?} again",
                         ids(&batch)
                     );

@@ -82,7 +82,7 @@ export async function startApp(extraEnv = {}) {
     },
     /** The records of every failure line logged so far. */
     failedRecords() {
-      return this.failures().flatMap((event) => event.records);
+      return this.failures().flatMap((event) => event.items);
     },
     async stop() {
       child.kill("SIGTERM");
