@@ -70,7 +70,7 @@ pub fn probe(executable: &Path, scratch: &Path, page_headers: &Headers) -> Resul
     };
     let line: Value = serde_json::from_str(&log.text)
         .map_err(|_| format!("the error log is not a failure line: {:?}", log.text))?;
-    if line["event"] != "wait_until.write_failed" || line["records"][0]["id"] != id.as_str() {
+    if line["event"] != "wait_until.write_failed" || line["items"][0]["id"] != id.as_str() {
         return Err(format!(
             "the failure line does not hold record {id}: {}",
             log.text
