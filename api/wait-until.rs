@@ -5,7 +5,7 @@ use http::StatusCode;
 use vercel_runtime::{AppState, Error, Request, Response, ResponseBody};
 use wait_until::respond::{self, Receipt};
 use wait_until::write_mode::WriteMode;
-use wait_until::{App, RequestRecord, store};
+use wait_until::{App, RequestRecord};
 
 pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseBody>, Error> {
     let mode = match WriteMode::from_query(req.uri().query()) {
@@ -25,7 +25,7 @@ pub async fn handler(req: Request, state: AppState) -> Result<Response<ResponseB
             let id = record.id.clone();
             match writer.submit_awaited(&req, &state, record).await {
                 Ok(stored) => respond::json(StatusCode::OK, &Receipt::stored(id, storage, &stored)),
-                Err(failure) => respond::write_failed(&store::StoreError::from(failure), &id),
+                Err(failure) => respond::write_failed(&failure, &id),
             }
         }
     })

@@ -6,6 +6,7 @@
 
 use crate::settings::Settings;
 use crate::source::SourceLinks;
+use crate::store::upstash::REQUEST_TIMEOUT;
 use crate::store::{Backend, Choice, Store};
 use after_response::{AfterResponse, Config, Retry};
 use once_cell::sync::Lazy;
@@ -14,16 +15,6 @@ use std::time::Duration;
 /// The `event` of the app's failure lines, which `replay` looks for: the same as before the
 /// writer was a crate, so lines logged then are still replayed.
 pub const WRITE_FAILED: &str = "wait_until.write_failed";
-
-/// The crate's retries, each attempt cut at the client's own timeout plus a second: the client
-/// ends a slow call first, in its own words ("storage timed out"); this is only the backstop.
-pub const RETRY: Retry = Retry {
-    max_attempts: 4,
-    base_delay: Duration::from_millis(100),
-    max_delay: Duration::from_secs(1),
-    deadline: Duration::from_secs(8),
-    attempt_timeout: Duration::from_secs(4),
-};
 
 pub struct App {
     writer: AfterResponse<Store>,
@@ -84,12 +75,18 @@ impl App {
     }
 }
 
-/// The app's writer settings: the crate's limits, the app's retries and failure event.
+/// The app's writer settings: the crate's, with the app's failure event, and each attempt cut
+/// a second after the client's own timeout, which ends a slow call first, in its own words
+/// ("storage timed out"): the crate's cut is only the backstop.
 pub fn config(success_lines: bool) -> Config {
+    let retry = Retry {
+        attempt_timeout: REQUEST_TIMEOUT + Duration::from_secs(1),
+        ..Retry::default()
+    };
     Config {
         success_lines,
         event: WRITE_FAILED,
-        retry: RETRY,
+        retry,
         ..Config::default()
     }
 }

@@ -255,26 +255,23 @@ fn single_header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a [u8
     }
 }
 
-/// Records for the library's unit tests, which only need them distinct and ordered.
-/// The id of a v7 UUID made `n` ms after the epoch (its other bits zero but the version and
-/// variant).
 #[cfg(test)]
-pub(crate) fn numbered_id(n: u64) -> String {
-    format!("{:08x}-{:04x}-7000-8000-000000000000", n >> 16, n & 0xffff)
-}
+mod fixtures {
+    use super::RequestRecord;
 
-#[cfg(test)]
-impl RequestRecord {
-    /// The id of a v7 UUID made `n` ms after the epoch, timestamp `n`, method `GET`, nothing
-    /// else: ids sort as `n` does.
-    pub(crate) fn numbered(n: u64) -> Self {
-        Self {
-            id: numbered_id(n),
-            timestamp: n,
-            method: "GET".into(),
-            user_agent: String::new(),
-            country: None,
-            flag: None,
+    /// Records for the library's unit tests, which only need them distinct and ordered.
+    impl RequestRecord {
+        /// The id of a v7 UUID made `n` ms after the epoch (its other bits zero but the version
+        /// and variant), timestamp `n`, method `GET`, nothing else: ids sort as `n` does.
+        pub(crate) fn numbered(n: u64) -> Self {
+            Self {
+                id: format!("{:08x}-{:04x}-7000-8000-000000000000", n >> 16, n & 0xffff),
+                timestamp: n,
+                method: "GET".into(),
+                user_agent: String::new(),
+                country: None,
+                flag: None,
+            }
         }
     }
 }
@@ -619,9 +616,9 @@ mod tests {
             assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{id}\""));
         }
         for n in [0, 1, 0xffff, 0x1_0000, (1 << 48) - 1] {
-            assert!(is_id(&numbered_id(n)), "{n}");
+            assert!(is_id(&RequestRecord::numbered(n).id), "{n}");
         }
-        assert!(numbered_id(0xffff) < numbered_id(0x1_0000));
+        assert!(RequestRecord::numbered(0xffff).id < RequestRecord::numbered(0x1_0000).id);
         let good = "01a20bdb-f919-72e0-9abc-def012345678";
         assert!(is_id(good));
         // Each position: a character that only fits elsewhere.

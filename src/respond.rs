@@ -8,7 +8,7 @@
 use crate::record::RequestRecord;
 use crate::security;
 use crate::store::{Recent, StoreError};
-use after_response::Written as Stored;
+use after_response::{Failure, Written as Stored};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
 use vercel_runtime::{Request, Response, ResponseBody};
@@ -35,18 +35,21 @@ pub fn store_error(error: &StoreError) -> Response<ResponseBody> {
     self::error(store_status(error), &error.to_string())
 }
 
-/// An awaited write that failed: [`store_error`]'s status and message, with the record's id
-/// (its failure line in the log holds the record, for replay).
-pub fn write_failed(error: &StoreError, id: &str) -> Response<ResponseBody> {
-    json(
-        store_status(error),
-        &serde_json::json!({ "error": error.to_string(), "id": id, "awaited": true }),
-    )
+/// An awaited write that failed: [`store_error`]'s status when storage said why, else `503`
+/// (overloaded, timed out), with the message and the record's id (its failure line in the log
+/// holds the record, for replay).
+pub fn write_failed(failure: &Failure<StoreError>, id: &str) -> Response<ResponseBody> {
+    let status = match failure {
+        Failure::Sink { error, .. } => store_status(error),
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let body = serde_json::json!({ "error": failure.to_string(), "id": id, "awaited": true });
+    json(status, &body)
 }
 
 fn store_status(error: &StoreError) -> StatusCode {
     match error {
-        StoreError::NotConfigured(_) | StoreError::Unavailable(_) | StoreError::Overloaded(_) => {
+        StoreError::NotConfigured(_) | StoreError::Unavailable(_) => {
             StatusCode::SERVICE_UNAVAILABLE
         }
         StoreError::Rejected(_) => StatusCode::BAD_GATEWAY,
@@ -196,19 +199,28 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_awaited_write_answers_with_a_storage_error_s_status() {
+    fn a_failed_awaited_write_answers_with_a_storage_error_s_status_else_503() {
         // Its body (the message, the id) is read back by tests/it/awaited.rs.
-        for (error, status) in [
+        let sink = |error| Failure::Sink { error, attempts: 1 };
+        for (failure, status) in [
             (
-                StoreError::Unavailable("down".into()),
+                sink(StoreError::Unavailable("down".into())),
                 StatusCode::SERVICE_UNAVAILABLE,
             ),
             (
-                StoreError::Rejected("WRONGTYPE".into()),
+                sink(StoreError::Rejected("WRONGTYPE".into())),
                 StatusCode::BAD_GATEWAY,
             ),
+            (
+                Failure::Overloaded("the queue is full".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                Failure::TimedOut { attempts: 3 },
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
         ] {
-            let response = write_failed(&error, "an-id");
+            let response = write_failed(&failure, "an-id");
             assert_eq!(response.status(), status);
             assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         }

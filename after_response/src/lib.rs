@@ -27,7 +27,8 @@
 //!   prefixed, or `vercel logs --json`) and [`AfterResponse::replay`] hands them back to the sink;
 //!   [`AfterResponse::replay_log`] does both and reports, the body of a replay binary.
 //! - **Drained on SIGTERM.** The runtime waits for `wait_until` work before it exits, and every
-//!   submitted item is part of some request's `wait_until` until it settles.
+//!   submitted item is part of some request's `wait_until` until it settles
+//!   (`tests/drained_on_sigterm.rs` sends the signal to `vercel_runtime::run` itself).
 //!
 //! Writes may be repeated (a retry after a lost answer, a replay), and batches of several
 //! instances arrive in any order: make the sink idempotent (a key per item).

@@ -65,9 +65,6 @@ pub enum StoreError {
     Unavailable(String),
     /// Storage answered, but refused (a command error, 4xx) or said something we cannot read.
     Rejected(String),
-    /// This instance had more writes waiting than it may hold (the queue was full, or a record
-    /// waited too long for its turn); storage itself was never asked.
-    Overloaded(String),
 }
 
 impl Recent {
@@ -86,26 +83,12 @@ impl Recent {
     }
 }
 
-/// How a write the writer gave up on reads as a storage error, for the awaited answer.
-impl From<after_response::Failure<StoreError>> for StoreError {
-    fn from(failure: after_response::Failure<StoreError>) -> Self {
-        use after_response::Failure;
-        match failure {
-            Failure::Sink { error, .. } => error,
-            Failure::TimedOut { .. } => StoreError::Unavailable("storage timed out".into()),
-            Failure::Overloaded(reason) => StoreError::Overloaded(reason),
-            Failure::Stopped => StoreError::Unavailable(failure.to_string()),
-        }
-    }
-}
-
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::NotConfigured(m)
-            | StoreError::Unavailable(m)
-            | StoreError::Rejected(m)
-            | StoreError::Overloaded(m) => f.write_str(m),
+            StoreError::NotConfigured(m) | StoreError::Unavailable(m) | StoreError::Rejected(m) => {
+                f.write_str(m)
+            }
         }
     }
 }

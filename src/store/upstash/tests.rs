@@ -79,7 +79,7 @@ async fn attempts(store: &UpstashStore, batch: &[RequestRecord]) -> Result<u32, 
         base_delay: Duration::ZERO,
         max_delay: Duration::ZERO,
         deadline: Duration::from_secs(60),
-        ..crate::app::RETRY
+        ..crate::app::config(true).retry
     };
     let config = Config {
         retry: no_waits,
