@@ -1,43 +1,40 @@
-//! The app as it was before its storage became one sorted set: built from a git worktree of the
-//! last commit before that change, so the billing section (`billed.rs`) can run it side by side
-//! with the app from the working tree in the same run.
+//! The app as it was at an older commit, built from a git worktree of that commit, so a section
+//! can run it side by side with the app from the working tree in the same run. Each section
+//! names its own commit: the billing section (`billed.rs`) the last commit before the sorted
+//! set, the after_response section (`after_response.rs`) the last commit before that crate.
 //!
-//! The worktree is `<target>/bench/before` and it builds into its own target directory,
-//! `<target>/bench/before-target`: two checkouts of the same workspace sharing one would
-//! overwrite each other's artifacts. Both are made on first use and reused after (Cargo then
-//! has nothing to rebuild); the first build is a whole release build, minutes long.
+//! The worktree of commit C is `<target>/bench/before-C` and it builds into its own target
+//! directory, `<target>/bench/before-C-target`: two checkouts of the same workspace sharing one
+//! would overwrite each other's artifacts. Both are made on first use and reused after (Cargo
+//! then has nothing to rebuild); the first build is a whole release build, minutes long.
 
 use crate::layout::{Result, cmd, out_dir};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The last commit before the sorted set: a write was one call of the Lua merge script
-/// (`EVALSHA`, which runs `LRANGE`, `LLEN`, `PTTL`, `DEL` and `RPUSH` on the list
-/// `requests:recent`), a read one `LRANGE`.
-pub const COMMIT: &str = "9af22d9";
-
-/// Makes (or reuses) the worktree, builds its `main` in release, and returns that binary.
-pub fn main_binary() -> Result<PathBuf> {
+/// Makes (or reuses) the worktree of `commit`, builds its `main` in release, and returns that
+/// binary.
+pub fn main_binary(commit: &str) -> Result<PathBuf> {
     let out = out_dir()?;
-    let tree = out.join("before");
-    let target = out.join("before-target");
-    let wanted = git(cmd("git", &["rev-parse", &format!("{COMMIT}^{{commit}}")]))?;
+    let tree = out.join(format!("before-{commit}"));
+    let target = out.join(format!("before-{commit}-target"));
+    let wanted = git(cmd("git", &["rev-parse", &format!("{commit}^{{commit}}")]))?;
     if !tree.join("Cargo.toml").is_file() {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         let path = tree.to_string_lossy();
-        git(cmd("git", &["worktree", "add", "--detach", &path, COMMIT]))?;
+        git(cmd("git", &["worktree", "add", "--detach", &path, commit]))?;
     }
     let mut head = Command::new("git");
     head.args(["rev-parse", "HEAD"]).current_dir(&tree);
     let head = git(head)?;
     if head != wanted {
         return Err(format!(
-            "{} is at {head}, not {COMMIT}; remove it (git worktree remove --force {0}) and run again",
+            "{} is at {head}, not {commit}; remove it (git worktree remove --force {0}) and run again",
             tree.display()
         ));
     }
     println!(
-        "building the app at {COMMIT} in {} (target {})",
+        "building the app at {commit} in {} (target {})",
         tree.display(),
         target.display()
     );
@@ -48,7 +45,7 @@ pub fn main_binary() -> Result<PathBuf> {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !built.success() {
-        return Err(format!("building the app at {COMMIT} failed ({built})"));
+        return Err(format!("building the app at {commit} failed ({built})"));
     }
     Ok(target.join("release").join("main"))
 }
@@ -77,6 +74,7 @@ pub fn working_tree() -> String {
             "--",
             "src",
             "api",
+            "after_response",
             "bundled",
             "macros",
             "public",

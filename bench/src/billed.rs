@@ -4,13 +4,14 @@
 //! CPU per fire at c=32. Three sides, interleaved: the app from the working tree (a sorted set:
 //! `ZADD` + `ZREMRANGEBYRANK` per write, `ZRANGE` per read), the official example's pattern
 //! (`bench/src/bin/official_baseline.rs`: `LPUSH` + `LTRIM` per fire) and the app before the
-//! sorted set (the merge script, built by `before.rs`).
+//! sorted set (the merge script, built by `before.rs`). Its load measurement is also section
+//! 10's (`after_response.rs`).
 
 use crate::layout::{Result, binary};
 use crate::procs::Server;
 use crate::stats::{median, summary};
 use crate::storage::{Emulated, Slow};
-use crate::{RUNS, before, records_in, wrk};
+use crate::{RUNS, before, is_failure, is_stored, records_in, wrk};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -18,6 +19,11 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 use testkit::raw_http;
 use testkit::redis::Redis;
+
+/// The last commit before the sorted set: a write was one call of the Lua merge script
+/// (`EVALSHA`, which runs `LRANGE`, `LLEN`, `PTTL`, `DEL` and `RPUSH` on the list
+/// `requests:recent`), a read one `LRANGE`.
+const BEFORE: &str = "9af22d9";
 
 /// One at a time: this many fires (and, on the page, clicks) per run, each awaited, then a pause
 /// this long.
@@ -61,8 +67,8 @@ struct Side {
 
 /// Billed commands per unit (a fire, a click, 1,000 fires), and what Redis ran, per unit.
 #[derive(Default)]
-struct Billed {
-    per_unit: f64,
+pub struct Billed {
+    pub per_unit: f64,
     commands: Vec<(String, f64)>,
 }
 
@@ -81,15 +87,21 @@ impl Billed {
     }
 }
 
+/// One run of wrk at c=32 against one binary.
 #[derive(Default)]
-struct Loaded {
-    billed: Billed,
-    per_second: f64,
+pub struct Loaded {
+    pub billed: Billed,
+    pub per_second: f64,
     /// Records the app made: success lines plus the records in failure lines.
-    fires: f64,
-    failed: f64,
-    unaccounted: f64,
-    cpu_us_per_fire: f64,
+    pub fires: f64,
+    pub failed: f64,
+    /// Responses neither in a success line nor in a failure line.
+    pub unaccounted: f64,
+    pub cpu_us_per_fire: f64,
+    /// Records stored (success lines) per write call storage counted (`Emulated::write_calls`).
+    pub stored_per_call: f64,
+    /// `VmHWM` when wrk stopped.
+    pub peak_mib: f64,
 }
 
 #[derive(Default)]
@@ -124,8 +136,8 @@ pub fn section() -> Result<String> {
         },
         Side {
             name: "before",
-            label: format!("before ({}, merge script)", before::COMMIT),
-            binary: before::main_binary()?,
+            label: format!("before ({BEFORE}, merge script)"),
+            binary: before::main_binary(BEFORE)?,
             reads: Reads::Page,
         },
     ];
@@ -140,7 +152,11 @@ pub fn section() -> Result<String> {
             r.one = one_at_a_time(side, &emulated, &format!("billed-one-{}-{run}", side.name))?;
         }
         for (side, r) in sides.iter().zip(&mut this) {
-            r.load = under_load(side, &emulated, &format!("billed-load-{}-{run}", side.name))?;
+            r.load = under_load(
+                &side.binary,
+                &emulated,
+                &format!("billed-load-{}-{run}", side.name),
+            )?;
         }
         for (side, r) in sides.iter().zip(&mut this) {
             r.clicks = clicks(side, &slow, &format!("billed-click-{}-{run}", side.name))?;
@@ -172,32 +188,36 @@ fn one_at_a_time(side: &Side, store: &Emulated, label: &str) -> Result<Billed> {
         sleep(PAUSE);
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
-    let stored = out.lines().filter(|l| l.starts_with(STORED)).count();
+    let stored = out.lines().filter(|l| is_stored(l)).count();
     if stored != FIRES + 1 {
         return Err(format!("{label}: {stored} of {} fires stored", FIRES + 1));
     }
     Ok(Billed::of(&store.redis, FIRES as f64))
 }
 
-/// wrk at c=32 for 10 s through the emulator, counted after SIGTERM drained the process.
-fn under_load(side: &Side, store: &Emulated, label: &str) -> Result<Loaded> {
+/// wrk at c=32 for 10 s on `binary` through the emulator, counted after SIGTERM drained the
+/// process.
+pub fn under_load(binary: &PathBuf, store: &Emulated, label: &str) -> Result<Loaded> {
     store.reset();
-    let server = Server::start(label, &side.binary, &store.env())?;
+    let server = Server::start(label, binary, &store.env())?;
     let url = format!("http://127.0.0.1:{}/api/wait-until", server.port);
     let load = wrk::run(&url, CONNECTIONS, SECONDS)?;
+    let peak_mib = server.memory_kib("VmHWM") as f64 / 1024.0;
     // The last writes land, then the process idles: its CPU time is the load's.
     sleep(Duration::from_secs(1));
     let cpu = server.cpu_seconds()?;
     let (out, err) = server.terminate(Duration::from_secs(180))?;
-    let stored = out.lines().filter(|l| l.starts_with(STORED)).count() as f64;
+    let stored = out.lines().filter(|l| is_stored(l)).count() as f64;
     let failed: f64 = err
         .lines()
-        .filter(|l| l.contains("wait_until.write_failed") || l.contains("Failed to store"))
+        .filter(|l| is_failure(l))
         .map(records_in)
         .sum::<f64>()
         + 0.0;
     let fires = stored + failed;
     Ok(Loaded {
+        stored_per_call: stored / (store.write_calls() as f64).max(1.0),
+        peak_mib,
         billed: Billed::of(&store.redis, fires / 1000.0),
         per_second: load.per_second,
         fires,
@@ -298,11 +318,8 @@ fn read_official_list(url: &str) -> Result<String> {
     }
 }
 
-/// The success line's start, the same in the app and the baseline.
-const STORED: &str = "[after-response] wrote";
-
 /// `/proc/loadavg`'s 1-minute figure.
-fn load_average() -> String {
+pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
@@ -325,7 +342,7 @@ fn report(
         PAUSE.as_millis(),
         STORAGE_AWAY.as_millis(),
         before::working_tree(),
-        before::COMMIT,
+        BEFORE,
     );
     out += "| billed commands | per fire, one at a time | per click on the page | per 1,000 fires at c=32 |\n|---|---|---|---|\n";
     for (i, side) in sides.iter().enumerate() {

@@ -5,12 +5,13 @@
 //! Run it as `cargo xtask bench [WORD]`: that provisions redis-server, the npm emulator and wrk,
 //! builds `main` and the baselines (`src/bin/`) in release, and runs this in release with WORD,
 //! which keeps only the sections whose title holds it. The binaries measured are the ones next
-//! to this executable, and for the billing section the app as it was before the sorted set (the
-//! merge script), which that section builds from a git worktree (`before.rs`), and for the axum
-//! section the two projects it compares, each built into its own target directory (`axum.rs`);
+//! to this executable, and for the billing and after_response sections the app as it was at an
+//! older commit, which each builds from a git worktree of its commit (`before.rs`), and for the
+//! axum section the two projects it compares, each built into its own target directory (`axum.rs`);
 //! raw logs go to `<target>/bench/logs`, the report to `<target>/bench/report.md`. All traffic
 //! stays on 127.0.0.1.
 
+mod after_response;
 mod axum;
 mod before;
 mod billed;
@@ -60,6 +61,10 @@ fn run() -> Result {
         (
             "9. Why not axum: bundled_api against vercel_runtime's axum feature",
             axum::section,
+        ),
+        (
+            "10. The app on after_response against the app before it",
+            after_response::section,
         ),
     ] {
         if !title.to_lowercase().contains(&only) {
@@ -235,10 +240,7 @@ fn overload() -> Result<String> {
             10,
         )?;
         let (_, err) = server.terminate(Duration::from_secs(180))?;
-        let lines: Vec<&str> = err
-            .lines()
-            .filter(|l| l.contains("wait_until.write_failed"))
-            .collect();
+        let lines: Vec<&str> = err.lines().filter(|l| is_failure(l)).collect();
         let failed: f64 = lines.iter().map(|l| records_in(l)).sum::<f64>() + 0.0;
         runs.push([
             load.requests as f64,
@@ -265,7 +267,22 @@ fn overload() -> Result<String> {
     Ok(out)
 }
 
-/// The records a failure line holds: ours groups them (`count`); other lines hold one.
+/// Whether `line` is a success line: `[after-response] wrote <id> to <storage> (…)` since the
+/// after_response crate (bf2526c; the official baseline prints it too), `[wait-until] stored
+/// <id> in <storage> (…)` before it, which the older apps of sections 8 and 10 print.
+pub fn is_stored(line: &str) -> bool {
+    line.starts_with(testkit::lines::STORED) || line.starts_with("[wait-until] stored ")
+}
+
+/// Whether `line` is a failure line: the app's, old or new (the `event` is the same; the older
+/// app's `storage` and `records` are now `sink` and `items`, `count` stayed), or the official
+/// baseline's.
+pub fn is_failure(line: &str) -> bool {
+    line.contains(testkit::lines::WRITE_FAILED) || line.contains("Failed to store")
+}
+
+/// The records a failure line holds: ours groups them (`count`, in both formats); other lines
+/// hold one.
 fn records_in(line: &str) -> f64 {
     line.find('{')
         .and_then(|start| serde_json::from_str::<serde_json::Value>(&line[start..]).ok())
@@ -279,20 +296,7 @@ fn throughput() -> Result<String> {
     let mut rows: Vec<(&str, Vec<[f64; 10]>)> =
         vec![("ours", vec![]), ("official example", vec![])];
     for _ in 0..RUNS {
-        for (label, name, stored_marker, failed_marker) in [
-            (
-                0,
-                "main",
-                "[after-response] wrote",
-                "wait_until.write_failed",
-            ),
-            (
-                1,
-                "official_baseline",
-                "[after-response] wrote",
-                "Failed to store",
-            ),
-        ] {
+        for (label, name) in [(0, "main"), (1, "official_baseline")] {
             store.reset();
             let server =
                 Server::start(&format!("throughput-{name}"), &binary(name)?, &store.env())?;
@@ -305,9 +309,8 @@ fn throughput() -> Result<String> {
             let drain_started = Instant::now();
             let (out, err) = server.terminate(Duration::from_secs(180))?;
             let drained_s = drain_started.elapsed().as_secs_f64();
-            let stored = out.lines().filter(|l| l.starts_with(stored_marker)).count() as f64;
-            let failure_lines: Vec<&str> =
-                err.lines().filter(|l| l.contains(failed_marker)).collect();
+            let stored = out.lines().filter(|l| is_stored(l)).count() as f64;
+            let failure_lines: Vec<&str> = err.lines().filter(|l| is_failure(l)).collect();
             let failed: f64 = failure_lines.iter().map(|l| records_in(l)).sum::<f64>() + 0.0;
             let calls = store.write_calls() as f64;
             let log_kib_per_1k =
@@ -457,7 +460,8 @@ fn idle_fire() -> Result<String> {
         std::thread::sleep(Duration::from_millis(300));
     }
     let (out, _) = server.terminate(Duration::from_secs(10))?;
-    // "[after-response] wrote <id> to upstash (1 attempt, N ms)", skipping the first: a cold client.
+    // "[after-response] wrote <id> to upstash (1 attempt, N ms)" (before bf2526c "[wait-until]
+    // stored <id> in upstash (…)", the same ending), skipping the first: a cold client.
     let writes: Vec<f64> = out
         .lines()
         .filter_map(|l| l.rsplit(", ").next()?.strip_suffix(" ms)")?.parse().ok())
@@ -468,4 +472,25 @@ fn idle_fire() -> Result<String> {
         summary(&rtt[1..], 2),
         summary(&writes, 0)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_in_the_app_s_formats_before_and_after_after_response() {
+        assert!(is_stored(
+            "[after-response] wrote 01ab to upstash (1 attempt, 3 ms)"
+        ));
+        assert!(is_stored(
+            "[wait-until] stored 01ab in upstash (2 attempts, 131 ms)"
+        ));
+        assert!(!is_stored("[after-response] wrote"));
+        let new = r#"{"event":"wait_until.write_failed","sink":"upstash","count":2,"items":[{},{}],"attempts":1,"error":"full"}"#;
+        let old = r#"{"event":"wait_until.write_failed","storage":"upstash","count":3,"records":[{},{},{}],"attempts":1,"error":"full"}"#;
+        let official = "[waitUntil] Failed to store request record: timeout";
+        assert!(is_failure(new) && is_failure(old) && is_failure(official));
+        assert_eq!([new, old, official].map(records_in), [2.0, 3.0, 1.0]);
+    }
 }
