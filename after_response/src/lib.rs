@@ -9,8 +9,9 @@
 //!   request's `wait_until`, so in production mode the request's `end` waits for its outcome.
 //!   [`submit_awaited`](AfterResponse::submit_awaited) writes it before the response instead.
 //! - **Batched.** One writer per instance makes one sink call at a time. An item submitted while
-//!   it is idle goes at once; items of concurrent requests that arrive during a call go together
-//!   in the next one, oldest first, at most [`Config::max_batch`] per call.
+//!   it is idle goes at once, with those of requests already running (the writer yields to them
+//!   first: no timer); items that arrive during a call go together in the next one, oldest
+//!   first, at most [`Config::max_batch`] per call.
 //! - **Bounded.** At most [`Config::max_queued`] items wait; one more is refused at once. An item
 //!   that waited longer than [`Config::max_wait`] when its turn comes is refused too.
 //! - **Retried within a bound.** An error the sink says can help ([`Sink::can_retry`]), or an

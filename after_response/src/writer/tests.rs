@@ -3,7 +3,9 @@
 
 use crate::testing::*;
 use crate::{Config, Failure, Retry, Written};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -44,6 +46,37 @@ async fn batched_items_waiting_together_go_out_in_one_call_oldest_first() {
         let settled = settle_all(&handle, &Lines::default(), 1..=6, MS * 2).await;
         assert!(settled.iter().all(|(o, _)| attempts(o) == Ok(1)));
         assert_eq!(handle.sink().batches(), [vec![1], vec![2, 3, 4, 5, 6]]);
+    })
+    .await
+}
+
+/// Group commit without a timer: a request task that is ready to run when the writer wakes for
+/// an item hands its own in first, so both share the call (under load: fewer billed calls).
+#[tokio::test(start_paused = true)]
+async fn batched_a_call_carries_what_tasks_ready_to_run_submit_first() {
+    within("ready tasks share the call", async {
+        let handle = handle(Scripted::taking(MS * 5), Config::default());
+        let (lines, ready) = (Lines::default(), Arc::new(Notify::new()));
+        let second = {
+            let (handle, lines, ready) = (handle.clone(), lines.clone(), ready.clone());
+            tokio::spawn(async move {
+                ready.notified().await;
+                settle(&handle, &lines, 2).await
+            })
+        };
+        // The second task runs, and waits to be told.
+        tokio::task::yield_now().await;
+        let mut first = std::pin::pin!(settle(&handle, &lines, 1));
+        // One poll: item 1 is queued and the writer is woken, ahead of the second task...
+        tokio::select! {
+            biased;
+            _ = &mut first => panic!("written before the writer ran"),
+            _ = std::future::ready(()) => {}
+        }
+        // ...which is ready to run now, behind the writer.
+        ready.notify_one();
+        assert!(first.await.is_ok() && second.await.unwrap().is_ok());
+        assert_eq!(handle.sink().batches(), [vec![1, 2]]);
     })
     .await
 }
