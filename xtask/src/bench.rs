@@ -1,9 +1,10 @@
 //! `cargo xtask bench [WORD]`: provisions what the benchmarks need, builds the measured
 //! binaries in release, then runs the `bench` crate's runner (see `bench/src/main.rs`), which
-//! measures the binaries next to it and writes `<target>/bench/report.md`. The billing section
-//! also measures the app as it was before the sorted set (the merge script): it builds that
-//! itself, on first use, from a git worktree of the older commit with its own target directory
-//! (`bench/src/before.rs`), so a run without that section never waits for it.
+//! measures the binaries next to it and writes `<target>/bench/report.md`. Two sections also
+//! measure the app as it was at an older commit (billing: before the sorted set; section 10:
+//! before `after_response`): each builds it itself, on first use, from a git worktree of that
+//! commit with its own target directory (`bench/src/before.rs`), so a run without those
+//! sections never waits for them.
 
 use crate::run::{Result, cmd, status};
 
