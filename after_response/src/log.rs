@@ -32,9 +32,14 @@ pub(crate) enum RequestLog {
 }
 
 impl RequestLog {
-    /// The log of a request with `headers`: attributed when the runtime speaks IPC and `req` carries both ids.
+    /// The log of a request with `headers`: attributed when the runtime speaks IPC and the
+    /// request carries both ids.
     pub(crate) fn of(headers: &http::HeaderMap, state: &AppState) -> Self {
-        if runtime_speaks_ipc() && carries_request_ids(headers) {
+        Self::choose(runtime_speaks_ipc(), headers, state)
+    }
+
+    fn choose(ipc: bool, headers: &http::HeaderMap, state: &AppState) -> Self {
+        if ipc && carries_request_ids(headers) {
             RequestLog::Attributed(state.log_context.clone())
         } else {
             RequestLog::Std
@@ -104,7 +109,12 @@ pub(crate) fn success_line(label: &str, sink: &str, attempts: u32, took: Duratio
 /// Production mode: the runtime connects to `VERCEL_IPC_PATH` at start-up when it is set.
 fn runtime_speaks_ipc() -> bool {
     static IPC: OnceLock<bool> = OnceLock::new();
-    *IPC.get_or_init(|| std::env::var_os("VERCEL_IPC_PATH").is_some_and(|path| !path.is_empty()))
+    *IPC.get_or_init(|| names_a_socket(std::env::var_os("VERCEL_IPC_PATH")))
+}
+
+/// The runtime's own reading of `VERCEL_IPC_PATH`: set and not empty.
+fn names_a_socket(path: Option<std::ffi::OsString>) -> bool {
+    path.is_some_and(|path| !path.is_empty())
 }
 
 /// The runtime's own test: the invocation id is text, the request id an unsigned integer.
@@ -139,6 +149,28 @@ mod tests {
         assert!(!carries_request_ids(&headers(&[(inv, "i"), (req, "x")])));
         assert!(!carries_request_ids(&headers(&[(inv, "i"), (req, "-1")])));
         assert!(!carries_request_ids(&http::HeaderMap::new()));
+    }
+
+    #[test]
+    fn lines_are_attributed_only_in_production_mode_to_a_request_with_both_ids() {
+        let state = AppState::new(LogContext::new(None, None, None));
+        let ids = headers(&[
+            ("x-vercel-internal-invocation-id", "inv-1"),
+            ("x-vercel-internal-request-id", "7"),
+        ]);
+        let attributed = |ipc, headers| {
+            matches!(
+                RequestLog::choose(ipc, headers, &state),
+                RequestLog::Attributed(_)
+            )
+        };
+        assert!(attributed(true, &ids));
+        assert!(!attributed(false, &ids));
+        assert!(!attributed(true, &http::HeaderMap::new()));
+        assert!(names_a_socket(Some("/tmp/ipc.sock".into())));
+        assert!(!names_a_socket(Some("".into())) && !names_a_socket(None));
+        // This test process was not started by Vercel.
+        assert!(!runtime_speaks_ipc());
     }
 
     #[test]

@@ -65,14 +65,7 @@ impl Overflow {
             _ = written.wait_for(|done| *done) => return,
             _ = tokio::time::sleep_until(closes_at) => {}
         }
-        let taken = {
-            let mut open = self.lock();
-            match &open.0 {
-                Some(group) if group.id == mine => open.0.take(),
-                _ => None,
-            }
-        };
-        match taken {
+        match self.take(mine) {
             Some(group) => self.write(group, log, sink),
             // Another reporter took it at the same moment; it writes before it next yields.
             None => {
@@ -112,6 +105,16 @@ impl Overflow {
             group.reasons.push(reason.to_string());
         }
         (group.id, group.written.subscribe(), group.closes_at, full)
+    }
+
+    /// The open group, if it is group `id`: a reporter whose window ended takes only its own
+    /// (another may have taken it, full, and opened the next).
+    fn take(&self, id: u64) -> Option<Group> {
+        let mut open = self.lock();
+        match &open.0 {
+            Some(group) if group.id == id => open.0.take(),
+            _ => None,
+        }
     }
 
     fn write(&self, group: Group, log: &RequestLog, sink: &str) {

@@ -62,40 +62,60 @@ impl<S: Sink> AfterResponse<S> {
     /// cut), writes them again, and says how that went. Returns what it found once all of it is
     /// written; `None` when nothing was found or a write failed (nothing is lost: run it again).
     pub async fn replay_log(&self, log: &str) -> Option<Found<S::Item>> {
+        let (found, report) = self.replay_reported(log).await;
+        for line in report {
+            match line {
+                Said::Out(line) => println!("{line}"),
+                Said::Err(line) => eprintln!("{line}"),
+            }
+        }
+        found
+    }
+
+    async fn replay_reported(&self, log: &str) -> (Option<Found<S::Item>>, Vec<Said>) {
         let found = self.read_log(log);
         let (sink, items) = (self.sink().name(), found.items.len());
-        println!(
+        let mut said = vec![Said::Out(format!(
             "replay: found {items} items in {} failure lines ({} invalid, {} unreadable, {} duplicates skipped)",
             found.lines, found.invalid, found.unreadable, found.duplicates
-        );
+        ))];
         if found.unreadable > 0 {
-            eprintln!(
+            said.push(Said::Err(format!(
                 "replay: {} lines name a failure but could not be read (cut or edited); their items are not replayed",
                 found.unreadable
-            );
+            )));
         }
         if let Some(next) = &found.more_pages {
-            eprintln!(
+            said.push(Said::Err(format!(
                 "replay: the export stopped at its --limit and more entries matched: export the next page with `--next {next}` and replay it too"
-            );
+            )));
         }
         if items == 0 {
-            eprintln!("replay: nothing to write (no failure lines with valid items in the input)");
-            return None;
+            let nothing =
+                "replay: nothing to write (no failure lines with valid items in the input)";
+            said.push(Said::Err(nothing.into()));
+            return (None, said);
         }
         match self.replay(&found.items).await {
-            Ok(_) => println!("replay: wrote {items} items to {sink}"),
+            Ok(_) => said.push(Said::Out(format!("replay: wrote {items} items to {sink}"))),
             Err((written, failure)) => {
                 let attempts = failure.attempts();
                 let plural = if attempts == 1 { "" } else { "s" };
-                eprintln!(
+                said.push(Said::Err(format!(
                     "replay: {sink} failed after {attempts} attempt{plural} ({written} of {items} items written): {failure}; nothing was lost, run it again"
-                );
-                return None;
+                )));
+                return (None, said);
             }
         }
-        Some(found)
+        (Some(found), said)
     }
+}
+
+/// A line of a replay's report, and where it goes.
+#[derive(Debug, PartialEq, Eq)]
+enum Said {
+    Out(String),
+    Err(String),
 }
 
 /// Every failed item of `event` in `log`.

@@ -3,15 +3,16 @@
 //!
 //! - The channel holds at most `max_queued` items: one more is refused at once, so memory stays
 //!   flat however many requests come.
-//! - The writer takes the oldest waiting item and whatever queued behind it, up to `max_batch`;
-//!   an idle writer sends an item the moment it arrives. An item that waited over `max_wait` is
-//!   refused when its turn comes instead of being written.
+//! - The writer takes the oldest waiting item and whatever queued behind it, up to `max_batch`,
+//!   with the items of requests ready to run ([`gather`]); an idle writer sends an item the
+//!   moment it arrives. An item that waited over `max_wait` is refused when its turn comes
+//!   instead of being written.
 //! - The sink call runs in a task of its own, so a panicking sink fails its batch (every item
 //!   comes back, for its failure line) instead of stopping the writer.
 //!
 //! The writer starts on the first push, on that push's runtime, and lives as long as it.
 
-use crate::{Failure, Outcome, Shared, Sink};
+use crate::{Config, Failure, Outcome, Shared, Sink};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 // tokio's clock, not std's: the same in production, and the tests can pause it.
@@ -77,35 +78,8 @@ impl<S: Sink> Queue<S> {
 
 /// The writer: one batch at a time, until the runtime stops.
 async fn write_batches<S: Sink>(shared: Arc<Shared<S>>, mut jobs: mpsc::Receiver<Job<S>>) {
-    let config = shared.config;
     while let Some(oldest) = jobs.recv().await {
-        // Group commit without a timer: each yield puts the writer behind every task ready to
-        // run, so requests already being handled hand in their items first and share this call.
-        // Idle, that costs a few microseconds; under load it keeps calls (which storage bills)
-        // few. Stops as soon as a yield brings nothing new.
-        let mut waiting = jobs.len();
-        while waiting + 1 < config.max_batch {
-            tokio::task::yield_now().await;
-            let now = jobs.len();
-            if now == waiting {
-                break;
-            }
-            waiting = now;
-        }
-        let mut batch = Vec::new();
-        let mut next = Some(oldest);
-        while let Some(job) = next {
-            if job.since.elapsed() > config.max_wait {
-                let reason = format!("waited over {:?} in the queue", config.max_wait);
-                let _ = job.done.send((job.item, Err(Failure::Overloaded(reason))));
-            } else {
-                batch.push(job);
-            }
-            next = match batch.len() < config.max_batch {
-                true => jobs.try_recv().ok(),
-                false => None,
-            };
-        }
+        let batch = gather(&mut jobs, oldest, &shared.config).await;
         if batch.is_empty() {
             continue;
         }
@@ -123,6 +97,39 @@ async fn write_batches<S: Sink>(shared: Arc<Shared<S>>, mut jobs: mpsc::Receiver
             let _ = done.send((item, outcome.clone()));
         }
     }
+}
+
+/// The next batch: `oldest` and what queued behind it, at most `max_batch`, refusing what
+/// waited over `max_wait`. Group commit without a timer: when the channel is empty the writer
+/// yields once, which puts it behind every task ready to run, so requests already being handled
+/// hand in their items first and share the call; the first yield that brings nothing ends the
+/// batch. Idle, that costs microseconds; under load it keeps calls (which storage bills) few.
+async fn gather<S: Sink>(
+    jobs: &mut mpsc::Receiver<Job<S>>,
+    oldest: Job<S>,
+    config: &Config,
+) -> Vec<Job<S>> {
+    let mut batch = Vec::new();
+    let mut next = Some(oldest);
+    while let Some(job) = next {
+        if job.since.elapsed() > config.max_wait {
+            let reason = format!("waited over {:?} in the queue", config.max_wait);
+            let _ = job.done.send((job.item, Err(Failure::Overloaded(reason))));
+        } else {
+            batch.push(job);
+            if batch.len() == config.max_batch {
+                break;
+            }
+        }
+        next = match jobs.try_recv() {
+            Ok(job) => Some(job),
+            Err(_) => {
+                tokio::task::yield_now().await;
+                jobs.try_recv().ok()
+            }
+        };
+    }
+    batch
 }
 
 #[cfg(test)]

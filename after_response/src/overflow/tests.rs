@@ -118,3 +118,26 @@ async fn a_line_lists_each_distinct_reason_once() {
     })
     .await
 }
+
+#[test]
+fn a_reporter_takes_only_its_own_group_never_the_next() {
+    let overflow = super::Overflow::new(&Config {
+        overflow_max_bytes: 1,
+        ..Config::default()
+    });
+    let (first, _, _, none) = overflow.join(serde_json::json!(1), "full");
+    assert!(none.is_none());
+    // One byte at most: the next item closes the first group and opens another.
+    let (second, _, _, full) = overflow.join(serde_json::json!(2), "full");
+    assert_eq!(full.map(|group| group.id), Some(first));
+    assert_ne!(first, second);
+    assert!(
+        overflow.take(first).is_none(),
+        "the next group is not the first's"
+    );
+    assert_eq!(
+        overflow.take(second).map(|group| group.items),
+        Some(vec![serde_json::json!(2)])
+    );
+    assert!(overflow.take(second).is_none(), "taken once");
+}

@@ -95,3 +95,80 @@ fn lines_without_the_event_are_ignored() {
         Found::default()
     );
 }
+
+mod through_the_handle {
+    use super::super::Said;
+    use crate::testing::*;
+    use crate::{Config, log::failure_line};
+    use std::time::Duration;
+
+    fn handle_with(sink: Scripted) -> crate::AfterResponse<Scripted> {
+        handle(
+            sink,
+            Config {
+                event: super::EVENT,
+                ..Config::default()
+            },
+        )
+    }
+
+    fn said(lines: &[Said]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|line| match line {
+                Said::Out(text) => format!("out {text}"),
+                Said::Err(text) => format!("err {text}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replayable_a_log_s_items_go_back_to_the_sink_and_the_report_says_what_happened() {
+        within("replay_log", async {
+            let handle = handle_with(Scripted::taking(Duration::ZERO));
+            assert_eq!(handle.config().event, super::EVENT);
+            let cut = super::line(&[3]);
+            let log = format!("{}\n{}\n", super::line(&[1, 2]), &cut[..cut.len() / 2]);
+            assert_eq!(handle.read_log(&log).items, [1, 2]);
+            let (found, report) = handle.replay_reported(&log).await;
+            assert_eq!(found.map(|found| found.items), Some(vec![1, 2]));
+            assert_eq!(handle.sink().batches(), [vec![1, 2]]);
+            assert_eq!(
+                said(&report),
+                [
+                    "out replay: found 2 items in 1 failure lines (0 invalid, 1 unreadable, 0 duplicates skipped)",
+                    "err replay: 1 lines name a failure but could not be read (cut or edited); their items are not replayed",
+                    "out replay: wrote 2 items to scripted",
+                ]
+            );
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replayable_nothing_found_or_a_failed_write_is_none_and_says_so() {
+        within("replay_log failures", async {
+            let handle = handle_with(Scripted::taking(Duration::ZERO));
+            let (found, report) = handle.replay_reported("no failure here").await;
+            assert!(found.is_none());
+            assert!(said(&report)[1].starts_with("err replay: nothing to write"), "{report:?}");
+            assert!(handle.sink().batches().is_empty());
+
+            let refusing = handle_with(Scripted::new(|_| (Duration::ZERO, Err(TestError { retry: false }))));
+            let log = failure_line(super::EVENT, "scripted", &[7], 1, "down");
+            let (found, report) = refusing.replay_reported(&log).await;
+            assert!(found.is_none());
+            assert_eq!(
+                said(&report)[1],
+                "err replay: scripted failed after 1 attempt (0 of 1 items written): refused; nothing was lost, run it again"
+            );
+            let retried = handle_with(Scripted::new(|_| (Duration::ZERO, Err(TestError { retry: true }))));
+            let (_, report) = retried.replay_reported(&log).await;
+            assert!(said(&report)[1].contains("failed after 4 attempts"), "{report:?}");
+            let more = r#"{"type":"summary","pagination":{"hasMore":true,"next":"c-1"}}"#;
+            let (_, report) = handle.replay_reported(&format!("{log}\n{more}")).await;
+            assert!(said(&report)[1].contains("`--next c-1`"), "{report:?}");
+        })
+        .await
+    }
+}
