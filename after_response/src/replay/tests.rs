@@ -133,6 +133,11 @@ mod through_the_handle {
             let (found, report) = handle.replay_reported(&log).await;
             assert_eq!(found.map(|found| found.items), Some(vec![1, 2]));
             assert_eq!(handle.sink().batches(), [vec![1, 2]]);
+            // What a replay binary calls: the same, printed.
+            let found = handle.replay_log(&log).await.map(|found| found.items);
+            assert_eq!(found, Some(vec![1, 2]));
+            assert_eq!(handle.sink().batches(), [vec![1, 2], vec![1, 2]]);
+            assert!(handle.replay_log("no failure here").await.is_none());
             assert_eq!(
                 said(&report),
                 [
