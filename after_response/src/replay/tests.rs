@@ -167,7 +167,7 @@ mod through_the_handle {
                 said(&report)[1],
                 "err replay: scripted failed after 1 attempt (0 of 1 items written): refused; nothing was lost, run it again"
             );
-            let retried = handle_with(Scripted::new(|_| (Duration::ZERO, Err(TestError { retry: true }))));
+            let retried = handle_with(Scripted::new(|_| (Duration::from_millis(1), Err(TestError { retry: true }))));
             let (_, report) = retried.replay_reported(&log).await;
             assert!(said(&report)[1].contains("failed after 4 attempts"), "{report:?}");
             let more = r#"{"type":"summary","pagination":{"hasMore":true,"next":"c-1"}}"#;
