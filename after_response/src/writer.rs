@@ -31,7 +31,6 @@ pub(crate) struct Queue<S: Sink> {
     jobs: mpsc::Sender<Job<S>>,
     /// The writer's end, until the first push starts it.
     unstarted: Mutex<Option<mpsc::Receiver<Job<S>>>>,
-    max_queued: usize,
 }
 
 impl<S: Sink> Queue<S> {
@@ -40,7 +39,6 @@ impl<S: Sink> Queue<S> {
         Self {
             jobs,
             unstarted: Mutex::new(Some(receiver)),
-            max_queued,
         }
     }
 
@@ -66,7 +64,7 @@ impl<S: Sink> Queue<S> {
             let failure = match refused {
                 mpsc::error::TrySendError::Full(_) => Failure::Overloaded(format!(
                     "the queue is full ({} items waiting)",
-                    self.max_queued
+                    shared.config.max_queued
                 )),
                 mpsc::error::TrySendError::Closed(_) => Failure::Stopped,
             };
