@@ -158,6 +158,13 @@ pub fn is_id(id: &str) -> bool {
         })
 }
 
+/// A value as it may appear in a message: its first 32 characters, without control or format
+/// characters (an escape sequence or a line break could forge or hide a start-up line).
+pub fn shown(value: &str) -> String {
+    let kept = value.chars().filter(|c| !is_removed(*c));
+    kept.take(32).collect()
+}
+
 /// Lossy UTF-8, control and format characters removed ([`is_removed`]), at most `max`
 /// characters. Removal comes before the cut, so `max` counts characters a reader sees: padding a
 /// text with invisible characters cannot push what follows out of the bound.

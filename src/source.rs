@@ -7,7 +7,8 @@
 //! Only an `https` URL with a host, no credentials and no query is ever handed out: the page makes it a
 //! link, and neither a `javascript:` URL nor one holding a token may become one.
 
-use crate::settings::{GitVars, Settings, shown};
+use crate::config::Config;
+use crate::record::shown;
 use reqwest::Url;
 use serde::Serialize;
 
@@ -25,9 +26,9 @@ pub struct SourceLinks {
 }
 
 impl SourceLinks {
-    /// The links `settings` give, and a note when a value was set but cannot be linked to.
-    pub fn from_settings(settings: &Settings) -> (Self, Option<String>) {
-        if let Some(written) = &settings.source_url {
+    /// The links `config` gives, and a note when a value was set but cannot be linked to.
+    pub fn from_config(config: &Config) -> (Self, Option<String>) {
+        if let Some(written) = &config.source_url {
             return match https_url(written) {
                 // GitHub and GitLab name a README heading's anchor after its text.
                 Ok(url) => (Self::at(url, "deploy"), None),
@@ -40,7 +41,7 @@ impl SourceLinks {
                 ),
             };
         }
-        match from_git(&settings.git) {
+        match from_git(&config.git) {
             Ok(Some((url, anchor))) => (Self::at(url, anchor), None),
             Ok(None) => (Self::default(), None),
             Err(note) => (Self::default(), Some(note)),
@@ -84,8 +85,9 @@ fn https_url(written: &str) -> Result<Url, &'static str> {
 
 /// The repository at the deployed commit, and the anchor its host gives the README's `Deploy`
 /// heading; `Ok(None)` when this is not a Git deployment (no `VERCEL_GIT_PROVIDER`).
-fn from_git(git: &GitVars) -> Result<Option<(Url, &'static str)>, String> {
-    let Some(provider) = git.provider.as_deref() else {
+fn from_git(git: &[Option<String>; 4]) -> Result<Option<(Url, &'static str)>, String> {
+    let [provider, owner, slug, commit] = git.each_ref().map(Option::as_deref);
+    let Some(provider) = provider else {
         return Ok(None);
     };
     let cannot = |why: &str| {
@@ -101,7 +103,7 @@ fn from_git(git: &GitVars) -> Result<Option<(Url, &'static str)>, String> {
         "bitbucket" => ("bitbucket.org", "src", "markdown-header-deploy"),
         other => return Err(cannot(&format!("provider `{}`", shown(other)))),
     };
-    let (Some(owner), Some(slug)) = (git.owner.as_deref(), git.slug.as_deref()) else {
+    let (Some(owner), Some(slug)) = (owner, slug) else {
         return Err(cannot("no owner or repository name"));
     };
     // GitLab groups nest (`group/subgroup`); every other part is one path segment.
@@ -112,7 +114,7 @@ fn from_git(git: &GitVars) -> Result<Option<(Url, &'static str)>, String> {
     }
     let mut url = format!("https://{host}/{owner}/{slug}");
     // Without a commit (or with one we cannot read), the repository's default branch.
-    if let Some(commit) = git.commit.as_deref().filter(|sha| is_commit(sha)) {
+    if let Some(commit) = commit.filter(|sha| is_commit(sha)) {
         url = format!("{url}/{tree}/{commit}");
     }
     Ok(Url::parse(&url).ok().map(|url| (url, anchor)))

@@ -10,8 +10,8 @@
 
 use std::io::Read;
 use std::process::ExitCode;
-use wait_until::settings::Settings;
-use wait_until::store::{Choice, Store, StoreChoice};
+use wait_until::Config;
+use wait_until::store::Store;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -20,13 +20,13 @@ async fn main() -> ExitCode {
         eprintln!("replay: cannot read stdin: {error}");
         return ExitCode::FAILURE;
     }
-    let store = match Choice::from_settings(&Settings::from_env()).store {
-        choice @ StoreChoice::Upstash(_) => Store::from_choice(choice),
-        StoreChoice::Unconfigured(message) => {
+    let store = match Config::from_env().store {
+        store @ Store::Upstash(_) => store,
+        Store::Unconfigured(message) => {
             eprintln!("replay: {message}");
             return ExitCode::FAILURE;
         }
-        StoreChoice::Memory | StoreChoice::File => {
+        Store::Memory(_) | Store::File(_) => {
             eprintln!("replay: set KV_REST_API_URL and KV_REST_API_TOKEN (or .env.local)");
             return ExitCode::FAILURE;
         }

@@ -1,8 +1,8 @@
 use super::*;
-use crate::settings::from_table;
+use crate::config::tests::from_table;
 
 fn links(vars: &[(&str, &str)]) -> (SourceLinks, Option<String>) {
-    SourceLinks::from_settings(&from_table(vars))
+    SourceLinks::from_config(&from_table(vars))
 }
 
 fn linked(source: &str, deploy_steps: &str) -> SourceLinks {

@@ -1,7 +1,8 @@
 //! Where records go: the ten newest, newest first, under one key.
 //!
-//! A [`Store`] is a backend (an enum, not a trait object: the set is closed, dispatch stays
-//! static and futures stay `Send` without boxing), and the app's `after_response` [`Sink`]:
+//! A [`Store`] is one of the backends (an enum, not a trait object: the set is closed, dispatch
+//! stays static and futures stay `Send` without boxing), chosen by [`crate::config`], and the
+//! app's `after_response` [`Sink`]:
 //! one call writes one batch, once; the writer batches, bounds and retries. Every backend keeps
 //! the same promises:
 //! - a batch is added by one rule ([`newest`]): afterwards the store holds the [`KEEP`] newest
@@ -11,16 +12,14 @@
 //!   that are not valid records instead of failing;
 //! - errors are values ([`StoreError`]) that carry no secrets.
 
-pub mod choice;
 pub mod file;
 mod memory;
 pub mod newest;
 pub mod upstash;
 
-pub use choice::{Choice, StoreChoice};
 pub use file::FileStore;
 pub use memory::MemoryStore;
-pub use upstash::{UpstashSettings, UpstashStore};
+pub use upstash::UpstashStore;
 
 use crate::record::RequestRecord;
 use after_response::Sink;
@@ -32,13 +31,10 @@ pub const DEFAULT_KEY: &str = "requests:newest";
 /// How many records are kept.
 pub const KEEP: usize = 10;
 
-pub struct Store {
-    backend: Backend,
-}
-
 // One per process: the size of the largest variant costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
-pub enum Backend {
+#[derive(Debug)]
+pub enum Store {
     Memory(MemoryStore),
     /// For `vercel dev`, whose processes last one request each.
     File(FileStore),
@@ -105,40 +101,22 @@ pub struct Written {
 }
 
 impl Store {
-    pub fn new(backend: Backend) -> Self {
-        Self { backend }
-    }
-
-    pub fn from_choice(choice: StoreChoice) -> Self {
-        let backend = match choice {
-            StoreChoice::Memory => Backend::Memory(MemoryStore::default()),
-            StoreChoice::File => Backend::File(FileStore::new(file::DEV_PATH)),
-            StoreChoice::Upstash(settings) => Backend::Upstash(UpstashStore::new(settings)),
-            StoreChoice::Unconfigured(message) => Backend::Unconfigured(message),
-        };
-        Self::new(backend)
-    }
-
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
-
     /// `memory`, `file` or `upstash`: what responses report as `storage`.
     pub fn kind(&self) -> &'static str {
-        match self.backend {
-            Backend::Memory(_) => "memory",
-            Backend::File(_) => "file",
-            Backend::Upstash(_) | Backend::Unconfigured(_) => "upstash",
+        match self {
+            Store::Memory(_) => "memory",
+            Store::File(_) => "file",
+            Store::Upstash(_) | Store::Unconfigured(_) => "upstash",
         }
     }
 
     pub async fn recent(&self) -> Result<Recent, StoreError> {
         // The local stores hand back their members; Upstash reads and checks its own reply.
-        let members = match &self.backend {
-            Backend::Memory(store) => store.newest_first(),
-            Backend::File(store) => store.newest_first().await?,
-            Backend::Upstash(store) => return store.recent().await,
-            Backend::Unconfigured(message) => {
+        let members = match self {
+            Store::Memory(store) => store.newest_first(),
+            Store::File(store) => store.newest_first().await?,
+            Store::Upstash(store) => return store.recent().await,
+            Store::Unconfigured(message) => {
                 return Err(StoreError::NotConfigured(message.clone()));
             }
         };
@@ -164,14 +142,14 @@ impl Sink for Store {
     }
 
     async fn write(&self, batch: &[RequestRecord]) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Memory(store) => {
+        match self {
+            Store::Memory(store) => {
                 store.add(newest::newest(batch));
                 Ok(())
             }
-            Backend::File(store) => store.add(newest::newest(batch)).await.map(drop),
-            Backend::Upstash(store) => store.add(batch).await.map(drop),
-            Backend::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
+            Store::File(store) => store.add(newest::newest(batch)).await.map(drop),
+            Store::Upstash(store) => store.add(batch).await.map(drop),
+            Store::Unconfigured(message) => Err(StoreError::NotConfigured(message.clone())),
         }
     }
 }
@@ -182,7 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_memory_store_keeps_each_record_pushed_and_reads_them_newest_first() {
-        let store = Store::new(Backend::Memory(MemoryStore::default()));
+        let store = Store::Memory(MemoryStore::default());
         assert_eq!(store.kind(), "memory");
         for n in [2, 1, 3, 2] {
             assert_eq!(store.write(&[RequestRecord::numbered(n)]).await, Ok(()));
@@ -195,7 +173,7 @@ mod tests {
     async fn the_file_store_keeps_what_is_written_and_a_failed_write_can_be_retried() {
         let scratch = testkit::TempDir::new("store");
         let folder = scratch.path().join("dev");
-        let store = Store::new(Backend::File(FileStore::new(folder.join("requests.json"))));
+        let store = Store::File(FileStore::new(folder.join("requests.json")));
         assert_eq!(store.kind(), "file");
         for n in [2, 1, 3] {
             assert_eq!(store.write(&[RequestRecord::numbered(n)]).await, Ok(()));
@@ -221,7 +199,7 @@ mod tests {
     #[tokio::test]
     async fn an_unconfigured_store_fails_every_write_and_read_with_what_to_set() {
         let message = "set KV_REST_API_URL".to_string();
-        let store = Store::new(Backend::Unconfigured(message.clone()));
+        let store = Store::Unconfigured(message.clone());
         assert_eq!(store.kind(), "upstash");
         let failure = StoreError::NotConfigured(message.clone());
         assert_eq!(

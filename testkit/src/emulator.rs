@@ -14,11 +14,17 @@ pub const TOKEN: &str = "emulator-token";
 pub struct Emulator {
     child: Child,
     pub url: String,
+    token: String,
 }
 
 impl Emulator {
     /// Starts it in front of `redis` and waits until it listens.
     pub fn start(redis: &Redis) -> Emulator {
+        Self::start_with_token(redis, TOKEN)
+    }
+
+    /// [`Emulator::start`], taking `token` (for reads and writes alike).
+    pub fn start_with_token(redis: &Redis, token: &str) -> Emulator {
         let server = Self::server();
         if !server.is_file() {
             missing("the Upstash emulator is not installed (npm ci in tests/js)");
@@ -26,7 +32,7 @@ impl Emulator {
         let port = free_port();
         let child = Command::new("node")
             .arg(server)
-            .env("URS_TOKEN", TOKEN)
+            .env("URS_TOKEN", token)
             .env("PORT", port.to_string())
             .env("REDIS_URL", redis.url())
             .stdout(Stdio::null())
@@ -36,6 +42,7 @@ impl Emulator {
         let emulator = Emulator {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            token: token.into(),
         };
         assert!(
             wait_for_port(port, Duration::from_secs(20)),
@@ -48,8 +55,8 @@ impl Emulator {
     pub fn env(&self) -> [(&'static str, &str); 3] {
         [
             ("KV_REST_API_URL", &self.url),
-            ("KV_REST_API_TOKEN", TOKEN),
-            ("KV_REST_API_READ_ONLY_TOKEN", TOKEN),
+            ("KV_REST_API_TOKEN", &self.token),
+            ("KV_REST_API_READ_ONLY_TOKEN", &self.token),
         ]
     }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
 use testkit::{TEST_LIMIT, eventually, within};
-use wait_until::app::config;
+use wait_until::app::writer_config as config;
 
 /// Fired once the queue is full: each must be refused.
 const OVER_THE_LIMIT: usize = 25;

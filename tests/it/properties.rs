@@ -544,20 +544,14 @@ fn pipeline_body() -> impl Strategy<Value = (Vec<u8>, usize)> {
 
 /// What the reply parser must make of one element, from the Upstash reply format: an object
 /// with `result` (and no `error`), or with a string `error` (and no `result`), whose text is
-/// passed on without its control and format characters and cut to 200 characters.
+/// passed on as sent (tokens are taken out of it before it is made fit to show).
 fn expected_reply(element: &Value) -> Result<Reply, Malformed> {
     let Some(object) = element.as_object() else {
         return Err(Malformed);
     };
     match (object.get("result"), object.get("error")) {
         (Some(result), None) => Ok(Reply::Result(result.clone())),
-        (None, Some(Value::String(message))) => Ok(Reply::Error(
-            message
-                .chars()
-                .filter(|&c| !is_removed(c))
-                .take(MAX_ERROR_CHARS)
-                .collect(),
-        )),
+        (None, Some(Value::String(message))) => Ok(Reply::Error(message.clone())),
         _ => Err(Malformed),
     }
 }
@@ -903,6 +897,13 @@ fn a_single_reply_is_read_as_the_reply_format_says() {
             let message = reply::error_message(body.as_bytes());
             Ok(match parsed {
                 Ok(Reply::Error(passed)) => {
+                    // Shown without its control and format characters, cut to 200 characters.
+                    let shown: String = passed
+                        .chars()
+                        .filter(|&c| !is_removed(c))
+                        .take(MAX_ERROR_CHARS)
+                        .collect();
+                    prop_assert_eq!(reply::shown(&passed), shown);
                     prop_assert_eq!(message, Some(passed));
                     "an error"
                 }

@@ -2,7 +2,7 @@
 //! here and must appear in the README as written, so changing one without the other fails.
 
 use crate::hostile::CASES;
-use wait_until::app::config;
+use wait_until::app::writer_config as config;
 use wait_until::record::{MAX_STORED_BYTES, MAX_USER_AGENT_CHARS};
 use wait_until::store::KEEP;
 

@@ -9,7 +9,7 @@ use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, within};
-use wait_until::store::upstash::settings::MAX_KEY_CHARS;
+use wait_until::config::MAX_KEY_CHARS;
 
 /// Fires one request and waits until Redis holds it.
 async fn stored_in(redis: &Redis, app: &App) {

@@ -23,15 +23,14 @@
 //!   replies) are [`StoreError::Rejected`].
 
 pub mod reply;
-pub mod settings;
 
 use super::newest::newest;
 use super::{KEEP, Recent, StoreError, Written};
+use crate::config::Secret;
 use crate::record::RequestRecord;
 use once_cell::sync::Lazy;
 use reply::Reply;
 use serde_json::{Value, json};
-pub use settings::{Credential, UpstashSettings};
 use std::time::Duration;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -62,18 +61,22 @@ enum Token {
     Read,
 }
 
+/// Where the database is and the tokens to use, as [`crate::config`] checked them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstashStore {
-    settings: UpstashSettings,
+    /// The REST base URL, without a trailing slash.
+    pub url: String,
+    pub write: Secret,
+    /// The read-only token, or the write token when there is none.
+    pub read: Secret,
+    /// The sorted set's key: `WAIT_UNTIL_KEY`, else [`super::DEFAULT_KEY`].
+    pub key: String,
 }
 
 impl UpstashStore {
-    pub fn new(settings: UpstashSettings) -> Self {
-        Self { settings }
-    }
-
     /// The sorted set's key.
     pub fn key(&self) -> &str {
-        &self.settings.key
+        &self.key
     }
 
     /// Adds `batch` (any order) in one call: afterwards the set holds the [`KEEP`] newest
@@ -133,6 +136,8 @@ impl UpstashStore {
     }
 
     /// Storage's words for a failed command; a key of another type says which and what to do.
+    /// The only place storage's own text enters a message, so the tokens are taken out here: a
+    /// server that echoes one must not leak it to logs and answers.
     fn command_failed(&self, message: &str) -> StoreError {
         StoreError::Rejected(if message.contains("WRONGTYPE") {
             format!(
@@ -142,6 +147,7 @@ impl UpstashStore {
                 self.key()
             )
         } else {
+            let message = reply::shown(&self.read.redact(&self.write.redact(message)));
             format!("storage command failed: {message}")
         })
     }
@@ -163,11 +169,11 @@ impl UpstashStore {
             .as_ref()
             .ok_or_else(|| StoreError::Unavailable("the HTTP client could not start".into()))?;
         let credential = match token {
-            Token::Write => &self.settings.write,
-            Token::Read => &self.settings.read,
+            Token::Write => &self.write,
+            Token::Read => &self.read,
         };
         let mut response = client
-            .post(format!("{}{path}", self.settings.url))
+            .post(format!("{}{path}", self.url))
             .header(http::header::AUTHORIZATION, credential.header.clone())
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(body)
@@ -184,7 +190,6 @@ impl UpstashStore {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let bytes = self.settings.read.scrub(self.settings.write.scrub(bytes));
         if status.is_success() {
             return Ok(bytes);
         }

@@ -31,10 +31,10 @@ use std::time::Duration;
 use testkit::app::test_client;
 use testkit::fake_upstash::{FakeUpstash, READ_TOKEN, WRITE_TOKEN};
 use testkit::redis::{RECENT, Redis};
+use wait_until::config::{Config, EnvFile};
 use wait_until::record::{RequestRecord, country_to_flag};
-use wait_until::settings::Settings;
 use wait_until::store::newest::{Entry, newest};
-use wait_until::store::{Choice, KEEP, MemoryStore, Recent, StoreChoice, UpstashStore, Written};
+use wait_until::store::{KEEP, MemoryStore, Recent, Store, UpstashStore, Written};
 
 /// Cases, each a few calls over HTTP per batch.
 const CASES: u32 = 128;
@@ -344,8 +344,8 @@ fn plan() -> impl Strategy<Value = Plan> {
         )
 }
 
-/// The double's settings, as the app would read them from the environment.
-fn settings_for(fake: &FakeUpstash) -> wait_until::store::UpstashSettings {
+/// A client of the double, as the app configures it from the environment.
+fn client_of(fake: &FakeUpstash) -> UpstashStore {
     let env = [
         ("KV_REST_API_URL", fake.url.as_str()),
         ("KV_REST_API_TOKEN", WRITE_TOKEN),
@@ -356,8 +356,8 @@ fn settings_for(fake: &FakeUpstash) -> wait_until::store::UpstashSettings {
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.to_string())
     };
-    match Choice::from_settings(&Settings::from_sources(lookup, |_| None)).store {
-        StoreChoice::Upstash(settings) => settings,
+    match Config::from_sources(&lookup, &EnvFile::default()).store {
+        Store::Upstash(client) => client,
         other => panic!("the double's settings are Upstash settings, not {other:?}"),
     }
 }
@@ -461,9 +461,8 @@ fn any_order_and_repetition_of_batches_from_any_instance_leaves_the_ten_newest()
         .expect("a runtime for the property");
     let redis = Redis::start();
     let fake = runtime.block_on(FakeUpstash::start(&redis));
-    let stores: Vec<Arc<UpstashStore>> = (0..INSTANCES)
-        .map(|_| Arc::new(UpstashStore::new(settings_for(&fake))))
-        .collect();
+    let stores: Vec<Arc<UpstashStore>> =
+        (0..INSTANCES).map(|_| Arc::new(client_of(&fake))).collect();
     let direct = Direct {
         client: test_client(),
         url: fake.url.clone(),

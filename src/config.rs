@@ -1,0 +1,482 @@
+//! Configuration: everything the app reads from where it runs, read once per process into one
+//! [`Config`], checked, and turned into the store it runs with. Nothing else reads settings.
+//!
+//! Two sources: the process environment, and `.env.local` (what `vercel env pull .env.local`
+//! writes), read but never loaded into the environment. Every value is trimmed (a pulled token
+//! may end in a newline) and a blank value is unset, in both. What cannot work is refused naming
+//! the variable and where it was read, never its value. Tokens are [`Secret`]s: they cannot
+//! print themselves.
+//!
+//! Which source and which name each value comes from (the README's table is checked against
+//! this one, line by line):
+//!
+//! | Question | Answer |
+//! |---|---|
+//! | Which source for the Upstash URL and tokens? | The environment if it sets any of the five Upstash names; else `.env.local`. A file value never fills a gap the environment left. |
+//! | Which family? | `KV_*` (what Vercel's Upstash integration sets) if it has a URL; else `UPSTASH_*` if it has one; else the one with anything set. The other family is ignored, and start-up says so when it holds different values. |
+//! | Read-only token? | Only `KV_REST_API_READ_ONLY_TOKEN`, and only with the `KV_*` family; otherwise reads use the write token, and start-up says so. |
+//! | `WAIT_UNTIL_*`? | Name by name: the environment, else `.env.local`. |
+//! | `VERCEL`, `VERCEL_DEV`, `VERCEL_GIT_*`? | The environment only: they say where the process runs, and a pulled file may carry the deployment's. |
+//!
+//! The store is chosen by the first rule that applies, and start-up prints which:
+//!
+//! | # | When | Store |
+//! |---|---|---|
+//! | 1 | `WAIT_UNTIL_STORE=memory` | memory, whatever else is set |
+//! | 2 | `WAIT_UNTIL_STORE` is neither `memory` nor `upstash` | unconfigured, naming the value |
+//! | 3 | Upstash settings set but unusable | unconfigured, naming the variable: a typo never falls back to memory |
+//! | 4 | Upstash settings set and usable | Upstash |
+//! | 5 | none set, and `.env.local` exists but cannot be read | unconfigured, naming the file |
+//! | 6 | none set, `WAIT_UNTIL_STORE=upstash` | unconfigured, naming what to set |
+//! | 7 | none set, on Vercel (`VERCEL=1` without `VERCEL_DEV=1`) | unconfigured: memory would lose records between instances |
+//! | 8 | none set, under `vercel dev` (`VERCEL_DEV=1`) | a file, `.vercel/dev/requests-newest.json`: the CLI starts a process per request |
+//! | 9 | none set (`cargo run`) | memory |
+
+use crate::record::shown;
+use crate::store::{DEFAULT_KEY, FileStore, MemoryStore, Store, UpstashStore, file};
+use http::HeaderValue;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// What the app runs with.
+#[derive(Debug)]
+pub struct Config {
+    pub store: Store,
+    /// Which rule chose the store, for the start-up line.
+    pub why: String,
+    /// Whether each stored record leaves a success line (`WAIT_UNTIL_SUCCESS_LINES=off`;
+    /// failure lines are never turned off).
+    pub success_lines: bool,
+    /// `WAIT_UNTIL_SOURCE_URL`, as written: where the page links for the source.
+    pub source_url: Option<String>,
+    /// `VERCEL_GIT_PROVIDER`, `_REPO_OWNER`, `_REPO_SLUG` and `_COMMIT_SHA`, as written.
+    pub git: [Option<String>; 4],
+    /// What was ignored or not understood, for the start-up lines.
+    pub notes: Vec<String>,
+}
+
+/// A token as the header it is sent in. It cannot print itself: `Debug` shows only the variable
+/// it came from, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// `Bearer <token>`, marked sensitive so the HTTP stack never shows it either.
+    pub header: HeaderValue,
+    /// e.g. `KV_REST_API_TOKEN in .env.local`: what a message tells the user to check.
+    pub origin: String,
+    token: String,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<redacted> ({})", self.origin)
+    }
+}
+
+impl Secret {
+    /// `shown`, text about to reach a message, with the token replaced by `<redacted>`. Only
+    /// text that is shown: a reply that is parsed is never rewritten.
+    pub fn redact(&self, shown: &str) -> String {
+        shown.replace(&self.token, "<redacted>")
+    }
+}
+
+/// The Upstash names of one family: URL, token, read-only token (`UPSTASH_*` has none).
+type Family = [&'static str; 3];
+const KV: Family = [
+    "KV_REST_API_URL",
+    "KV_REST_API_TOKEN",
+    "KV_REST_API_READ_ONLY_TOKEN",
+];
+const UPSTASH: Family = ["UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", ""];
+
+fn label(family: Family) -> &'static str {
+    if family == KV { "KV_*" } else { "UPSTASH_*" }
+}
+
+/// The longest key `WAIT_UNTIL_KEY` may name.
+pub const MAX_KEY_CHARS: usize = 200;
+/// Far above any real settings file; a larger `.env.local` is not read at all.
+pub const MAX_ENV_FILE_BYTES: u64 = 1 << 20;
+const NOT_CONFIGURED: &str = "storage is not configured: set KV_REST_API_URL and \
+                              KV_REST_API_TOKEN (add the Upstash integration on Vercel)";
+
+impl Config {
+    /// The process environment and `.env.local` in the working directory.
+    pub fn from_env() -> Self {
+        // A value that is not Unicode is kept, with U+FFFD for its bad bytes: it is set (so it
+        // is the environment's), and refused by name when checked.
+        let environment = |name: &str| Some(std::env::var_os(name)?.to_string_lossy().into());
+        Self::from_sources(&environment, &EnvFile::read(Path::new(".env.local")))
+    }
+
+    /// From the environment as a lookup, and what `.env.local` gave.
+    pub fn from_sources(raw: &dyn Fn(&str) -> Option<String>, file: &EnvFile) -> Self {
+        let env = |name: &str| present(raw(name));
+        let in_file = |name: &str| present(file.vars.get(name).cloned());
+        let either = |name: &str| env(name).or_else(|| in_file(name));
+        // Our own words are matched in any case: `Memory` or `OFF` mean what they say.
+        let word = |name: &str| either(name).map(|value| value.to_ascii_lowercase());
+        let mut notes = file.notes.clone();
+        let success_lines = match word("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                let other = shown(other);
+                notes.push(format!(
+                    "WAIT_UNTIL_SUCCESS_LINES must be `on` or `off`, not `{other}`: success \
+                     lines stay on"
+                ));
+                true
+            }
+        };
+        // The runtime reads this itself, untrimmed, and quietly listens on 3000 when it does not
+        // parse (or on a random port for 0): say so rather than leave a user wondering.
+        let port = raw("VERCEL_DEV_PORT").unwrap_or_default();
+        let listens_on = match port.parse::<u16>() {
+            Ok(0) => "a random port",
+            Err(_) if !port.trim().is_empty() => "3000",
+            _ => "",
+        };
+        if !listens_on.is_empty() {
+            notes.push(format!(
+                "VERCEL_DEV_PORT must be a port number from 1 to 65535 with no spaces, not `{}`: \
+                 the local server listens on {listens_on}",
+                shown(&port)
+            ));
+        }
+        let vercel_dev = env("VERCEL_DEV").as_deref() == Some("1");
+        let on_vercel = env("VERCEL").as_deref() == Some("1") && !vercel_dev;
+        let found = resolve(&env, &in_file, &mut notes);
+        let unconfigured = |message: &str| Store::Unconfigured(message.into());
+        let (store, why) = match word("WAIT_UNTIL_STORE").as_deref() {
+            Some("memory") => (
+                Store::Memory(MemoryStore::default()),
+                "WAIT_UNTIL_STORE=memory",
+            ),
+            Some(other) if other != "upstash" => (
+                unconfigured(&format!(
+                    "WAIT_UNTIL_STORE must be `memory` or `upstash`, not `{}`",
+                    shown(other)
+                )),
+                "WAIT_UNTIL_STORE has an unknown value",
+            ),
+            forced => match check(found, either("WAIT_UNTIL_KEY"), &mut notes) {
+                Err(Some(message)) => (
+                    unconfigured(&message),
+                    "the Upstash settings cannot be used",
+                ),
+                Ok(upstash) if forced.is_some() => {
+                    (Store::Upstash(upstash), "WAIT_UNTIL_STORE=upstash")
+                }
+                Ok(upstash) => (Store::Upstash(upstash), "Upstash settings found"),
+                // Settings may be in the file that cannot be read: memory would lose records
+                // quietly, and "not configured" would send the user elsewhere.
+                Err(None) if let Some(problem) = &file.problem => (
+                    unconfigured(problem),
+                    "no Upstash settings in the environment, and .env.local cannot be read",
+                ),
+                Err(None) if forced.is_some() => (
+                    unconfigured(NOT_CONFIGURED),
+                    "WAIT_UNTIL_STORE=upstash but no Upstash settings",
+                ),
+                Err(None) if on_vercel => (
+                    unconfigured(NOT_CONFIGURED),
+                    "running on Vercel (VERCEL=1) without Upstash settings; memory would lose \
+                     records between instances",
+                ),
+                Err(None) if vercel_dev => (
+                    Store::File(FileStore::new(file::DEV_PATH)),
+                    "no Upstash settings, and vercel dev starts a process for each request: \
+                     records are kept in .vercel/dev/requests-newest.json",
+                ),
+                Err(None) => (
+                    Store::Memory(MemoryStore::default()),
+                    "no Upstash settings: records live in this process only",
+                ),
+            },
+        };
+        // Said once: as the store's problem, or else as a note.
+        if let Some(problem) = &file.problem
+            && !matches!(&store, Store::Unconfigured(message) if message == problem)
+        {
+            notes.push(problem.clone());
+        }
+        let git = ["PROVIDER", "REPO_OWNER", "REPO_SLUG", "COMMIT_SHA"]
+            .map(|part| env(&format!("VERCEL_GIT_{part}")));
+        let source_url = either("WAIT_UNTIL_SOURCE_URL");
+        let why = why.into();
+        Self {
+            store,
+            why,
+            success_lines,
+            source_url,
+            git,
+            notes,
+        }
+    }
+}
+
+/// The Upstash set as found: one family's values, all from one source.
+struct Found {
+    family: Family,
+    values: [Option<String>; 3],
+    source: &'static str,
+}
+
+/// Reads the Upstash set from one source and one family (the table above).
+fn resolve(
+    env: &dyn Fn(&str) -> Option<String>,
+    in_file: &dyn Fn(&str) -> Option<String>,
+    notes: &mut Vec<String>,
+) -> Found {
+    let sets_any = |lookup: &dyn Fn(&str) -> Option<String>| {
+        KV.into_iter()
+            .chain(UPSTASH)
+            .any(|name| lookup(name).is_some())
+    };
+    let (source, lookup) = match (sets_any(env), sets_any(in_file)) {
+        (true, in_file) => {
+            if in_file {
+                let note =
+                    "the environment sets Upstash settings, so those in .env.local are not read";
+                notes.push(note.into());
+            }
+            ("the environment", env)
+        }
+        (false, _) => (".env.local", in_file),
+    };
+    let read = |family: Family| {
+        let values = family.map(lookup);
+        Found {
+            family,
+            values,
+            source,
+        }
+    };
+    let (kv, upstash) = (read(KV), read(UPSTASH));
+    // KV_* when it has a URL, or when neither has one but it has something.
+    let kv_chosen = kv.values[0].is_some()
+        || (upstash.values[0].is_none() && kv.values.iter().any(Option::is_some));
+    let (chosen, ignored, why) = match kv_chosen {
+        true => (
+            kv,
+            upstash,
+            "KV_* are the names Vercel's Upstash integration sets",
+        ),
+        false => (upstash, kv, "only UPSTASH_REDIS_REST_URL is set"),
+    };
+    // The same values under both names are no news; different ones the user may have meant.
+    let differs = |i: usize| ignored.values[i].is_some() && ignored.values[i] != chosen.values[i];
+    if (0..3).any(differs) {
+        let set = ignored
+            .family
+            .iter()
+            .zip(&ignored.values)
+            .filter(|(_, v)| v.is_some());
+        let names: Vec<&str> = set.map(|(name, _)| *name).collect();
+        notes.push(format!(
+            "{} ignored: the Upstash settings are read from one family, {} ({why})",
+            names.join(", "),
+            label(chosen.family)
+        ));
+    }
+    chosen
+}
+
+/// The store `found` describes, or why not: `Err(None)` when nothing is set, else the message
+/// that names what to fix. Notes when reads use the write token, or the token travels
+/// unencrypted.
+fn check(
+    found: Found,
+    key: Option<String>,
+    notes: &mut Vec<String>,
+) -> Result<UpstashStore, Option<String>> {
+    let Found {
+        family,
+        values: [url, write, read],
+        source,
+    } = found;
+    let origin = |i: usize| format!("{} in {source}", family[i]);
+    let (Some(url), Some(write)) = (&url, &write) else {
+        let Some(set) = (0..3).find(|&i| [&url, &write, &read][i].is_some()) else {
+            return Err(None);
+        };
+        let missing = match (&url, &write) {
+            (None, None) => format!("{} and {} are", family[0], family[1]),
+            (None, _) => format!("{} is", family[0]),
+            _ => format!("{} is", family[1]),
+        };
+        return Err(Some(format!(
+            "{} is set in {source}, but {missing} not: set the URL and the token together, in \
+             one place",
+            family[set]
+        )));
+    };
+    let url = base_url(url, &origin(0))?;
+    let host = url.host_str().unwrap_or_default();
+    if url.scheme() == "http" && !is_loopback(host) {
+        notes.push(format!(
+            "{} uses http://: the token travels unencrypted (use https:// outside a local \
+             emulator)",
+            origin(0)
+        ));
+    }
+    let write = secret(write, origin(1))?;
+    let read = match (&read, family[2]) {
+        (Some(token), _) => secret(token, origin(2))?,
+        (None, "") => {
+            let label = label(family);
+            notes.push(format!(
+                "{label} has no read-only token name: reads use the write token"
+            ));
+            write.clone()
+        }
+        (None, name) => {
+            notes.push(format!("{name} is not set: reads use the write token"));
+            write.clone()
+        }
+    };
+    let key = key.unwrap_or_else(|| DEFAULT_KEY.into());
+    if key.chars().count() > MAX_KEY_CHARS || key.chars().any(crate::record::is_removed) {
+        return Err(Some(format!(
+            "WAIT_UNTIL_KEY must be at most {MAX_KEY_CHARS} characters, without control or \
+             format characters"
+        )));
+    }
+    let url = url.as_str().trim_end_matches('/').to_string();
+    Ok(UpstashStore {
+        url,
+        write,
+        read,
+        key,
+    })
+}
+
+/// The URL as calls are made to it: http(s) (the scheme in any case, as URLs are), with no user,
+/// password, query or fragment (they would be shown wherever the URL is).
+fn base_url(written: &str, origin: &str) -> Result<reqwest::Url, Option<String>> {
+    let refused = |why: &str| Err(Some(format!("{origin} {why}")));
+    let Ok(url) = reqwest::Url::parse(written) else {
+        return refused("is not a URL (expected https://<database>.upstash.io)");
+    };
+    if !matches!(url.scheme(), "https" | "http") {
+        let scheme = url.scheme();
+        return refused(&format!(
+            "must be an https:// URL: the database's REST URL, not its `{scheme}` address"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refused("must not hold a user or password: the token goes in its own variable");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return refused("must be the database's REST URL, without `?` or `#`");
+    }
+    Ok(url)
+}
+
+/// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `token` as a [`Secret`], if it can be sent as a header. Upstash tokens are visible ASCII
+/// without quotes: hyper would send other bytes (or fail every call as if storage were down),
+/// and quotes are what a shell or an env file left around the value.
+fn secret(token: &str, origin: String) -> Result<Secret, Option<String>> {
+    let usable = |byte: u8| byte.is_ascii_graphic() && !matches!(byte, b'"' | b'\'' | b'`');
+    let header = HeaderValue::from_str(&format!("Bearer {token}"));
+    let (Ok(mut header), true) = (header, token.bytes().all(usable)) else {
+        return Err(Some(format!(
+            "{origin} cannot be sent as an HTTP header: it holds a character that is not visible \
+             ASCII (a line break, a space) or a quote mark (copy the token again, without quotes)"
+        )));
+    };
+    header.set_sensitive(true);
+    let token = token.into();
+    Ok(Secret {
+        header,
+        origin,
+        token,
+    })
+}
+
+/// Trimmed, and `None` when nothing is left.
+fn present(value: Option<String>) -> Option<String> {
+    Some(value?.trim().to_string()).filter(|value| !value.is_empty())
+}
+
+/// What `.env.local` gave: its variables, notes, and the problem that kept it from being read.
+#[derive(Debug, Default)]
+pub struct EnvFile {
+    pub vars: HashMap<String, String>,
+    pub notes: Vec<String>,
+    /// The file exists but could not be read: its settings may be missing.
+    pub problem: Option<String>,
+}
+
+impl EnvFile {
+    /// What `path` sets, read as dotenv files are (quotes and escapes undone, `$NAME` expanded,
+    /// a repeated name keeps its last value). A missing file is fine. Only a regular file (after
+    /// symlinks) is opened, since a FIFO would block the open and `/dev/zero` fill memory, and
+    /// only 1 MiB of UTF-8 is read. Lines that are not `NAME=value` are skipped and counted, never
+    /// shown: one may hold a token.
+    pub fn read(path: &Path) -> Self {
+        let shown = path.display();
+        let mut file = EnvFile::default();
+        let text = match std::fs::metadata(path) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return file,
+            Err(_) => Err("cannot be read"),
+            Ok(metadata) if !metadata.is_file() => Err("is not a regular file"),
+            Ok(_) => std::fs::File::open(path)
+                .map_err(|_| "cannot be read")
+                .and_then(read_bounded),
+        };
+        let text = match text {
+            Ok(text) => text,
+            Err(why) => {
+                file.problem = Some(format!("{shown} {why}: fix or remove it"));
+                return file;
+            }
+        };
+        // Editors on Windows start a UTF-8 file with a byte order mark; it is not part of a name.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut skipped = 0;
+        // Read from memory, as UTF-8 already checked: the only error is a line that does not parse.
+        for entry in dotenvy::from_read_iter(text.as_bytes()) {
+            match entry {
+                Ok((name, value)) => drop(file.vars.insert(name, value)),
+                Err(_) => skipped += 1,
+            }
+        }
+        if skipped > 0 {
+            let note = format!("{shown}: {skipped} line(s) are not NAME=value and were skipped");
+            file.notes.push(note);
+        }
+        file
+    }
+}
+
+const TOO_LARGE: &str = "is over 1 MiB, too large for a settings file";
+
+/// All of `reader` as UTF-8, if it holds at most the bound. The bound is on what is read, not
+/// on the size the file reports: a file can grow after its size was read, and some (procfs)
+/// report 0 whatever they hold.
+fn read_bounded(reader: impl Read) -> Result<String, &'static str> {
+    let mut bytes = Vec::new();
+    let mut capped = reader.take(MAX_ENV_FILE_BYTES + 1);
+    capped
+        .read_to_end(&mut bytes)
+        .map_err(|_| "cannot be read")?;
+    if bytes.len() as u64 > MAX_ENV_FILE_BYTES {
+        return Err(TOO_LARGE);
+    }
+    String::from_utf8(bytes).map_err(|_| "is not UTF-8 text")
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
