@@ -13,9 +13,10 @@ use crate::store::Store;
 use crate::store::upstash::REQUEST_TIMEOUT;
 use crate::write_mode::WriteMode;
 use after_response::{AfterResponse, Retry};
+use http::Request;
 use http::{Method, StatusCode};
 use std::time::Duration;
-use vercel_runtime::{AppState, Request, Response, ResponseBody};
+use vercel_runtime::{AppState, Response, ResponseBody};
 
 /// The `event` of the app's failure lines, which `replay` looks for: the same as before the
 /// writer was a crate, so lines logged then are still replayed.
@@ -59,7 +60,11 @@ impl App {
 
     /// `/api/wait-until` (any method): answers at once and stores the record after the
     /// response; with `?await=1`, stores it first and answers after, for comparison.
-    pub async fn wait_until(&self, req: &Request, state: &AppState) -> Response<ResponseBody> {
+    pub async fn wait_until<B>(
+        &self,
+        req: &Request<B>,
+        state: &AppState,
+    ) -> Response<ResponseBody> {
         let mode = match WriteMode::from_query(req.uri().query()) {
             Ok(mode) => mode,
             Err(refusal) => return respond::error(StatusCode::BAD_REQUEST, refusal),
@@ -86,7 +91,7 @@ impl App {
 
     /// `/api/recent` (GET, HEAD): the ten newest records, newest first, read with the read-only
     /// token.
-    pub async fn recent(&self, req: &Request) -> Response<ResponseBody> {
+    pub async fn recent<B>(&self, req: &Request<B>) -> Response<ResponseBody> {
         if let Some(refusal) = respond::allow_only(req, &[Method::GET, Method::HEAD]) {
             return refusal;
         }
@@ -98,7 +103,7 @@ impl App {
     }
 
     /// `/api/source` (GET, HEAD): where the page links for the source and the deploy steps.
-    pub fn source(&self, req: &Request) -> Response<ResponseBody> {
+    pub fn source<B>(&self, req: &Request<B>) -> Response<ResponseBody> {
         respond::allow_only(req, &[Method::GET, Method::HEAD])
             .unwrap_or_else(|| respond::json(StatusCode::OK, &self.source))
     }

@@ -1,14 +1,10 @@
-//! Configuration: everything the app reads from where it runs, read once per process into one
-//! [`Config`], checked, and turned into the store it runs with. Nothing else reads settings.
+//! Configuration: read once per process, from the environment and `.env.local` (what `vercel
+//! env pull .env.local` writes; never loaded into the environment), into one [`Config`] that
+//! holds the store to use. Values are trimmed and a blank one is unset. What cannot work is
+//! refused naming the variable and where it was read, never its value; tokens become
+//! [`Secret`]s, which cannot print themselves.
 //!
-//! Two sources: the process environment, and `.env.local` (what `vercel env pull .env.local`
-//! writes), read but never loaded into the environment. Every value is trimmed (a pulled token
-//! may end in a newline) and a blank value is unset, in both. What cannot work is refused naming
-//! the variable and where it was read, never its value. Tokens are [`Secret`]s: they cannot
-//! print themselves.
-//!
-//! Which source and which name each value comes from (the README's table is checked against
-//! this one, line by line):
+//! Where each value is read (the README's tables are checked against these, as they are):
 //!
 //! | Question | Answer |
 //! |---|---|
@@ -33,10 +29,12 @@
 //! | 9 | none set (`cargo run`) | memory |
 
 use crate::record::shown;
+use crate::store::upstash::Secret;
 use crate::store::{DEFAULT_KEY, FileStore, MemoryStore, Store, UpstashStore, file};
 use http::HeaderValue;
 use std::collections::HashMap;
 use std::io::Read;
+use std::net::IpAddr;
 use std::path::Path;
 
 /// What the app runs with.
@@ -45,40 +43,13 @@ pub struct Config {
     pub store: Store,
     /// Which rule chose the store, for the start-up line.
     pub why: String,
-    /// Whether each stored record leaves a success line (`WAIT_UNTIL_SUCCESS_LINES=off`;
-    /// failure lines are never turned off).
+    /// `WAIT_UNTIL_SUCCESS_LINES` is not `off` (failure lines are never turned off).
     pub success_lines: bool,
-    /// `WAIT_UNTIL_SOURCE_URL`, as written: where the page links for the source.
+    /// `WAIT_UNTIL_SOURCE_URL`; `VERCEL_GIT_PROVIDER`, `_REPO_OWNER`, `_REPO_SLUG`, `_COMMIT_SHA`.
     pub source_url: Option<String>,
-    /// `VERCEL_GIT_PROVIDER`, `_REPO_OWNER`, `_REPO_SLUG` and `_COMMIT_SHA`, as written.
     pub git: [Option<String>; 4],
     /// What was ignored or not understood, for the start-up lines.
     pub notes: Vec<String>,
-}
-
-/// A token as the header it is sent in. It cannot print itself: `Debug` shows only the variable
-/// it came from, and there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret {
-    /// `Bearer <token>`, marked sensitive so the HTTP stack never shows it either.
-    pub header: HeaderValue,
-    /// e.g. `KV_REST_API_TOKEN in .env.local`: what a message tells the user to check.
-    pub origin: String,
-    token: String,
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<redacted> ({})", self.origin)
-    }
-}
-
-impl Secret {
-    /// `shown`, text about to reach a message, with the token replaced by `<redacted>`. Only
-    /// text that is shown: a reply that is parsed is never rewritten.
-    pub fn redact(&self, shown: &str) -> String {
-        shown.replace(&self.token, "<redacted>")
-    }
 }
 
 /// The Upstash names of one family: URL, token, read-only token (`UPSTASH_*` has none).
@@ -98,6 +69,7 @@ fn label(family: Family) -> &'static str {
 pub const MAX_KEY_CHARS: usize = 200;
 /// Far above any real settings file; a larger `.env.local` is not read at all.
 pub const MAX_ENV_FILE_BYTES: u64 = 1 << 20;
+const FILE: &str = ".env.local";
 const NOT_CONFIGURED: &str = "storage is not configured: set KV_REST_API_URL and \
                               KV_REST_API_TOKEN (add the Upstash integration on Vercel)";
 
@@ -112,24 +84,21 @@ impl Config {
 
     /// From the environment as a lookup, and what `.env.local` gave.
     pub fn from_sources(raw: &dyn Fn(&str) -> Option<String>, file: &EnvFile) -> Self {
-        let env = |name: &str| present(raw(name));
-        let in_file = |name: &str| present(file.vars.get(name).cloned());
+        // Trimmed, and unset when nothing is left.
+        let present = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        let env = |name: &str| raw(name).and_then(present);
+        let in_file = |name: &str| file.vars.get(name).cloned().and_then(present);
         let either = |name: &str| env(name).or_else(|| in_file(name));
         // Our own words are matched in any case: `Memory` or `OFF` mean what they say.
         let word = |name: &str| either(name).map(|value| value.to_ascii_lowercase());
         let mut notes = file.notes.clone();
-        let success_lines = match word("WAIT_UNTIL_SUCCESS_LINES").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(other) => {
-                let other = shown(other);
-                notes.push(format!(
-                    "WAIT_UNTIL_SUCCESS_LINES must be `on` or `off`, not `{other}`: success \
-                     lines stay on"
-                ));
-                true
-            }
-        };
+        let lines = word("WAIT_UNTIL_SUCCESS_LINES").unwrap_or_else(|| "on".into());
+        if !["on", "off"].contains(&lines.as_str()) {
+            let (name, other) = ("WAIT_UNTIL_SUCCESS_LINES", shown(&lines));
+            notes.push(format!(
+                "{name} must be `on` or `off`, not `{other}`: success lines stay on"
+            ));
+        }
         // The runtime reads this itself, untrimmed, and quietly listens on 3000 when it does not
         // parse (or on a random port for 0): say so rather than leave a user wondering.
         let port = raw("VERCEL_DEV_PORT").unwrap_or_default();
@@ -149,11 +118,11 @@ impl Config {
         let on_vercel = env("VERCEL").as_deref() == Some("1") && !vercel_dev;
         let found = resolve(&env, &in_file, &mut notes);
         let unconfigured = |message: &str| Store::Unconfigured(message.into());
-        let (store, why) = match word("WAIT_UNTIL_STORE").as_deref() {
-            Some("memory") => (
-                Store::Memory(MemoryStore::default()),
-                "WAIT_UNTIL_STORE=memory",
-            ),
+        let memory = || Store::Memory(MemoryStore::default());
+        let asked = word("WAIT_UNTIL_STORE");
+        let forced = asked.as_deref() == Some("upstash");
+        let (store, why) = match asked.as_deref() {
+            Some("memory") => (memory(), "WAIT_UNTIL_STORE=memory"),
             Some(other) if other != "upstash" => (
                 unconfigured(&format!(
                     "WAIT_UNTIL_STORE must be `memory` or `upstash`, not `{}`",
@@ -161,22 +130,17 @@ impl Config {
                 )),
                 "WAIT_UNTIL_STORE has an unknown value",
             ),
-            forced => match check(found, either("WAIT_UNTIL_KEY"), &mut notes) {
-                Err(Some(message)) => (
-                    unconfigured(&message),
-                    "the Upstash settings cannot be used",
-                ),
-                Ok(upstash) if forced.is_some() => {
-                    (Store::Upstash(upstash), "WAIT_UNTIL_STORE=upstash")
-                }
-                Ok(upstash) => (Store::Upstash(upstash), "Upstash settings found"),
+            _ => match check(found, either("WAIT_UNTIL_KEY"), &mut notes) {
+                Err(Some(why)) => (unconfigured(&why), "the Upstash settings cannot be used"),
+                Ok(found) if forced => (Store::Upstash(found), "WAIT_UNTIL_STORE=upstash"),
+                Ok(found) => (Store::Upstash(found), "Upstash settings found"),
                 // Settings may be in the file that cannot be read: memory would lose records
                 // quietly, and "not configured" would send the user elsewhere.
                 Err(None) if let Some(problem) = &file.problem => (
                     unconfigured(problem),
                     "no Upstash settings in the environment, and .env.local cannot be read",
                 ),
-                Err(None) if forced.is_some() => (
+                Err(None) if forced => (
                     unconfigured(NOT_CONFIGURED),
                     "WAIT_UNTIL_STORE=upstash but no Upstash settings",
                 ),
@@ -191,7 +155,7 @@ impl Config {
                      records are kept in .vercel/dev/requests-newest.json",
                 ),
                 Err(None) => (
-                    Store::Memory(MemoryStore::default()),
+                    memory(),
                     "no Upstash settings: records live in this process only",
                 ),
             },
@@ -204,8 +168,8 @@ impl Config {
         }
         let git = ["PROVIDER", "REPO_OWNER", "REPO_SLUG", "COMMIT_SHA"]
             .map(|part| env(&format!("VERCEL_GIT_{part}")));
-        let source_url = either("WAIT_UNTIL_SOURCE_URL");
-        let why = why.into();
+        let (why, source_url) = (why.into(), either("WAIT_UNTIL_SOURCE_URL"));
+        let success_lines = lines != "off";
         Self {
             store,
             why,
@@ -217,12 +181,8 @@ impl Config {
     }
 }
 
-/// The Upstash set as found: one family's values, all from one source.
-struct Found {
-    family: Family,
-    values: [Option<String>; 3],
-    source: &'static str,
-}
+/// The Upstash set as found: one family, its values, and the one source they were read from.
+type Found = (Family, [Option<String>; 3], &'static str);
 
 /// Reads the Upstash set from one source and one family (the table above).
 fn resolve(
@@ -230,88 +190,59 @@ fn resolve(
     in_file: &dyn Fn(&str) -> Option<String>,
     notes: &mut Vec<String>,
 ) -> Found {
-    let sets_any = |lookup: &dyn Fn(&str) -> Option<String>| {
-        KV.into_iter()
-            .chain(UPSTASH)
-            .any(|name| lookup(name).is_some())
-    };
+    let names = || KV.into_iter().chain(UPSTASH);
+    let sets_any = |lookup: &dyn Fn(&str) -> Option<String>| names().any(|n| lookup(n).is_some());
     let (source, lookup) = match (sets_any(env), sets_any(in_file)) {
-        (true, in_file) => {
-            if in_file {
-                let note =
-                    "the environment sets Upstash settings, so those in .env.local are not read";
-                notes.push(note.into());
-            }
+        (false, _) => (FILE, in_file),
+        (true, false) => ("the environment", env),
+        (true, true) => {
+            notes.push(format!(
+                "the environment sets Upstash settings, so those in {FILE} are not read"
+            ));
             ("the environment", env)
         }
-        (false, _) => (".env.local", in_file),
     };
-    let read = |family: Family| {
-        let values = family.map(lookup);
-        Found {
-            family,
-            values,
-            source,
-        }
-    };
+    let read = |family: Family| (family, family.map(lookup), source);
     let (kv, upstash) = (read(KV), read(UPSTASH));
     // KV_* when it has a URL, or when neither has one but it has something.
-    let kv_chosen = kv.values[0].is_some()
-        || (upstash.values[0].is_none() && kv.values.iter().any(Option::is_some));
+    let kv_chosen =
+        kv.1[0].is_some() || (upstash.1[0].is_none() && kv.1.iter().any(Option::is_some));
+    let integration = "KV_* are the names Vercel's Upstash integration sets";
     let (chosen, ignored, why) = match kv_chosen {
-        true => (
-            kv,
-            upstash,
-            "KV_* are the names Vercel's Upstash integration sets",
-        ),
+        true => (kv, upstash, integration),
         false => (upstash, kv, "only UPSTASH_REDIS_REST_URL is set"),
     };
     // The same values under both names are no news; different ones the user may have meant.
-    let differs = |i: usize| ignored.values[i].is_some() && ignored.values[i] != chosen.values[i];
+    let differs = |i: usize| ignored.1[i].is_some() && ignored.1[i] != chosen.1[i];
     if (0..3).any(differs) {
-        let set = ignored
-            .family
-            .iter()
-            .zip(&ignored.values)
-            .filter(|(_, v)| v.is_some());
-        let names: Vec<&str> = set.map(|(name, _)| *name).collect();
+        let set = |i: &usize| ignored.1[*i].is_some();
+        let names: Vec<&str> = (0..3).filter(set).map(|i| ignored.0[i]).collect();
         notes.push(format!(
             "{} ignored: the Upstash settings are read from one family, {} ({why})",
             names.join(", "),
-            label(chosen.family)
+            label(chosen.0)
         ));
     }
     chosen
 }
 
-/// The store `found` describes, or why not: `Err(None)` when nothing is set, else the message
-/// that names what to fix. Notes when reads use the write token, or the token travels
-/// unencrypted.
-fn check(
-    found: Found,
-    key: Option<String>,
-    notes: &mut Vec<String>,
-) -> Result<UpstashStore, Option<String>> {
-    let Found {
-        family,
-        values: [url, write, read],
-        source,
-    } = found;
+/// The store `found` describes, or why not; notes when reads use the write token, or the token
+/// travels unencrypted.
+fn check(found: Found, key: Option<String>, notes: &mut Vec<String>) -> Checked<UpstashStore> {
+    let (family, [url, write, read], source) = found;
     let origin = |i: usize| format!("{} in {source}", family[i]);
     let (Some(url), Some(write)) = (&url, &write) else {
-        let Some(set) = (0..3).find(|&i| [&url, &write, &read][i].is_some()) else {
-            return Err(None);
-        };
+        let set = (0..3)
+            .find(|&i| [&url, &write, &read][i].is_some())
+            .ok_or(None)?;
         let missing = match (&url, &write) {
             (None, None) => format!("{} and {} are", family[0], family[1]),
             (None, _) => format!("{} is", family[0]),
             _ => format!("{} is", family[1]),
         };
-        return Err(Some(format!(
-            "{} is set in {source}, but {missing} not: set the URL and the token together, in \
-             one place",
-            family[set]
-        )));
+        let set = format!("{} is set in {source}", family[set]);
+        let fix = "set the URL and the token together, in one place";
+        return Err(Some(format!("{set}, but {missing} not: {fix}")));
     };
     let url = base_url(url, &origin(0))?;
     let host = url.host_str().unwrap_or_default();
@@ -325,15 +256,12 @@ fn check(
     let write = secret(write, origin(1))?;
     let read = match (&read, family[2]) {
         (Some(token), _) => secret(token, origin(2))?,
-        (None, "") => {
-            let label = label(family);
-            notes.push(format!(
-                "{label} has no read-only token name: reads use the write token"
-            ));
-            write.clone()
-        }
         (None, name) => {
-            notes.push(format!("{name} is not set: reads use the write token"));
+            let missing = match name {
+                "" => format!("{} has no read-only token name", label(family)),
+                name => format!("{name} is not set"),
+            };
+            notes.push(format!("{missing}: reads use the write token"));
             write.clone()
         }
     };
@@ -344,7 +272,7 @@ fn check(
              format characters"
         )));
     }
-    let url = url.as_str().trim_end_matches('/').to_string();
+    let url = url.as_str().trim_end_matches('/').into();
     Ok(UpstashStore {
         url,
         write,
@@ -353,61 +281,49 @@ fn check(
     })
 }
 
+/// What was checked, or why it cannot be used: `None` when nothing is set, else what to fix.
+type Checked<T> = Result<T, Option<String>>;
+
 /// The URL as calls are made to it: http(s) (the scheme in any case, as URLs are), with no user,
 /// password, query or fragment (they would be shown wherever the URL is).
-fn base_url(written: &str, origin: &str) -> Result<reqwest::Url, Option<String>> {
-    let refused = |why: &str| Err(Some(format!("{origin} {why}")));
-    let Ok(url) = reqwest::Url::parse(written) else {
-        return refused("is not a URL (expected https://<database>.upstash.io)");
+fn base_url(written: &str, origin: &str) -> Checked<reqwest::Url> {
+    let why = match reqwest::Url::parse(written) {
+        Err(_) => "is not a URL (expected https://<database>.upstash.io)".to_string(),
+        Ok(url) if !matches!(url.scheme(), "https" | "http") => format!(
+            "must be an https:// URL: the database's REST URL, not its `{}` address",
+            url.scheme()
+        ),
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            "must not hold a user or password: the token goes in its own variable".into()
+        }
+        Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+            "must be the database's REST URL, without `?` or `#`".into()
+        }
+        Ok(url) => return Ok(url),
     };
-    if !matches!(url.scheme(), "https" | "http") {
-        let scheme = url.scheme();
-        return refused(&format!(
-            "must be an https:// URL: the database's REST URL, not its `{scheme}` address"
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return refused("must not hold a user or password: the token goes in its own variable");
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return refused("must be the database's REST URL, without `?` or `#`");
-    }
-    Ok(url)
+    Err(Some(format!("{origin} {why}")))
 }
 
 /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
 fn is_loopback(host: &str) -> bool {
     let ip = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || ip
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || ip.parse().is_ok_and(|ip: IpAddr| ip.is_loopback())
 }
 
 /// `token` as a [`Secret`], if it can be sent as a header. Upstash tokens are visible ASCII
 /// without quotes: hyper would send other bytes (or fail every call as if storage were down),
 /// and quotes are what a shell or an env file left around the value.
-fn secret(token: &str, origin: String) -> Result<Secret, Option<String>> {
+fn secret(token: &str, origin: String) -> Checked<Secret> {
     let usable = |byte: u8| byte.is_ascii_graphic() && !matches!(byte, b'"' | b'\'' | b'`');
-    let header = HeaderValue::from_str(&format!("Bearer {token}"));
-    let (Ok(mut header), true) = (header, token.bytes().all(usable)) else {
+    let header = HeaderValue::from_str(&format!("Bearer {token}")).ok();
+    let (Some(mut header), true) = (header, token.bytes().all(usable)) else {
         return Err(Some(format!(
             "{origin} cannot be sent as an HTTP header: it holds a character that is not visible \
              ASCII (a line break, a space) or a quote mark (copy the token again, without quotes)"
         )));
     };
     header.set_sensitive(true);
-    let token = token.into();
-    Ok(Secret {
-        header,
-        origin,
-        token,
-    })
-}
-
-/// Trimmed, and `None` when nothing is left.
-fn present(value: Option<String>) -> Option<String> {
-    Some(value?.trim().to_string()).filter(|value| !value.is_empty())
+    Ok(Secret::new(header, origin, token))
 }
 
 /// What `.env.local` gave: its variables, notes, and the problem that kept it from being read.
@@ -421,10 +337,9 @@ pub struct EnvFile {
 
 impl EnvFile {
     /// What `path` sets, read as dotenv files are (quotes and escapes undone, `$NAME` expanded,
-    /// a repeated name keeps its last value). A missing file is fine. Only a regular file (after
-    /// symlinks) is opened, since a FIFO would block the open and `/dev/zero` fill memory, and
-    /// only 1 MiB of UTF-8 is read. Lines that are not `NAME=value` are skipped and counted, never
-    /// shown: one may hold a token.
+    /// the last of a repeated name kept). Only a regular file (after symlinks) is opened, since a
+    /// FIFO would block and `/dev/zero` fill memory, and only 1 MiB of UTF-8 is read. Lines that
+    /// are not `NAME=value` are counted, never shown: one may hold a token.
     pub fn read(path: &Path) -> Self {
         let shown = path.display();
         let mut file = EnvFile::default();
@@ -436,12 +351,10 @@ impl EnvFile {
                 .map_err(|_| "cannot be read")
                 .and_then(read_bounded),
         };
-        let text = match text {
-            Ok(text) => text,
-            Err(why) => {
-                file.problem = Some(format!("{shown} {why}: fix or remove it"));
-                return file;
-            }
+        let Ok(text) = text.inspect_err(|why| {
+            file.problem = Some(format!("{shown} {why}: fix or remove it"));
+        }) else {
+            return file;
         };
         // Editors on Windows start a UTF-8 file with a byte order mark; it is not part of a name.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -468,10 +381,8 @@ const TOO_LARGE: &str = "is over 1 MiB, too large for a settings file";
 /// report 0 whatever they hold.
 fn read_bounded(reader: impl Read) -> Result<String, &'static str> {
     let mut bytes = Vec::new();
-    let mut capped = reader.take(MAX_ENV_FILE_BYTES + 1);
-    capped
-        .read_to_end(&mut bytes)
-        .map_err(|_| "cannot be read")?;
+    let read = reader.take(MAX_ENV_FILE_BYTES + 1).read_to_end(&mut bytes);
+    read.map_err(|_| "cannot be read")?;
     if bytes.len() as u64 > MAX_ENV_FILE_BYTES {
         return Err(TOO_LARGE);
     }

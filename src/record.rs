@@ -23,7 +23,6 @@
 //!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
 
 use serde::{Deserialize, Serialize};
-use vercel_runtime::Request;
 
 pub const MAX_USER_AGENT_CHARS: usize = 512;
 pub const MAX_METHOD_CHARS: usize = 32;
@@ -89,7 +88,7 @@ impl TryFrom<Unchecked> for RequestRecord {
 
 impl RequestRecord {
     /// The record of `req`, with a fresh time-ordered id and the current time.
-    pub fn of_request(req: &Request) -> Self {
+    pub fn of_request<B>(req: &http::Request<B>) -> Self {
         Self::from_parts(req.method().as_str(), req.headers())
     }
 

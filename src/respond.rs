@@ -11,7 +11,7 @@ use crate::store::{Recent, StoreError};
 use after_response::{Failure, Written as Stored};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Serialize;
-use vercel_runtime::{Request, Response, ResponseBody};
+use vercel_runtime::{Response, ResponseBody};
 
 /// `status` with `body` serialised as JSON.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<ResponseBody> {
@@ -57,7 +57,7 @@ fn store_status(error: &StoreError) -> StatusCode {
 }
 
 /// `None` when `req` uses one of `allowed`; else the `405` to send, with `Allow`.
-pub fn allow_only(req: &Request, allowed: &[Method]) -> Option<Response<ResponseBody>> {
+pub fn allow_only<B>(req: &http::Request<B>, allowed: &[Method]) -> Option<Response<ResponseBody>> {
     if allowed.contains(req.method()) {
         return None;
     }

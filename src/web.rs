@@ -15,10 +15,15 @@ const INDEX_HTML: &str = include_str!("../public/index.html");
 
 /// The `fallback` of `#[bundled_api]`: what no route file matched.
 pub async fn fallback(req: Request, _state: AppState) -> Result<Response<ResponseBody>, Error> {
-    Ok(match req.uri().path() {
-        "/" | "/index.html" => allow_only(&req, &[Method::GET, Method::HEAD]).unwrap_or_else(page),
+    Ok(unrouted(&req))
+}
+
+/// The answer to `req`, which no route file matched: the page at `/`, else a 404.
+pub fn unrouted<B>(req: &http::Request<B>) -> Response<ResponseBody> {
+    match req.uri().path() {
+        "/" | "/index.html" => allow_only(req, &[Method::GET, Method::HEAD]).unwrap_or_else(page),
         _ => not_found(),
-    })
+    }
 }
 
 /// The page, with the headers it carries on Vercel: `with_headers` gives it those of every

@@ -226,16 +226,17 @@ fn the_upstash_settings_resolve_as_one_set() {
         ),
     ];
     for (name, environment, file, expect) in cases {
-        let env = |name: &str| present(lookup(environment, name));
-        let in_file = |name: &str| present(lookup(file, name));
+        let present = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        let env = |name: &str| lookup(environment, name).and_then(present);
+        let in_file = |name: &str| lookup(file, name).and_then(present);
         let mut notes = Vec::new();
         let found = resolve(&env, &in_file, &mut notes);
-        assert_eq!(label(found.family), expect.family, "{name}");
-        let [url, write, read] = found.values;
+        assert_eq!(label(found.0), expect.family, "{name}");
+        let [url, write, read] = found.1;
         assert_eq!(url.as_deref(), expect.url, "{name}: url");
         assert_eq!(write.as_deref(), expect.write_token, "{name}: write");
         assert_eq!(read.as_deref(), expect.read_token, "{name}: read");
-        assert_eq!(found.source, expect.source, "{name}");
+        assert_eq!(found.2, expect.source, "{name}");
         match expect.note {
             None => assert!(notes.is_empty(), "{name}: {notes:?}"),
             Some(note) => assert!(notes.iter().any(|n| n.contains(note)), "{name}: {notes:?}"),

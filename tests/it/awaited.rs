@@ -6,11 +6,14 @@
 //!   still leaves the replayable failure line: nothing is lost by awaiting;
 //! - an `await` the route cannot read is refused, and records nothing.
 
+use crate::in_process;
 use crate::{MAIN, behind_the_double, behind_the_double_in_production};
 use serde_json::Value;
 use std::time::Duration;
 use testkit::app::{App, json};
+use testkit::fake_upstash::FakeUpstash;
 use testkit::lines::{failure_lines, records_of};
+use testkit::redis::Redis;
 use testkit::vercel_ipc::{Context, Ipc, LogLine, logs_of};
 use testkit::{TEST_LIMIT, eventually, within};
 
@@ -52,10 +55,18 @@ async fn with_memory_the_awaited_record_is_listed_by_the_very_next_request() {
     .await;
 }
 
+/// [`fire_awaited`], to the app in this process.
+async fn fire_awaited_in_process(app: &in_process::App) -> (u16, Value) {
+    let answer = app.get("/api/wait-until?await=1").await;
+    (answer.status, answer.json())
+}
+
 #[tokio::test]
 async fn the_awaited_answer_waits_for_storage_and_the_plain_one_does_not() {
     within(TEST_LIMIT, "answers around a held write", async {
-        let (redis, fake, app) = behind_the_double(&[]).await;
+        let redis = Redis::start();
+        let fake = FakeUpstash::start(&redis).await;
+        let app = in_process::App::new(&fake.env());
         let held = fake.hold();
         // Answered while storage holds its write: the point of `wait_until`.
         let plain = app.fire().await;
@@ -64,7 +75,7 @@ async fn the_awaited_answer_waits_for_storage_and_the_plain_one_does_not() {
         let app = std::sync::Arc::new(app);
         let awaiting = tokio::spawn({
             let app = app.clone();
-            async move { fire_awaited(&app, &[]).await }
+            async move { fire_awaited_in_process(&app).await }
         });
         // Time for the awaited request to reach the app and queue behind the held write. Had
         // it answered without waiting for storage, it would have by now; a slower machine

@@ -1,10 +1,11 @@
-//! The security headers on the real binary: every kind of answer carries the ones every answer
-//! carries, and the page (served here by the binary, on Vercel by `vercel.json`) its policy on
-//! top. The values are the list in `src/security.rs`; nosniff is also spelled out, so a list
-//! emptied by mistake still fails here.
+//! The security headers: every kind of answer carries the ones every answer carries, and the
+//! page (served here by the app, on Vercel by `vercel.json`) its policy on top. The values are
+//! the list in `src/security.rs`; nosniff is also spelled out, so a list emptied by mistake
+//! still fails here. The answers come from the app in this process; the one a client library
+//! would refuse to send, from the real binary.
 
 use crate::MAIN;
-use testkit::app::App;
+use crate::in_process::{Answer, App};
 use testkit::raw_http::closed;
 use testkit::{TEST_LIMIT, within};
 use wait_until::security::{EVERY_RESPONSE, PAGE_ONLY, page_headers};
@@ -13,17 +14,14 @@ use wait_until::security::{EVERY_RESPONSE, PAGE_ONLY, page_headers};
 type Seen = (String, u16, Vec<(String, String)>);
 
 async fn seen(app: &App, method: &str, path: &str) -> Seen {
-    let response = app.request(method, path).await;
-    let headers = response
-        .headers()
+    let Answer {
+        status, headers, ..
+    } = app.request(method, path, &[]).await;
+    let headers = headers
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
         .collect();
-    (
-        format!("{method} {path}"),
-        response.status().as_u16(),
-        headers,
-    )
+    (format!("{method} {path}"), status, headers)
 }
 
 fn header<'a>((what, _, headers): &'a Seen, name: &str) -> Option<&'a str> {
@@ -53,7 +51,7 @@ fn assert_every_response_headers(answer: &Seen) {
 #[tokio::test]
 async fn every_answer_carries_nosniff_and_the_referrer_policy() {
     within(TEST_LIMIT, "every kind of answer", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = App::new(&[]);
         let answers = [
             (seen(&app, "GET", "/").await, 200),
             (seen(&app, "HEAD", "/").await, 200),
@@ -74,7 +72,15 @@ async fn every_answer_carries_nosniff_and_the_referrer_policy() {
             assert_eq!(answer.1, *status, "{}", answer.0);
             assert_every_response_headers(answer);
         }
-        // What a client library would refuse to send: the 404 of a path trick.
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_404_of_a_path_trick_carries_them_too() {
+    within(TEST_LIMIT, "the 404 of a path trick", async {
+        // What a client library would refuse to send, so the real binary over raw HTTP.
+        let app = testkit::app::App::start(MAIN, &[]).await;
         let raw = app
             .send_raw(closed("GET /api/../api/recent HTTP/1.1\r\nhost: x"))
             .await
@@ -90,7 +96,7 @@ async fn every_answer_carries_nosniff_and_the_referrer_policy() {
 async fn storage_errors_carry_them_too() {
     within(TEST_LIMIT, "the 503s of storage", async {
         // Upstash forced with nothing set: reads and awaited writes answer 503.
-        let app = App::start(MAIN, &[("WAIT_UNTIL_STORE", "upstash")]).await;
+        let app = App::new(&[("WAIT_UNTIL_STORE", "upstash")]);
         for path in ["/api/recent", "/api/wait-until?await=1"] {
             let answer = seen(&app, "GET", path).await;
             assert_eq!(answer.1, 503, "{path}");
@@ -103,7 +109,7 @@ async fn storage_errors_carry_them_too() {
 #[tokio::test]
 async fn the_page_carries_its_policy_and_the_api_answers_do_not() {
     within(TEST_LIMIT, "the page and the API answers", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = App::new(&[]);
         for path in ["/", "/index.html"] {
             let page = seen(&app, "GET", path).await;
             assert_eq!(page.1, 200, "{path}");

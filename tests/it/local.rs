@@ -1,7 +1,9 @@
-//! The real `main` binary with the embedded memory store, driven over HTTP: what `cargo run`
-//! gives a user with no account and no network.
+//! The app with the embedded memory store: what `cargo run` gives a user with no account and no
+//! network. Its answers come from the app in this process; what only the real binary driven
+//! over HTTP shows (the peer's address, HEAD's empty body, routing, raw paths) from `main`.
 
 use crate::MAIN;
+use crate::in_process;
 use std::time::Duration;
 use testkit::app::{App, json};
 use testkit::raw_http::closed;
@@ -10,7 +12,7 @@ use testkit::{TEST_LIMIT, eventually, within};
 #[tokio::test]
 async fn start_up_names_the_store_and_why() {
     within(TEST_LIMIT, "start-up naming the store", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = in_process::App::new(&[]);
         app.assert_printed("storage: memory (no Upstash settings");
     })
     .await;
@@ -19,19 +21,15 @@ async fn start_up_names_the_store_and_why() {
 #[tokio::test]
 async fn wait_until_store_memory_wins_even_over_an_unusable_upstash_url() {
     within(TEST_LIMIT, "a record in the memory store", async {
-        let app = App::start(
-            MAIN,
-            &[
-                ("KV_REST_API_URL", "redis://127.0.0.1:6379"),
-                ("KV_REST_API_TOKEN", "token"),
-                ("WAIT_UNTIL_STORE", "memory"),
-            ],
-        )
-        .await;
-        let stdout = app.stdout();
+        let app = in_process::App::new(&[
+            ("KV_REST_API_URL", "redis://127.0.0.1:6379"),
+            ("KV_REST_API_TOKEN", "token"),
+            ("WAIT_UNTIL_STORE", "memory"),
+        ]);
+        let printed = app.printed();
         assert!(
-            stdout.contains(&"storage: memory (WAIT_UNTIL_STORE=memory)".to_string()),
-            "{stdout:?}"
+            printed.contains(&"storage: memory (WAIT_UNTIL_STORE=memory)".to_string()),
+            "{printed:?}"
         );
         let id = app.fire().await;
         eventually(Duration::from_secs(5), "the fire in recent", || async {
@@ -45,11 +43,11 @@ async fn wait_until_store_memory_wins_even_over_an_unusable_upstash_url() {
 #[tokio::test]
 async fn a_fire_answers_at_once_and_lands_in_recent() {
     within(TEST_LIMIT, "a fire listed in /api/recent", async {
-        let app = App::start(MAIN, &[]).await;
-        let response = app.get("/api/wait-until").await;
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        let receipt = json(response).await;
+        let app = in_process::App::new(&[]);
+        let answer = app.get("/api/wait-until").await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("cache-control"), Some("no-store"));
+        let receipt = answer.json();
         assert_eq!(receipt["recorded"], true);
         assert_eq!(receipt["storage"], "memory");
         let id = receipt["id"].as_str().unwrap().to_string();
@@ -72,7 +70,7 @@ async fn a_fire_answers_at_once_and_lands_in_recent() {
 #[tokio::test]
 async fn twelve_fires_keep_exactly_the_ten_newest_newest_first() {
     within(TEST_LIMIT, "twelve fires, ten listed", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = in_process::App::new(&[]);
         let mut fired = Vec::new();
         for _ in 0..12 {
             fired.push(app.fire().await);
@@ -92,7 +90,7 @@ async fn twelve_fires_keep_exactly_the_ten_newest_newest_first() {
 #[tokio::test]
 async fn the_country_header_becomes_a_country_and_its_flag() {
     within(TEST_LIMIT, "records with country and flag", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = in_process::App::new(&[]);
         let id = app.fire_with(&[("x-vercel-ip-country", "jp")]).await;
         let unknown = app.fire_with(&[("x-vercel-ip-country", "JPN")]).await;
         eventually(Duration::from_secs(5), "both records", || async {
@@ -146,10 +144,10 @@ async fn no_ip_address_is_ever_stored() {
 #[tokio::test]
 async fn wait_until_accepts_any_method_and_records_it() {
     within(TEST_LIMIT, "a record per method", async {
-        let app = App::start(MAIN, &[]).await;
+        let app = in_process::App::new(&[]);
         for method in ["POST", "PUT", "DELETE", "PATCH"] {
-            let response = app.request(method, "/api/wait-until").await;
-            assert_eq!(response.status(), 200, "{method}");
+            let answer = app.request(method, "/api/wait-until", &[]).await;
+            assert_eq!(answer.status, 200, "{method}");
         }
         eventually(Duration::from_secs(5), "four records", || async {
             app.recent_ids().await.len() == 4
@@ -242,21 +240,21 @@ async fn path_tricks_never_reach_a_route() {
 #[tokio::test]
 async fn the_page_is_served_at_the_root() {
     within(TEST_LIMIT, "the page at /", async {
-        let app = App::start(MAIN, &[]).await;
-        let response = app.get("/").await;
-        assert_eq!(response.status(), 200);
+        let app = in_process::App::new(&[]);
+        let answer = app.get("/").await;
+        assert_eq!(answer.status, 200);
         assert!(
-            response.headers()["content-type"]
-                .to_str()
+            answer
+                .header("content-type")
                 .unwrap()
                 .starts_with("text/html")
         );
-        let page = response.text().await.unwrap();
+        let page = answer.text();
         for button in [r#"id="fire""#, r#"id="fire-awaited""#] {
             assert!(page.contains(button), "no {button} in {page}");
         }
-        let response = app.request("POST", "/").await;
-        assert_eq!(response.status(), 405);
+        let answer = app.request("POST", "/", &[]).await;
+        assert_eq!(answer.status, 405);
     })
     .await;
 }

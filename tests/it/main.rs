@@ -11,6 +11,7 @@ mod emulator;
 mod exactly_once;
 mod headers;
 mod hostile;
+mod in_process;
 mod limits;
 mod load;
 mod local;

@@ -1,9 +1,11 @@
-//! Settings as a user writes them, through the real binary: the Upstash URL and tokens come
-//! from one source and one family, values are trimmed, and what cannot work is refused at
-//! start-up naming the variable and where it was read, never its value. The full table of
-//! cases is the unit test in `src/settings/tests.rs`; these prove the binary reads it so.
+//! Settings as a user writes them: the Upstash URL and tokens come from one source and one
+//! family, values are trimmed, and what cannot work is refused at start-up naming the variable
+//! and where it was read, never its value. The full table of cases is the unit test in
+//! `src/settings/tests.rs`; these prove the app reads it so, built in process where only its
+//! start-up lines and answers are looked at, and as the real binary where its logs are, or what
+//! only a process is given (a `.env.local` in its working directory, a value that is not Unicode).
 
-use crate::{MAIN, behind_the_double};
+use crate::{MAIN, behind_the_double, in_process};
 use std::time::Duration;
 use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, READ_TOKEN, WRITE_TOKEN};
@@ -12,7 +14,7 @@ use testkit::{TEST_LIMIT, within};
 use wait_until::config::MAX_KEY_CHARS;
 
 /// Fires one request and waits until Redis holds it.
-async fn stored_in(redis: &Redis, app: &App) {
+async fn stored_in(redis: &Redis, app: &in_process::App) {
     let id = app.fire().await;
     testkit::eventually(Duration::from_secs(5), "the record in Redis", || async {
         redis.entries().iter().any(|entry| entry.contains(&id))
@@ -32,15 +34,11 @@ async fn a_read_token_of_another_family_is_ignored_not_mixed_in() {
     within(TEST_LIMIT, "a record with one family's settings", async {
         let redis = Redis::start();
         let fake = FakeUpstash::start(&redis).await;
-        let app = App::start(
-            MAIN,
-            &[
-                ("UPSTASH_REDIS_REST_URL", &fake.url),
-                ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
-                ("KV_REST_API_READ_ONLY_TOKEN", "another-databases-token"),
-            ],
-        )
-        .await;
+        let app = in_process::App::new(&[
+            ("UPSTASH_REDIS_REST_URL", &fake.url),
+            ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
+            ("KV_REST_API_READ_ONLY_TOKEN", "another-databases-token"),
+        ]);
         app.assert_printed("note: KV_REST_API_READ_ONLY_TOKEN ignored");
         app.assert_printed(
             "note: UPSTASH_* has no read-only token name: reads use the write token",
@@ -71,15 +69,13 @@ async fn the_environment_beats_env_local_as_a_whole() {
         let fake = FakeUpstash::start(&redis).await;
         let nowhere = format!("http://127.0.0.1:{}", testkit::free_port());
         let file = format!("KV_REST_API_URL={nowhere}\nKV_REST_API_TOKEN=elsewhere\n");
-        let app = App::start_with_env_local(
-            MAIN,
+        let app = in_process::App::with_env_local(
             &[
                 ("UPSTASH_REDIS_REST_URL", &fake.url),
                 ("UPSTASH_REDIS_REST_TOKEN", WRITE_TOKEN),
             ],
             Some(&file),
-        )
-        .await;
+        );
         app.assert_printed(
             "note: the environment sets Upstash settings, so those in .env.local are not read",
         );
@@ -100,7 +96,7 @@ async fn a_pulled_env_local_with_newlines_works_and_empty_variables_hide_nothing
              KV_REST_API_READ_ONLY_TOKEN=\"{READ_TOKEN}\\r\\n\"\n",
             fake.url
         );
-        let app = App::start_with_env_local(MAIN, &[("KV_REST_API_URL", " ")], Some(&file)).await;
+        let app = in_process::App::with_env_local(&[("KV_REST_API_URL", " ")], Some(&file));
         app.assert_printed("storage: upstash (Upstash settings found)");
         stored_in(&redis, &app).await;
         assert_eq!(app.recent().await.0, 200);
@@ -175,7 +171,9 @@ async fn a_url_of_the_wrong_kind_is_refused_at_start_up_by_name() {
 async fn a_refused_read_token_is_named_in_the_answer() {
     within(TEST_LIMIT, "the answer naming the read token", async {
         let wrong = [("KV_REST_API_READ_ONLY_TOKEN", "not-the-token")];
-        let (_redis, fake, app) = behind_the_double(&wrong).await;
+        let redis = Redis::start();
+        let fake = FakeUpstash::start(&redis).await;
+        let app = in_process::App::new(&[&fake.env()[..], &wrong].concat());
         let (status, body) = app.recent().await;
         assert_eq!(status, 502);
         assert_eq!(

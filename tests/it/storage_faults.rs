@@ -4,12 +4,15 @@
 //!
 //! Storage that must still be working when the test looks is held (`FakeUpstash::hold`), not
 //! slowed: what the test checks meanwhile cannot race it.
+//!
+//! The tests that read the lines the writer logs (success and failure lines), or signal the
+//! process, start the real binary; the others build the app in process.
 
-use crate::{MAIN, behind_the_double, quiet_cores};
+use crate::{MAIN, behind_the_double, in_process, quiet_cores};
 use std::time::{Duration, Instant};
-use testkit::app::{App, json};
+use testkit::app::App;
 use testkit::fake_upstash::{FakeUpstash, Fault, OVERSIZED_BYTES, READ_TOKEN, WRITE_TOKEN};
-use testkit::redis::RECENT;
+use testkit::redis::{RECENT, Redis};
 use testkit::{TEST_LIMIT, eventually, within};
 use wait_until::store::upstash::REQUEST_TIMEOUT;
 
@@ -20,6 +23,14 @@ const OLDER_VERSIONS_KEY: &str = "requests:recent";
 const OLD_RECORD: &str =
     r#"{"id":"00000000-0001-7000-8000-000000000000","timestamp":1,"method":"GET","userAgent":"x"}"#;
 
+/// Real Redis behind the Upstash test double, and the app built in process pointed at it.
+async fn in_process_behind_the_double() -> (Redis, FakeUpstash, in_process::App) {
+    let redis = Redis::start();
+    let fake = FakeUpstash::start(&redis).await;
+    let app = in_process::App::new(&fake.env());
+    (redis, fake, app)
+}
+
 /// Write attempts the double received: each is one call, the pipeline of `ZADD` and the trim.
 fn attempts(fake: &FakeUpstash) -> usize {
     fake.seen().iter().filter(|s| s.is_write()).count()
@@ -29,7 +40,7 @@ fn attempts(fake: &FakeUpstash) -> usize {
 async fn slow_storage_does_not_delay_the_response() {
     let _timed = quiet_cores().await;
     within(TEST_LIMIT, "a receipt, then the held write", async {
-        let (redis, fake, app) = behind_the_double(&[]).await;
+        let (redis, fake, app) = in_process_behind_the_double().await;
         // Storage that does not answer at all until released: the receipt cannot have waited for it.
         let held = fake.hold();
         let started = Instant::now();
@@ -181,7 +192,7 @@ async fn unreachable_storage_leaves_a_failure_line_with_the_record() {
 #[tokio::test]
 async fn reads_carry_the_read_only_token_and_writes_the_write_token() {
     within(TEST_LIMIT, "a write and a read, with their tokens", async {
-        let (redis, fake, app) = behind_the_double(&[]).await;
+        let (redis, fake, app) = in_process_behind_the_double().await;
         let id = app.fire().await;
         eventually(Duration::from_secs(5), "the write", || async {
             redis.card() == 1
@@ -306,7 +317,7 @@ async fn an_older_version_s_list_is_left_alone_beside_the_sorted_set() {
 #[tokio::test]
 async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
     within(TEST_LIMIT, "reads' answers to each fault", async {
-        let (_redis, fake, app) = behind_the_double(&[]).await;
+        let (_redis, fake, app) = in_process_behind_the_double().await;
         for (fault, status) in [
             (Fault::Status(500), 503),
             (Fault::Status(429), 503),
@@ -316,8 +327,8 @@ async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
         ] {
             fake.fail_next([fault.clone()]);
             let response = app.get("/api/recent").await;
-            assert_eq!(response.status(), status, "{fault:?}");
-            let body = json(response).await;
+            assert_eq!(response.status, status, "{fault:?}");
+            let body = response.json();
             let message = body["error"].as_str().expect("an error message");
             assert!(
                 !message.contains("127.0.0.1") && !message.contains("token"),
@@ -332,7 +343,7 @@ async fn storage_errors_on_reads_are_503_or_502_json_never_500() {
 async fn a_read_that_times_out_is_a_503() {
     let _timed = quiet_cores().await;
     within(TEST_LIMIT, "the 503 of a read storage holds", async {
-        let (_redis, fake, app) = behind_the_double(&[]).await;
+        let (_redis, fake, app) = in_process_behind_the_double().await;
         // Storage that never answers: the app's own timeout is all that ends the read.
         let held = fake.hold();
         let started = Instant::now();

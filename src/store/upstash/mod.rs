@@ -26,8 +26,8 @@ pub mod reply;
 
 use super::newest::newest;
 use super::{KEEP, Recent, StoreError, Written};
-use crate::config::Secret;
 use crate::record::RequestRecord;
+use http::HeaderValue;
 use once_cell::sync::Lazy;
 use reply::Reply;
 use serde_json::{Value, json};
@@ -59,6 +59,40 @@ static HTTP: Lazy<Option<reqwest::Client>> = Lazy::new(|| {
 enum Token {
     Write,
     Read,
+}
+
+/// A token as the header it is sent in. It cannot print itself: `Debug` shows only the variable
+/// it came from, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// `Bearer <token>`, marked sensitive so the HTTP stack never shows it either.
+    pub header: HeaderValue,
+    /// e.g. `KV_REST_API_TOKEN in .env.local`: what a message tells the user to check.
+    pub origin: String,
+    token: String,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<redacted> ({})", self.origin)
+    }
+}
+
+impl Secret {
+    pub(crate) fn new(header: HeaderValue, origin: String, token: &str) -> Self {
+        let token = token.into();
+        Self {
+            header,
+            origin,
+            token,
+        }
+    }
+
+    /// `shown`, text about to reach a message, with the token replaced by `<redacted>`. Only
+    /// text that is shown: a reply that is parsed is never rewritten.
+    pub fn redact(&self, shown: &str) -> String {
+        shown.replace(&self.token, "<redacted>")
+    }
 }
 
 /// Where the database is and the tokens to use, as [`crate::config`] checked them.
