@@ -11,7 +11,6 @@ use crate::respond::{self, Receipt, RecentPage};
 use crate::source::SourceLinks;
 use crate::store::Store;
 use crate::store::upstash::REQUEST_TIMEOUT;
-use crate::write_mode::WriteMode;
 use after_response::{AfterResponse, Retry};
 use http::Request;
 use http::{Method, StatusCode};
@@ -65,27 +64,20 @@ impl App {
         req: &Request<B>,
         state: &AppState,
     ) -> Response<ResponseBody> {
-        let mode = match WriteMode::from_query(req.uri().query()) {
-            Ok(mode) => mode,
+        let awaited = match awaited(req.uri().query()) {
+            Ok(awaited) => awaited,
             Err(refusal) => return respond::error(StatusCode::BAD_REQUEST, refusal),
         };
         let storage = self.store().kind();
         let record = RequestRecord::of_request(req);
-        match mode {
-            WriteMode::AfterResponse => {
-                let receipt = Receipt::after_response(&record, storage);
-                self.writer.submit(req, state, record);
-                respond::json(StatusCode::OK, &receipt)
-            }
-            WriteMode::Awaited => {
-                let id = record.id.clone();
-                match self.writer.submit_awaited(req, state, record).await {
-                    Ok(stored) => {
-                        respond::json(StatusCode::OK, &Receipt::stored(id, storage, &stored))
-                    }
-                    Err(failure) => respond::write_failed(&failure, &id),
-                }
-            }
+        let id = record.id.clone();
+        if !awaited {
+            self.writer.submit(req, state, record);
+            return respond::json(StatusCode::OK, &Receipt::new(id, storage, None));
+        }
+        match self.writer.submit_awaited(req, state, record).await {
+            Ok(stored) => respond::json(StatusCode::OK, &Receipt::new(id, storage, Some(stored))),
+            Err(failure) => respond::write_failed(&failure, &id),
         }
     }
 
@@ -109,6 +101,31 @@ impl App {
     }
 }
 
+/// What a `?await=` the route cannot read gets, as the `400`'s message.
+pub const AWAIT_REFUSED: &str =
+    "`await` must be given at most once, as 1 (write before answering) or 0";
+
+/// Whether `query` asks for the write before the answer: `await=1` does; `await=0`, or no
+/// `await`, writes after the response, inside `wait_until` (the point of this project). Other
+/// parameters are ignored, so a cache buster does no harm; any other `await`, or two of them,
+/// is refused rather than guessed at.
+pub fn awaited(query: Option<&str>) -> Result<bool, &'static str> {
+    let mut awaited = None;
+    for pair in query.unwrap_or_default().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let this = match (name, value) {
+            ("await", "1") => true,
+            ("await", "0") => false,
+            ("await", _) => return Err(AWAIT_REFUSED),
+            _ => continue,
+        };
+        if awaited.replace(this).is_some() {
+            return Err(AWAIT_REFUSED);
+        }
+    }
+    Ok(awaited.unwrap_or(false))
+}
+
 /// The app's writer settings: the crate's, with the app's failure event, and each attempt cut
 /// a second after the client's own timeout, which ends a slow call first, in its own words
 /// ("storage timed out"): the crate's cut is only the backstop.
@@ -129,4 +146,41 @@ pub fn writer_config(success_lines: bool) -> after_response::Config {
 pub fn writer(store: Store, success_lines: bool) -> AfterResponse<Store> {
     // Only zero bounds are refused, and the app's have none (every test builds one).
     AfterResponse::with_config(store, writer_config(success_lines)).expect("the app's bounds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_await_1_awaits_and_no_await_writes_after_the_response() {
+        for (query, expected) in [
+            (None, false),
+            (Some(""), false),
+            (Some("await=0"), false),
+            (Some("await=1"), true),
+            (Some("t=123&await=1"), true),
+            (Some("await=1&&x"), true),
+            (Some("awaited=1&AWAIT=1&x=await"), false),
+        ] {
+            assert_eq!(awaited(query), Ok(expected), "{query:?}");
+        }
+    }
+
+    #[test]
+    fn any_other_await_or_a_second_one_is_refused() {
+        for query in [
+            "await",
+            "await=",
+            "await=true",
+            "await=2",
+            "await=01",
+            "await=1 ",
+            "await=%31",
+            "await=1&await=1",
+            "await=0&await=1",
+        ] {
+            assert_eq!(awaited(Some(query)), Err(AWAIT_REFUSED), "{query}");
+        }
+    }
 }

@@ -11,7 +11,6 @@ pub mod security;
 pub mod source;
 pub mod store;
 pub mod web;
-pub mod write_mode;
 
 pub use app::App;
 pub use config::Config;

@@ -111,29 +111,19 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    /// The record is written after this answer is sent.
-    pub fn after_response(record: &RequestRecord, storage: &'static str) -> Self {
-        Self {
-            recorded: true,
-            id: record.id.clone(),
-            storage,
-            awaited: false,
-            write_ms: None,
-            attempts: None,
-            message: "Responded at once; the record is written after this response is sent.",
-        }
-    }
-
-    /// The record `id` was stored before this answer, as `stored` says.
-    pub fn stored(id: String, storage: &'static str, stored: &Stored) -> Self {
+    /// The receipt of record `id`: written after this answer, or before it as `stored` says.
+    pub fn new(id: String, storage: &'static str, stored: Option<Stored>) -> Self {
         Self {
             recorded: true,
             id,
             storage,
-            awaited: true,
-            write_ms: Some((stored.took.as_secs_f64() * 100_000.0).round() / 100.0),
-            attempts: Some(stored.attempts),
-            message: "Stored before this response was sent.",
+            awaited: stored.is_some(),
+            write_ms: stored.map(|s| (s.took.as_secs_f64() * 100_000.0).round() / 100.0),
+            attempts: stored.map(|s| s.attempts),
+            message: match stored {
+                None => "Responded at once; the record is written after this response is sent.",
+                Some(_) => "Stored before this response was sent.",
+            },
         }
     }
 }
@@ -177,7 +167,7 @@ mod tests {
             attempts: 2,
             took: std::time::Duration::from_nanos(12_345_678),
         };
-        let receipt = Receipt::stored("an-id".into(), "upstash", &stored);
+        let receipt = Receipt::new("an-id".into(), "upstash", Some(stored));
         let body = serde_json::to_value(&receipt).unwrap();
         assert_eq!(body["writeMs"], 12.35);
         assert_eq!(body["attempts"], 2);
@@ -188,10 +178,9 @@ mod tests {
 
     #[test]
     fn a_plain_receipt_says_it_did_not_wait_and_carries_no_write_time() {
-        let record = RequestRecord::from_parts("GET", &http::HeaderMap::new());
-        let body = serde_json::to_value(Receipt::after_response(&record, "memory")).unwrap();
+        let body = serde_json::to_value(Receipt::new("an-id".into(), "memory", None)).unwrap();
         assert_eq!(body["awaited"], false);
-        assert_eq!(body["id"], record.id.as_str());
+        assert_eq!(body["id"], "an-id");
         assert!(
             body.get("writeMs").is_none() && body.get("attempts").is_none(),
             "{body}"

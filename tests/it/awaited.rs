@@ -134,7 +134,7 @@ async fn an_await_the_route_cannot_read_is_refused_and_records_nothing() {
             let body = json(response).await;
             assert_eq!(
                 body["error"],
-                wait_until::write_mode::REFUSED,
+                wait_until::app::AWAIT_REFUSED,
                 "{query}: {body}"
             );
         }

@@ -54,13 +54,6 @@ static HTTP: Lazy<Option<reqwest::Client>> = Lazy::new(|| {
         .ok()
 });
 
-/// Which token a call carries: reads use the read-only one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Write,
-    Read,
-}
-
 /// A token as the header it is sent in. It cannot print itself: `Debug` shows only the variable
 /// it came from, and there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -129,7 +122,8 @@ impl UpstashStore {
         let cut = format!("-{}", KEEP + 1);
         let body = serde_json::to_vec(&[json!(zadd), json!(["ZREMRANGEBYRANK", key, "0", cut])])
             .unwrap_or_default();
-        let replies = self.pipeline(Token::Write, body, 2).await?;
+        let reply = self.post("/pipeline", &self.write, body).await?;
+        let replies = reply::pipeline(&reply, 2).map_err(|_| malformed())?;
         let [added, cut] = <[Reply; 2]>::try_from(replies).map_err(|_| malformed())?;
         let (added, cut) = (self.result(added)?, self.result(cut)?);
         match (
@@ -149,7 +143,7 @@ impl UpstashStore {
         let last = (KEEP - 1).to_string();
         let command = ["ZRANGE", self.key(), "0", &last, "REV"];
         let body = serde_json::to_vec(&command).unwrap_or_default();
-        let reply = self.post("/", Token::Read, body).await?;
+        let reply = self.post("/", &self.read, body).await?;
         let reply = reply::single(&reply).map_err(|_| malformed())?;
         match self.result(reply)? {
             Value::Array(members) => Ok(Recent::from_members(
@@ -186,26 +180,17 @@ impl UpstashStore {
         })
     }
 
-    /// `POST /pipeline` of `commands` commands: one reply each, to be checked by the caller.
-    async fn pipeline(
+    /// One REST call with `credential` (reads carry the read-only token): the body of a 2xx
+    /// answer, or what went wrong in a few words.
+    async fn post(
         &self,
-        token: Token,
+        path: &str,
+        credential: &Secret,
         body: Vec<u8>,
-        commands: usize,
-    ) -> Result<Vec<Reply>, StoreError> {
-        let reply = self.post("/pipeline", token, body).await?;
-        reply::pipeline(&reply, commands).map_err(|_| malformed())
-    }
-
-    /// One REST call: the body of a 2xx answer, or what went wrong in a few words.
-    async fn post(&self, path: &str, token: Token, body: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    ) -> Result<Vec<u8>, StoreError> {
         let client = HTTP
             .as_ref()
             .ok_or_else(|| StoreError::Unavailable("the HTTP client could not start".into()))?;
-        let credential = match token {
-            Token::Write => &self.write,
-            Token::Read => &self.read,
-        };
         let mut response = client
             .post(format!("{}{path}", self.url))
             .header(http::header::AUTHORIZATION, credential.header.clone())
