@@ -172,6 +172,8 @@ pub(crate) fn written_ids(path: &str, body: &Value) -> Vec<String> {
 
 struct Shared {
     redis_port: u16,
+    /// The write token and the read-only one.
+    tokens: [String; 2],
     delay_ms: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
     seen: Mutex<Vec<Seen>>,
@@ -209,12 +211,18 @@ pub struct FakeUpstash {
 impl FakeUpstash {
     /// Starts it in front of `redis`, answering at once and as Upstash does.
     pub async fn start(redis: &Redis) -> FakeUpstash {
+        Self::start_with_tokens(redis, WRITE_TOKEN, READ_TOKEN).await
+    }
+
+    /// [`FakeUpstash::start`], taking `write` and `read` as its tokens.
+    pub async fn start_with_tokens(redis: &Redis, write: &str, read: &str) -> FakeUpstash {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the Upstash test double");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let shared = Arc::new(Shared {
             redis_port: redis.port,
+            tokens: [write.into(), read.into()],
             delay_ms: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
             seen: Mutex::new(Vec::new()),
@@ -234,8 +242,8 @@ impl FakeUpstash {
     pub fn env(&self) -> [(&'static str, &str); 3] {
         [
             ("KV_REST_API_URL", &self.url),
-            ("KV_REST_API_TOKEN", WRITE_TOKEN),
-            ("KV_REST_API_READ_ONLY_TOKEN", READ_TOKEN),
+            ("KV_REST_API_TOKEN", &self.shared.tokens[0]),
+            ("KV_REST_API_READ_ONLY_TOKEN", &self.shared.tokens[1]),
         ]
     }
 
@@ -386,9 +394,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         | None => {}
     }
 
+    let [write, read] = &shared.tokens;
     let read_only = match authorization.as_deref() {
-        Some(a) if a == format!("Bearer {WRITE_TOKEN}") => false,
-        Some(a) if a == format!("Bearer {READ_TOKEN}") => true,
+        Some(a) if a == format!("Bearer {write}") => false,
+        Some(a) if a == format!("Bearer {read}") => true,
         _ => return Ok(answer(401, json!({"error": "Unauthorized"}))),
     };
     let commands: Vec<Vec<String>> = match (path.as_str(), &body) {

@@ -49,6 +49,28 @@ async fn a_fire_is_stored_in_redis() {
     .await;
 }
 
+/// What people give a local emulator: a token of one letter. It is taken out of the app's
+/// messages only, never out of the emulator's replies (`"result"` holds an `r`): writes and
+/// awaited writes are stored, and `/api/recent` reads them back.
+#[tokio::test]
+async fn a_token_of_one_letter_works_for_writes_and_reads() {
+    within(TEST_LIMIT, "fires with the token `r`", async {
+        let redis = Redis::start();
+        let emulator = Emulator::start_with_token(&redis, "r");
+        let app = in_process::App::new(&emulator.env());
+        let answer = app.request("GET", "/api/wait-until?await=1", &[]).await;
+        assert_eq!(answer.status, 200, "{}", answer.json());
+        let later = app.fire().await;
+        eventually(Duration::from_secs(5), "both records in Redis", || async {
+            redis.card() == 2
+        })
+        .await;
+        let awaited = answer.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(app.recent_ids().await, [later, awaited]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn twelve_fires_leave_ten_and_recent_reads_them_back_newest_first() {
     within(TEST_LIMIT, "twelve fires, ten read back", async {

@@ -567,17 +567,20 @@ fn tokens_that_storage_echoes_are_never_passed_on() {
 }
 
 /// Local emulators are often given a token of one letter. It is taken out of messages only, never
-/// out of replies: a reply that the token's letter occurs in (`"result"` holds an `r`) is read
-/// as sent, so writes and reads work. Against the npm emulator, a second implementation.
+/// out of replies: a reply that the token's letter occurs in (`"result"` holds both an `r` and an
+/// `e`) is read as sent, so writes and reads work. (`emulator.rs` does the same against the npm
+/// emulator.)
 #[test]
 fn a_token_of_one_letter_writes_and_reads() {
-    within("a write and a read with the token `r`", async {
+    within("a write and a read with the tokens `r` and `e`", async {
         let redis = Redis::start();
-        let emulator = testkit::emulator::Emulator::start_with_token(&redis, "r");
-        let store = configured(&emulator.env());
+        let fake = FakeUpstash::start_with_tokens(&redis, "r", "e").await;
+        let store = configured(&fake.env());
         assert_eq!(store.add(&records(1, 3)).await, Ok(written(3, 3)));
         assert_eq!(store.recent().await.unwrap().records, newest_first(1, 3));
         assert_eq!(redis.entries(), as_stored(&newest_first(1, 3)));
+        let read = fake.seen().into_iter().find(|seen| seen.path == "/");
+        assert_eq!(read.unwrap().authorization.as_deref(), Some("Bearer e"));
     })
 }
 
