@@ -37,7 +37,9 @@ impl App {
         let notes = config.notes.iter().chain(&source_note);
         startup.extend(notes.map(|note| format!("note: {note}")));
         Self {
-            writer: writer(config.store, config.success_lines),
+            // Only zero bounds are refused, and the app's have none (every test builds one).
+            writer: AfterResponse::with_config(config.store, writer_config(config.success_lines))
+                .expect("the app's bounds"),
             source,
             startup,
         }
@@ -140,12 +142,6 @@ pub fn writer_config(success_lines: bool) -> after_response::Config {
         retry,
         ..Default::default()
     }
-}
-
-/// The app's writer on `store`.
-pub fn writer(store: Store, success_lines: bool) -> AfterResponse<Store> {
-    // Only zero bounds are refused, and the app's have none (every test builds one).
-    AfterResponse::with_config(store, writer_config(success_lines)).expect("the app's bounds")
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@
 //!   whatever another writer put in storage, what we hand out obeys them. One holding a control
 //!   or format character anywhere in its text is refused whole, not cleaned: we never write one.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const MAX_USER_AGENT_CHARS: usize = 512;
 pub const MAX_METHOD_CHARS: usize = 32;
@@ -30,9 +31,11 @@ pub const MAX_METHOD_CHARS: usize = 32;
 pub const MAX_STORED_BYTES: usize = 4096;
 
 /// Deserialising checks the rules ([`RequestRecord::from_stored`]'s), so a record read back
-/// from a failure line obeys them too.
+/// from a failure line obeys them too. The derives read and write the fields as they are
+/// (`remote = "Self"` makes them inherent functions); the trait impls below call them, and
+/// `Deserialize` checks what was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "Unchecked")]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestRecord {
     pub id: String,
     /// Milliseconds since the Unix epoch.
@@ -45,43 +48,18 @@ pub struct RequestRecord {
     pub flag: Option<String>,
 }
 
-/// A record as read, before its rules are checked.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Unchecked {
-    id: String,
-    timestamp: u64,
-    method: String,
-    user_agent: String,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    flag: Option<String>,
+impl Serialize for RequestRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RequestRecord::serialize(self, serializer)
+    }
 }
 
-impl TryFrom<Unchecked> for RequestRecord {
-    type Error = &'static str;
-
-    fn try_from(raw: Unchecked) -> Result<Self, Self::Error> {
-        let Unchecked {
-            id,
-            timestamp,
-            method,
-            user_agent,
-            country,
-            flag,
-        } = raw;
-        let record = Self {
-            id,
-            timestamp,
-            method,
-            user_agent,
-            country,
-            flag,
-        };
+impl<'de> Deserialize<'de> for RequestRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let record = RequestRecord::deserialize(deserializer)?;
         match record.is_well_formed() {
             true => Ok(record),
-            false => Err("not a record this app writes"),
+            false => Err(D::Error::custom("not a record this app writes")),
         }
     }
 }

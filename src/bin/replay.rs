@@ -10,8 +10,8 @@
 
 use std::io::Read;
 use std::process::ExitCode;
-use wait_until::Config;
 use wait_until::store::Store;
+use wait_until::{App, Config};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -20,8 +20,9 @@ async fn main() -> ExitCode {
         eprintln!("replay: cannot read stdin: {error}");
         return ExitCode::FAILURE;
     }
-    let store = match Config::from_env().store {
-        store @ Store::Upstash(_) => store,
+    let config = Config::from_env();
+    match &config.store {
+        Store::Upstash(_) => {}
         Store::Unconfigured(message) => {
             eprintln!("replay: {message}");
             return ExitCode::FAILURE;
@@ -30,13 +31,17 @@ async fn main() -> ExitCode {
             eprintln!("replay: set KV_REST_API_URL and KV_REST_API_TOKEN (or .env.local)");
             return ExitCode::FAILURE;
         }
-    };
-    let writer = wait_until::app::writer(store, false);
-    let Some(found) = writer.replay_log(&log).await else {
+    }
+    // The function's own app, without a success line per record: replay reports what it wrote.
+    let app = App::new(Config {
+        success_lines: false,
+        ..config
+    });
+    let Some(found) = app.writer().replay_log(&log).await else {
         return ExitCode::FAILURE;
     };
     // A record older than the ten newest is written for a moment, then cut: say what stayed.
-    match writer.sink().recent().await {
+    match app.store().recent().await {
         Ok(recent) => println!(
             "replay: {} of them among the ten newest now",
             found
