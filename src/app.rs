@@ -147,6 +147,138 @@ pub fn writer_config(success_lines: bool) -> after_response::Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::tests::from_table;
+    use http_body_util::BodyExt;
+    use serde_json::Value;
+    use vercel_runtime::LogContext;
+
+    /// An app configured by `vars`, standing for the environment.
+    fn app(vars: &[(&str, &str)]) -> App {
+        App::new(from_table(vars))
+    }
+
+    fn get(path: &str) -> Request<()> {
+        Request::get(path).body(()).unwrap()
+    }
+
+    fn state() -> AppState {
+        AppState::new(LogContext::new(None, None, None))
+    }
+
+    /// The status and JSON body of `response`.
+    async fn answer(response: Response<ResponseBody>) -> (StatusCode, Value) {
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[test]
+    fn start_up_names_the_store_its_problem_and_every_note() {
+        let memory = app(&[]);
+        assert_eq!(
+            memory.startup_lines(),
+            ["storage: memory (no Upstash settings: records live in this process only)"]
+        );
+        let lines = app(&[
+            ("VERCEL", "1"),
+            ("WAIT_UNTIL_SUCCESS_LINES", "loud"),
+            ("WAIT_UNTIL_SOURCE_URL", "http://example.com"),
+        ])
+        .startup_lines()
+        .to_vec();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(
+            lines[0].starts_with("storage: upstash (running on Vercel"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("storage problem: storage is not configured"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("note: WAIT_UNTIL_SUCCESS_LINES"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("note: WAIT_UNTIL_SOURCE_URL"),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plain_fire_answers_before_its_write_and_an_awaited_one_after_it() {
+        let app = app(&[]);
+        let (status, plain) = answer(app.wait_until(&get("/api/wait-until"), &state()).await).await;
+        assert_eq!(
+            (status, &plain["awaited"]),
+            (StatusCode::OK, &Value::Bool(false))
+        );
+        assert!(plain.get("attempts").is_none(), "{plain}");
+        let awaited = get("/api/wait-until?await=1");
+        let (status, receipt) = answer(app.wait_until(&awaited, &state()).await).await;
+        assert_eq!(
+            (status, &receipt["awaited"]),
+            (StatusCode::OK, &Value::Bool(true))
+        );
+        assert_eq!(receipt["attempts"], 1);
+        assert_eq!(receipt["storage"], "memory");
+        // Written before its answer: the very next read lists it.
+        let (_, recent) = answer(app.recent(&get("/api/recent")).await).await;
+        assert_eq!(recent["requests"][0]["id"], receipt["id"], "{recent}");
+        let refused = get("/api/wait-until?await=yes");
+        let (status, body) = answer(app.wait_until(&refused, &state()).await).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(AWAIT_REFUSED))
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_answer_get_and_head_and_say_what_storage_said() {
+        let post = Request::post("/api/recent").body(()).unwrap();
+        for app in [app(&[]), app(&[("VERCEL", "1")])] {
+            assert_eq!(
+                app.recent(&post).await.status(),
+                StatusCode::METHOD_NOT_ALLOWED
+            );
+            assert_eq!(app.source(&post).status(), StatusCode::METHOD_NOT_ALLOWED);
+            let (status, _) = answer(app.source(&get("/api/source"))).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, body) = answer(app(&[]).recent(&get("/api/recent")).await).await;
+        assert_eq!(
+            (status, &body["storage"]),
+            (StatusCode::OK, &Value::from("memory"))
+        );
+        let unconfigured = app(&[("VERCEL", "1")]);
+        let (status, body) = answer(unconfigured.recent(&get("/api/recent")).await).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let git = [
+            ("VERCEL_GIT_PROVIDER", "github"),
+            ("VERCEL_GIT_REPO_OWNER", "acme"),
+            ("VERCEL_GIT_REPO_SLUG", "api"),
+        ];
+        let (_, links) = answer(app(&git).source(&get("/api/source"))).await;
+        assert_eq!(links["source"], "https://github.com/acme/api");
+    }
+
+    #[test]
+    fn the_writer_is_the_crate_s_with_the_app_s_event_and_a_backstop_behind_the_client() {
+        for success_lines in [true, false] {
+            let config = writer_config(success_lines);
+            assert_eq!(config.success_lines, success_lines);
+            assert_eq!(config.event, WRITE_FAILED);
+            let default = after_response::Config::default();
+            assert_eq!(config.max_queued, default.max_queued);
+            let retry = config.retry;
+            assert_eq!(
+                retry.attempt_timeout,
+                REQUEST_TIMEOUT + Duration::from_secs(1)
+            );
+            assert_eq!(retry.max_attempts, default.retry.max_attempts);
+            assert_eq!(retry.deadline, default.retry.deadline);
+        }
+    }
 
     #[test]
     fn only_await_1_awaits_and_no_await_writes_after_the_response() {
