@@ -213,6 +213,32 @@ mod tests {
         );
     }
 
+    /// The writer's lines name a record by its id and the store by the kind the answers report,
+    /// and a failure says storage's own words, as they are.
+    #[test]
+    fn lines_name_the_record_by_its_id_the_store_by_its_kind_and_errors_in_their_words() {
+        let record = RequestRecord::numbered(7);
+        assert_eq!(Store::label(&record), record.id);
+        let file = Store::File(FileStore::new("unused.json"));
+        for store in [
+            Store::Memory(MemoryStore::default()),
+            file,
+            Store::Unconfigured("x".into()),
+        ] {
+            assert_eq!(store.name(), store.kind());
+        }
+        for error in [
+            StoreError::NotConfigured("set it".into()),
+            StoreError::Unavailable("storage timed out".into()),
+            StoreError::Rejected("storage refused the token".into()),
+        ] {
+            let (StoreError::NotConfigured(words)
+            | StoreError::Unavailable(words)
+            | StoreError::Rejected(words)) = &error;
+            assert_eq!(&error.to_string(), words);
+        }
+    }
+
     #[test]
     fn a_read_skips_and_counts_what_is_not_a_record_and_each_id_is_read_once() {
         let [newest, older] = [2, 1].map(|n| RequestRecord::numbered(n).to_json());

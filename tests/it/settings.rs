@@ -1,7 +1,7 @@
 //! Settings as a user writes them: the Upstash URL and tokens come from one source and one
 //! family, values are trimmed, and what cannot work is refused at start-up naming the variable
 //! and where it was read, never its value. The full table of cases is the unit test in
-//! `src/settings/tests.rs`; these prove the app reads it so, built in process where only its
+//! `src/config/tests.rs`; these prove the app reads it so, built in process where only its
 //! start-up lines and answers are looked at, and as the real binary where its logs are, or what
 //! only a process is given (a `.env.local` in its working directory, a value that is not Unicode).
 
