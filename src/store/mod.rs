@@ -1,10 +1,9 @@
 //! Where records go: the ten newest, newest first, under one key.
 //!
 //! A [`Store`] is one of the backends (an enum, not a trait object: the set is closed, dispatch
-//! stays static and futures stay `Send` without boxing), chosen by [`crate::config`], and the
-//! app's `after_response` [`Sink`]:
-//! one call writes one batch, once; the writer batches, bounds and retries. Every backend keeps
-//! the same promises:
+//! stays static and futures stay `Send` without boxing), chosen by [`crate::config`]. It is the
+//! app's `after_response` [`Sink`]: one call writes one batch, once; the writer batches, bounds
+//! and retries. Every backend keeps the same promises:
 //! - a batch is added by one rule ([`newest`]): afterwards the store holds the [`KEEP`] newest
 //!   records, each once, newest first, whatever order batches, retries, instances and replays
 //!   arrive in, so writing a batch again changes nothing;
