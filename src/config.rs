@@ -79,13 +79,11 @@ impl Config {
         // A value that is not Unicode is kept, with U+FFFD for its bad bytes: it is set (so it
         // is the environment's), and refused by name when checked.
         let environment = |name: &str| Some(std::env::var_os(name)?.to_string_lossy().into());
-        Self::from_sources(&environment, &EnvFile::read(Path::new(".env.local")))
+        Self::from_sources(&environment, &EnvFile::read(Path::new(FILE)))
     }
 
     /// From the environment as a lookup, and what `.env.local` gave.
     pub fn from_sources(raw: &dyn Fn(&str) -> Option<String>, file: &EnvFile) -> Self {
-        // Trimmed, and unset when nothing is left.
-        let present = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
         let env = |name: &str| raw(name).and_then(present);
         let in_file = |name: &str| file.vars.get(name).cloned().and_then(present);
         let either = |name: &str| env(name).or_else(|| in_file(name));
@@ -94,9 +92,9 @@ impl Config {
         let mut notes = file.notes.clone();
         let lines = word("WAIT_UNTIL_SUCCESS_LINES").unwrap_or_else(|| "on".into());
         if !["on", "off"].contains(&lines.as_str()) {
-            let (name, other) = ("WAIT_UNTIL_SUCCESS_LINES", shown(&lines));
             notes.push(format!(
-                "{name} must be `on` or `off`, not `{other}`: success lines stay on"
+                "WAIT_UNTIL_SUCCESS_LINES must be `on` or `off`, not `{}`: success lines stay on",
+                shown(&lines)
             ));
         }
         // The runtime reads this itself, untrimmed, and quietly listens on 3000 when it does not
@@ -179,6 +177,11 @@ impl Config {
             notes,
         }
     }
+}
+
+/// Trimmed, and unset when nothing is left.
+fn present(value: String) -> Option<String> {
+    Some(value.trim().to_string()).filter(|value| !value.is_empty())
 }
 
 /// The Upstash set as found: one family, its values, and the one source they were read from.

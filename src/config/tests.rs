@@ -226,7 +226,6 @@ fn the_upstash_settings_resolve_as_one_set() {
         ),
     ];
     for (name, environment, file, expect) in cases {
-        let present = |value: String| Some(value.trim().to_string()).filter(|v| !v.is_empty());
         let env = |name: &str| lookup(environment, name).and_then(present);
         let in_file = |name: &str| lookup(file, name).and_then(present);
         let mut notes = Vec::new();
