@@ -1,38 +1,133 @@
-//! The example project `examples/routes/`: a project of its own (its own workspace, lock file
-//! and profiles) that depends on `bundled_api` by path, as a user's project would. `cargo xtask
-//! test` builds, lints and tests it; `tests/it/consumer.rs` builds it again (a no-op after the
-//! xtask) and probes its binary. Both go through [`cargo`], so they share one target directory
-//! and one way of calling Cargo.
+//! Projects of their own, built as their users build them, outside this workspace:
+//!
+//! - the example `examples/routes/`: its own workspace, lock file and profiles, `bundled_api`
+//!   by path, built `--locked`;
+//! - the template `template/`, rendered with cargo-generate as a user renders it. Its
+//!   dependencies name the registry (`bundled_api = "0.1"`, `after_response = "0.1"`); a
+//!   `[patch.crates-io]` on Cargo's command line points them at this workspace's crates, the
+//!   patch its README gives users until the crates are published.
+//!
+//! `cargo xtask test` formats, lints, builds and tests both; `tests/it/consumer.rs` builds them
+//! again (a no-op after the xtask, bar the freshly rendered template's own crate) and starts
+//! their binaries. Both go through [`Project::cargo`], so they share one target directory and
+//! one way of calling Cargo.
 
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Its manifest, from the workspace root.
-pub const MANIFEST: &str = "examples/routes/Cargo.toml";
+/// A project of its own: where its manifest is, what its function's binary is called, and the
+/// flags every Cargo command on it takes.
+pub struct Project {
+    manifest: PathBuf,
+    binary: &'static str,
+    flags: Vec<String>,
+}
 
-/// Its function's binary (the `[[bin]]` of its manifest).
-pub const BINARY: &str = "example-routes";
+/// The crates the template takes from the registry, and where this workspace holds them.
+const PATCHED: [(&str, &str); 3] = [
+    ("bundled_api", "bundled"),
+    ("bundled_api_macros", "macros"),
+    ("after_response", "after_response"),
+];
 
-/// Where it builds: `<target>/consumer`. A directory of its own because an outer `cargo test`
+/// The name the template is rendered with: its package and its binary.
+pub const TEMPLATE_NAME: &str = "my-api";
+
+impl Project {
+    /// `examples/routes/`, built `--locked`: its committed lock file must hold.
+    pub fn example() -> Project {
+        Project {
+            manifest: crate::workspace_root().join("examples/routes/Cargo.toml"),
+            binary: "example-routes",
+            flags: vec!["--locked".into()],
+        }
+    }
+
+    /// `template/`, rendered afresh by `cargo generate --path template --name my-api` into a
+    /// folder of the system's temporary directory (outside any workspace, as a user's project
+    /// is). It starts from the example's lock file, so it builds the versions the example pins
+    /// and shares their build.
+    pub fn template() -> Result<Project, String> {
+        let target = target_dir()?;
+        // Named after the target directory: a stable folder per checkout, so its build is reused.
+        let mut hasher = std::hash::DefaultHasher::new();
+        target.hash(&mut hasher);
+        let place = std::env::temp_dir().join(format!("wait-until-template-{:x}", hasher.finish()));
+        match std::fs::remove_dir_all(&place) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot clear {}: {e}", place.display()));
+            }
+            _ => {}
+        }
+        std::fs::create_dir_all(&place)
+            .map_err(|e| format!("cannot create {}: {e}", place.display()))?;
+        let root = crate::workspace_root();
+        let mut render = Command::new("cargo-generate");
+        render
+            .args(["generate", "--path"])
+            .arg(root.join("template"))
+            .args(["--name", TEMPLATE_NAME, "--vcs", "none", "--silent"])
+            .arg("--destination")
+            .arg(&place);
+        let output = render.output().map_err(|e| {
+            format!("cannot run cargo-generate ({e}); run `cargo xtask provision` to install it")
+        })?;
+        if !output.status.success() {
+            return Err(format!(
+                "{render:?} failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let project = place.join(TEMPLATE_NAME);
+        let lock = root.join("examples/routes/Cargo.lock");
+        std::fs::copy(&lock, project.join("Cargo.lock"))
+            .map_err(|e| format!("cannot copy {}: {e}", lock.display()))?;
+        let flags = PATCHED
+            .iter()
+            .flat_map(|(name, folder)| {
+                let path = root.join(folder);
+                [
+                    "--config".to_string(),
+                    format!(
+                        "patch.crates-io.{name}.path={:?}",
+                        path.display().to_string()
+                    ),
+                ]
+            })
+            .collect();
+        Ok(Project {
+            manifest: project.join("Cargo.toml"),
+            binary: TEMPLATE_NAME,
+            flags,
+        })
+    }
+
+    /// Its debug binary, where `cargo build` leaves it.
+    pub fn binary(&self) -> Result<PathBuf, String> {
+        Ok(target_dir()?.join("debug").join(self.binary))
+    }
+
+    /// `cargo <flags…> <args…> --manifest-path <its manifest>`, from its own folder (so its
+    /// `rust-toolchain.toml` and `.cargo/config.toml` apply), into [`target_dir`]. The caller
+    /// may add more, such as clippy's `-- -D warnings`.
+    pub fn cargo(&self, args: &[&str]) -> Result<Command, String> {
+        let mut command = crate::cargo();
+        command
+            .args(&self.flags)
+            .args(args)
+            .arg("--manifest-path")
+            .arg(&self.manifest)
+            .current_dir(self.manifest.parent().expect("a manifest is in a folder"))
+            .env("CARGO_TARGET_DIR", target_dir()?);
+        Ok(command)
+    }
+}
+
+/// Where they build: `<target>/consumer`. A directory of its own because an outer `cargo test`
 /// holds the lock on the workspace's (a nested build there would wait for ever), and because
-/// its lock file is its own: sharing would rebuild crates back and forth.
+/// their lock files are their own: sharing would rebuild crates back and forth.
 pub fn target_dir() -> Result<PathBuf, String> {
     Ok(crate::target_dir()?.join("consumer"))
-}
-
-/// Its debug binary, where `cargo build` leaves it.
-pub fn binary() -> Result<PathBuf, String> {
-    Ok(target_dir()?.join("debug").join(BINARY))
-}
-
-/// `cargo <args…> --manifest-path examples/routes/Cargo.toml`, from the workspace root, into
-/// [`target_dir`]. The caller may add more, such as clippy's `-- -D warnings`.
-pub fn cargo(args: &[&str]) -> Result<Command, String> {
-    let mut command = crate::cargo();
-    command
-        .args(args)
-        .args(["--manifest-path", MANIFEST])
-        .current_dir(crate::workspace_root())
-        .env("CARGO_TARGET_DIR", target_dir()?);
-    Ok(command)
 }

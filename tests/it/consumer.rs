@@ -1,21 +1,26 @@
-//! `bundled_api` used from a project of its own: `examples/routes/` (its own `Cargo.toml`,
-//! lock file and workspace, the crate by path) is built by Cargo as its users would build it,
-//! then its binary is started in both of the runtime's modes and every kind of route is probed
-//! over HTTP: the static route, the dynamic `[id]`, the catch-all, and the 404s. Its
-//! `wait_until` route must answer before its work is done, and in production mode that work's
-//! log line must reach its request's log before the request's `end`.
+//! Projects of their own, built by Cargo as their users build them (`testkit::consumer`), then
+//! started in both of the runtime's modes and probed over HTTP:
 //!
-//! The build is `cargo build --locked` into `<target>/consumer` (`testkit::consumer`), the same
-//! command `cargo xtask test` runs first, so there it finds the work done; run alone (`cargo test
-//! --test it consumer`) it builds from cold, a minute or two. Requests are raw bytes, so that
-//! dot segments reach the function as sent (an HTTP client would resolve them first).
+//! - `examples/routes/` (its own `Cargo.toml`, lock file and workspace, `bundled_api` by path):
+//!   every kind of route (static, dynamic `[id]`, catch-all) and the 404s. Its `wait_until`
+//!   route must answer before its work is done, and in production mode that work's log line
+//!   must reach its request's log before the request's `end`.
+//! - `template/`, rendered with cargo-generate as a user renders it: its route answers, and the
+//!   visit it hands to `after_response` is written after the response, with the crate's success
+//!   line in that request's own log before its `end`.
+//!
+//! The builds go into `<target>/consumer`, the same commands `cargo xtask test` runs first, so
+//! there they find the work done; run alone (`cargo test --test it consumer`) they build from
+//! cold, a minute or two. Requests are raw bytes, so that dot segments reach the function as
+//! sent (an HTTP client would resolve them first).
 
 use crate::{busy_cores, quiet_cores};
 use std::path::PathBuf;
 use std::time::Duration;
 use testkit::app::App;
+use testkit::consumer::Project;
 use testkit::raw_http::closed;
-use testkit::vercel_ipc::{Context, Ipc, Message};
+use testkit::vercel_ipc::{Context, Ipc, LogLine, Message};
 use testkit::{TEST_LIMIT, eventually, within};
 use tokio::sync::OnceCell;
 
@@ -117,22 +122,38 @@ const PROBES: &[Probe] = &[
     },
 ];
 
-/// The example's binary, built once per run of the suite (both tests wait for the one build).
-/// The build keeps both cores busy when it is not a no-op, so it runs alone, as the load tests
-/// do; its deadline starts once it runs.
-async fn built() -> &'static PathBuf {
+/// The example's binary, built once per run of the suite (both its tests wait for the one
+/// build).
+async fn example() -> &'static PathBuf {
     static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
     BINARY
-        .get_or_init(|| async {
-            let _alone = busy_cores().await;
-            within(BUILD_WITHIN, "the example project's build", build()).await
-        })
+        .get_or_init(|| built("the example project", Project::example))
         .await
 }
 
-/// `cargo build --locked` of the example; panics with Cargo's own stderr if it fails.
-async fn build() -> PathBuf {
-    let command = testkit::consumer::cargo(&["build", "--locked"]).expect("Cargo's target dir");
+/// The template's binary: rendered and built once per run of the suite.
+async fn template() -> &'static PathBuf {
+    static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
+    BINARY
+        .get_or_init(|| built("the template's project", || Project::template().unwrap()))
+        .await
+}
+
+/// `project`'s binary after `cargo build`. A build keeps both cores busy when it is not a
+/// no-op, so it runs alone, as the load tests do; its deadline starts once it runs.
+async fn built(what: &str, project: impl FnOnce() -> Project) -> PathBuf {
+    let _alone = busy_cores().await;
+    let build = async {
+        let project = project();
+        build(&project).await;
+        project.binary().expect("Cargo's target dir")
+    };
+    within(BUILD_WITHIN, &format!("{what}'s build"), build).await
+}
+
+/// `cargo build` of `project`; panics with Cargo's own stderr if it fails.
+async fn build(project: &Project) {
+    let command = project.cargo(&["build"]).expect("Cargo's target dir");
     let shown = format!("{command:?}");
     let output = tokio::process::Command::from(command)
         // Stopped if the deadline passes, rather than left building behind the suite.
@@ -146,7 +167,6 @@ async fn build() -> PathBuf {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    testkit::consumer::binary().expect("Cargo's target dir")
 }
 
 /// Sends every probe to `app`, with `headers` (each probe's own, by its index) and checks each
@@ -159,35 +179,35 @@ async fn probe(app: &App, headers: impl Fn(usize) -> Vec<(&'static str, String)>
 
 /// Sends `probe` to `app` with `headers` and checks the answer.
 async fn ask(app: &App, probe: &Probe, headers: Vec<(&'static str, String)>) {
-    let mut head = format!("GET {} HTTP/1.1\r\nhost: localhost", probe.path);
+    let body = get(app, probe.path, headers).await;
+    let expected: serde_json::Value = serde_json::from_str(probe.body).expect("a JSON probe");
+    assert_eq!(body, (probe.status, expected), "GET {}", probe.path);
+}
+
+/// `GET path` from `app` with `headers`: its status and JSON body, once its headers are
+/// checked (every answer is JSON, never cached).
+async fn get(
+    app: &App,
+    path: &str,
+    headers: Vec<(&'static str, String)>,
+) -> (u16, serde_json::Value) {
+    let mut head = format!("GET {path} HTTP/1.1\r\nhost: localhost");
     for (name, value) in headers {
         head.push_str(&format!("\r\n{name}: {value}"));
     }
     let answer = app
         .send_raw(closed(head))
         .await
-        .unwrap_or_else(|e| panic!("GET {}: {e}", probe.path));
-    let body: serde_json::Value = serde_json::from_str(&answer.body)
-        .unwrap_or_else(|_| panic!("GET {}: not JSON: {answer:?}", probe.path));
-    let expected: serde_json::Value = serde_json::from_str(probe.body).expect("a JSON probe");
-    assert_eq!(
-        (answer.status, &body),
-        (probe.status, &expected),
-        "GET {}",
-        probe.path
-    );
-    assert_eq!(
-        answer.header("content-type"),
-        Some("application/json"),
-        "GET {}",
-        probe.path
-    );
-    assert_eq!(
-        answer.header("cache-control"),
-        Some("no-store"),
-        "GET {}",
-        probe.path
-    );
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let body = serde_json::from_str(&answer.body)
+        .unwrap_or_else(|_| panic!("GET {path}: not JSON: {answer:?}"));
+    for (name, value) in [
+        ("content-type", "application/json"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(answer.header(name), Some(value), "GET {path}: {name}");
+    }
+    (answer.status, body)
 }
 
 /// Locally the runtime prints a request's log lines, level first.
@@ -219,6 +239,16 @@ async fn visit_in_production(app: &App, ipc: &Ipc, context: &Context) {
         !so_far.iter().any(ours),
         "/api/visits: its work's line or its end came before its answer: {so_far:#?}"
     );
+    let line = the_one_line_before_its_end(ipc, context).await;
+    assert_eq!(
+        (line.level.as_str(), line.text.as_str()),
+        ("info", VISIT_LINE)
+    );
+}
+
+/// Waits for the `end` of request `context`, then checks that its messages were one log line
+/// and then its `end`, and returns that line.
+async fn the_one_line_before_its_end(ipc: &Ipc, context: &Context) -> LogLine {
     let what = format!("the end of {context:?}");
     let ended = context.clone();
     ipc.wait_for(Duration::from_secs(10), &what, move |received| {
@@ -230,19 +260,19 @@ async fn visit_in_production(app: &App, ipc: &Ipc, context: &Context) {
     })
     .await;
     // One socket, read in order: a message's index is its place in time.
-    let messages: Vec<_> = ipc.messages().into_iter().filter(ours).collect();
+    let messages: Vec<_> = ipc
+        .messages()
+        .into_iter()
+        .filter(|message| message.context().as_ref() == Some(context))
+        .collect();
     let kinds: Vec<&str> = messages.iter().map(|m| m.kind()).collect();
-    assert_eq!(kinds, ["log", "end"], "/api/visits: {messages:#?}");
-    let line = messages[0].log().expect("a log line");
-    assert_eq!(
-        (line.level.as_str(), line.text.as_str()),
-        ("info", VISIT_LINE)
-    );
+    assert_eq!(kinds, ["log", "end"], "{context:?}: {messages:#?}");
+    messages[0].log().expect("a log line")
 }
 
 #[tokio::test]
 async fn the_example_project_builds_and_serves_its_routes_locally() {
-    let binary = built().await;
+    let binary = example().await;
     // A visit's answer must beat its work's 100 ms: never measured beside a test that keeps
     // both cores busy.
     let _timed = quiet_cores().await;
@@ -268,7 +298,7 @@ async fn the_example_project_builds_and_serves_its_routes_locally() {
 /// each one over the IPC socket, as it does for the app; a visit's `end` waits for its work.
 #[tokio::test]
 async fn the_example_project_serves_its_routes_in_production_mode() {
-    let binary = built().await;
+    let binary = example().await;
     // A visit's answer must beat its work's 100 ms: never measured beside a test that keeps
     // both cores busy.
     let _timed = quiet_cores().await;
@@ -285,5 +315,68 @@ async fn the_example_project_serves_its_routes_in_production_mode() {
         assert_eq!(ended, sent, "one end per request, each with its own ids");
         visit_in_production(&app, &ipc, &context(PROBES.len())).await;
     })
+    .await;
+}
+
+/// The template's route, asked with `headers`: it answers at once with the id of the visit it
+/// hands to `after_response`.
+async fn hello(app: &App, headers: Vec<(&'static str, String)>) -> String {
+    let (status, body) = get(app, "/api/hello", headers).await;
+    assert_eq!((status, &body["message"]), (200, &"hello".into()), "{body}");
+    let id = body["visit"].as_str().expect("the visit's id");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok_and(|id| id.get_version_num() == 7),
+        "a v7 id: {body}"
+    );
+    id.to_owned()
+}
+
+/// The line `after_response` leaves once visit `id` is written, in one attempt.
+fn written(id: &str) -> String {
+    format!("[after-response] wrote {id} to visits (1 attempt, ")
+}
+
+#[tokio::test]
+async fn the_template_renders_builds_and_writes_its_visit_after_the_response_locally() {
+    let binary = template().await;
+    within(TEST_LIMIT, "the template's project, locally", async {
+        let app = App::start(binary, &[]).await;
+        let id = hello(&app, Vec::new()).await;
+        // The sink printed the visit and the crate its success line, both after the answer.
+        let lines = [format!("visit {id} /api/hello"), written(&id)];
+        let what = format!("{lines:?} on stdout");
+        eventually(Duration::from_secs(10), &what, || {
+            let stdout = app.stdout();
+            let seen = lines
+                .iter()
+                .all(|line| stdout.iter().any(|printed| printed.starts_with(line)));
+            async move { seen }
+        })
+        .await;
+        assert_eq!(
+            get(&app, "/api/nope", Vec::new()).await,
+            (404, serde_json::from_str(NOT_FOUND).unwrap())
+        );
+    })
+    .await;
+}
+
+/// In production mode the visit's success line reaches its own request's log, at info level,
+/// and the request's `end` comes after it.
+#[tokio::test]
+async fn the_template_ends_each_request_after_its_visit_is_written_in_production_mode() {
+    let binary = template().await;
+    within(
+        TEST_LIMIT,
+        "the template's project, production mode",
+        async {
+            let (app, ipc) = App::start_in_production(binary, &[]).await;
+            let context = Context::new(1);
+            let id = hello(&app, context.headers().into()).await;
+            let line = the_one_line_before_its_end(&ipc, &context).await;
+            assert_eq!(line.level, "info", "{line:?}");
+            assert!(line.text.starts_with(&written(&id)), "{line:?}");
+        },
+    )
     .await;
 }

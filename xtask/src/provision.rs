@@ -5,7 +5,8 @@
 //!   packages come from the distribution's registry with `apt-get`.
 //! - Anywhere else (macOS, Linux as a user) nothing is installed behind your back: the error
 //!   names what is missing and the command that installs it, then you run this again.
-//! - The npm packages of `tests/js` are installed with `npm ci` everywhere.
+//! - The npm packages of `tests/js` are installed with `npm ci` everywhere, and cargo-generate
+//!   (which renders the template) with `cargo install`.
 
 use crate::run::{Result, cmd, on_path, root, status};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ pub const JS_DIR: &str = "tests/js";
 
 pub fn all() -> Result {
     system_packages(NEEDS)?;
-    npm_packages()
+    npm_packages()?;
+    cargo_generate()
 }
 
 /// What `cargo xtask bench` needs on top: the tests' tools, and wrk to load the servers.
@@ -41,7 +43,7 @@ struct Need {
 }
 
 /// redis-server for the storage tests; Chromium and a colour emoji font (for the flags) for the
-/// browser tests and their screenshots.
+/// browser tests and their screenshots; what building cargo-generate needs, when it is missing.
 const NEEDS: &[Need] = &[
     Need {
         what: "redis-server and redis-cli",
@@ -62,6 +64,16 @@ const NEEDS: &[Need] = &[
         present: || {
             cfg!(target_os = "macos")
                 || Path::new("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf").is_file()
+        },
+    },
+    Need {
+        what: "pkg-config and OpenSSL's headers (cargo-generate's libgit2 links OpenSSL on Linux)",
+        debian: "pkg-config libssl-dev",
+        brew: "(macOS needs none)",
+        present: || {
+            cfg!(target_os = "macos")
+                || on_path("cargo-generate")
+                || (on_path("pkg-config") && Path::new("/usr/include/openssl/ssl.h").is_file())
         },
     },
 ];
@@ -95,7 +107,10 @@ fn system_packages(needs: &[Need]) -> Result {
     if !(on_path("apt-get") && is_root()) {
         return Err(not_installed(&missing));
     }
-    let packages: Vec<&str> = missing.iter().map(|need| need.debian).collect();
+    let packages: Vec<&str> = missing
+        .iter()
+        .flat_map(|need| need.debian.split_whitespace())
+        .collect();
     println!("installing Debian packages: {}", packages.join(" "));
     status(cmd("apt-get", &["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
@@ -148,5 +163,26 @@ pub fn npm_packages() -> Result {
     status(&mut cmd(
         "npm",
         &["ci", "--no-audit", "--no-fund", "--prefix", JS_DIR],
+    ))
+}
+
+/// The cargo-generate that renders `template/`, installed with `cargo install` when missing.
+/// 0.23.7 is the newest whose locked dependencies build on our toolchain (later ones need Rust
+/// 1.96). Its default features only force a vendored libgit2; without them libgit2-sys still
+/// builds its own when the system has none. It always links OpenSSL (see [`NEEDS`]).
+fn cargo_generate() -> Result {
+    if on_path("cargo-generate") {
+        return Ok(());
+    }
+    status(&mut cmd(
+        "cargo",
+        &[
+            "install",
+            "cargo-generate",
+            "--version",
+            "0.23.7",
+            "--locked",
+            "--no-default-features",
+        ],
     ))
 }

@@ -4,8 +4,8 @@
 use crate::run::{Result, cmd, root, status};
 use std::path::{Path, PathBuf};
 
-/// The `api/` folders holding route files: the app's and the example project's.
-const API_DIRS: [&str; 2] = ["api", "examples/routes/api"];
+/// The `api/` folders holding route files: the app's, the example project's and the template's.
+const API_DIRS: [&str; 3] = ["api", "examples/routes/api", "template/api"];
 
 /// `rustfmt --check` on every `.rs` file under [`API_DIRS`], with the edition the crates use.
 pub fn fmt_check() -> Result {

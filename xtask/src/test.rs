@@ -3,12 +3,11 @@
 
 use crate::provision;
 use crate::run::{Result, cmd, root, status, target_dir};
-use testkit::consumer;
+use testkit::consumer::Project;
 
 pub fn run() -> Result {
     status(&mut cmd("cargo", &["fmt", "--all", "--check"]))?;
     crate::route_files::fmt_check()?;
-    status(&mut consumer::cargo(&["fmt", "--check"])?)?;
     status(&mut cmd(
         "cargo",
         &[
@@ -20,27 +19,32 @@ pub fn run() -> Result {
             "warnings",
         ],
     ))?;
-    // The example project is a workspace of its own, which `--workspace` does not reach.
-    status(
-        consumer::cargo(&["clippy", "--locked", "--all-targets"])?.args(["--", "-D", "warnings"]),
-    )?;
     // The published crates as a user gets them; quick, and independent of what provision installs.
     crate::package::run()?;
     provision::all()?;
     status(&mut cmd("cargo", &["build", "--bin", "main"]))?;
-    build_and_test_consumer()?;
+    // After provision: rendering the template needs cargo-generate.
+    for project in [Project::example(), Project::template()?] {
+        check_project(&project)?;
+    }
     status(&mut cmd("cargo", &["test", "--workspace"]))?;
     all_node_suites()?;
     // Last: the slowest check (a release cross-build), and it needs the rest to be right.
     crate::vercel_build::run()
 }
 
-/// The example project, built and tested as its users would (`--locked`: its committed lock
-/// file must hold). Built here, so that the same build inside `tests/it/consumer.rs`, which
-/// then starts the binary, finds it done.
-fn build_and_test_consumer() -> Result {
-    status(&mut consumer::cargo(&["build", "--locked"])?)?;
-    status(&mut consumer::cargo(&["test", "--locked"])?)
+/// A project of its own (the example, the rendered template), which `--workspace` does not
+/// reach: formatted, linted, built and tested as its users would. Built here, so that the same
+/// build inside `tests/it/consumer.rs`, which then starts the binary, finds it done.
+fn check_project(project: &Project) -> Result {
+    status(&mut project.cargo(&["fmt", "--check"])?)?;
+    status(
+        project
+            .cargo(&["clippy", "--all-targets"])?
+            .args(["--", "-D", "warnings"]),
+    )?;
+    status(&mut project.cargo(&["build"])?)?;
+    status(&mut project.cargo(&["test"])?)
 }
 
 /// The node-side suites (`tests/js/*.test.mjs`), one at a time: each starts its own binary (or
