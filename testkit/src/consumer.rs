@@ -2,10 +2,10 @@
 //!
 //! - the example `examples/routes/`: its own workspace, lock file and profiles, `bundled_api`
 //!   by path, built `--locked`;
-//! - the template `template/`, rendered with cargo-generate as a user renders it. Its
-//!   dependencies name the registry (`bundled_api = "0.1"`, `after_response = "0.1"`); a
-//!   `[patch.crates-io]` on Cargo's command line points them at this workspace's crates, the
-//!   patch its README gives users until the crates are published.
+//! - the template `template/`, rendered with cargo-generate as a user renders it from a clone:
+//!   its dependencies name the registry (`bundled_api = "0.1"`, `after_response = "0.1"`), and
+//!   `--define crates=<this workspace>` adds the `[patch.crates-io]` that takes them from here
+//!   until they are published.
 //!
 //! `cargo xtask test` formats, lints, builds and tests both; `tests/it/consumer.rs` builds them
 //! again (a no-op after the xtask, bar the freshly rendered template's own crate) and starts
@@ -16,20 +16,13 @@ use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// A project of its own: where its manifest is, what its function's binary is called, and the
-/// flags every Cargo command on it takes.
+/// A project of its own: where its manifest is, what its function's binary is called, and
+/// whether its lock file is committed (then every Cargo command on it is `--locked`).
 pub struct Project {
     manifest: PathBuf,
     binary: &'static str,
-    flags: Vec<String>,
+    locked: bool,
 }
-
-/// The crates the template takes from the registry, and where this workspace holds them.
-const PATCHED: [(&str, &str); 3] = [
-    ("bundled_api", "bundled"),
-    ("bundled_api_macros", "macros"),
-    ("after_response", "after_response"),
-];
 
 /// The name the template is rendered with: its package and its binary.
 pub const TEMPLATE_NAME: &str = "my-api";
@@ -40,25 +33,23 @@ impl Project {
         Project {
             manifest: crate::workspace_root().join("examples/routes/Cargo.toml"),
             binary: "example-routes",
-            flags: vec!["--locked".into()],
+            locked: true,
         }
     }
 
-    /// `template/`, rendered afresh by `cargo generate --path template --name my-api` into a
-    /// folder of the system's temporary directory (outside any workspace, as a user's project
-    /// is). It starts from the example's lock file, so it builds the versions the example pins
-    /// and shares their build.
+    /// `template/`, rendered afresh by `cargo generate --path template --name my-api --define
+    /// crates=<this workspace>` into a folder of the system's temporary directory (outside any
+    /// workspace, as a user's project is). It starts from the example's lock file, so it builds
+    /// the versions the example pins and shares their build.
     pub fn template() -> Result<Project, String> {
         let target = target_dir()?;
         // Named after the target directory: a stable folder per checkout, so its build is reused.
         let mut hasher = std::hash::DefaultHasher::new();
         target.hash(&mut hasher);
         let place = std::env::temp_dir().join(format!("wait-until-template-{:x}", hasher.finish()));
-        match std::fs::remove_dir_all(&place) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot clear {}: {e}", place.display()));
-            }
-            _ => {}
+        if place.exists() {
+            std::fs::remove_dir_all(&place)
+                .map_err(|e| format!("cannot clear {}: {e}", place.display()))?;
         }
         std::fs::create_dir_all(&place)
             .map_err(|e| format!("cannot create {}: {e}", place.display()))?;
@@ -68,6 +59,8 @@ impl Project {
             .args(["generate", "--path"])
             .arg(root.join("template"))
             .args(["--name", TEMPLATE_NAME, "--vcs", "none", "--silent"])
+            .arg("--define")
+            .arg(format!("crates={}", root.display()))
             .arg("--destination")
             .arg(&place);
         let output = render.output().map_err(|e| {
@@ -84,23 +77,10 @@ impl Project {
         let lock = root.join("examples/routes/Cargo.lock");
         std::fs::copy(&lock, project.join("Cargo.lock"))
             .map_err(|e| format!("cannot copy {}: {e}", lock.display()))?;
-        let flags = PATCHED
-            .iter()
-            .flat_map(|(name, folder)| {
-                let path = root.join(folder);
-                [
-                    "--config".to_string(),
-                    format!(
-                        "patch.crates-io.{name}.path={:?}",
-                        path.display().to_string()
-                    ),
-                ]
-            })
-            .collect();
         Ok(Project {
             manifest: project.join("Cargo.toml"),
             binary: TEMPLATE_NAME,
-            flags,
+            locked: false,
         })
     }
 
@@ -109,13 +89,13 @@ impl Project {
         Ok(target_dir()?.join("debug").join(self.binary))
     }
 
-    /// `cargo <flags…> <args…> --manifest-path <its manifest>`, from its own folder (so its
+    /// `cargo [--locked] <args…> --manifest-path <its manifest>`, from its own folder (so its
     /// `rust-toolchain.toml` and `.cargo/config.toml` apply), into [`target_dir`]. The caller
     /// may add more, such as clippy's `-- -D warnings`.
     pub fn cargo(&self, args: &[&str]) -> Result<Command, String> {
         let mut command = crate::cargo();
         command
-            .args(&self.flags)
+            .args(self.locked.then_some("--locked"))
             .args(args)
             .arg("--manifest-path")
             .arg(&self.manifest)
