@@ -4,7 +4,7 @@
 //! refused naming the variable and where it was read, never its value; tokens become
 //! [`Secret`]s, which cannot print themselves.
 //!
-//! Where each value is read (the README's tables are checked against these, as they are):
+//! Where each value is read (GUIDE.md's tables are checked against these, as they are):
 //!
 //! | Question | Answer |
 //! |---|---|

@@ -357,10 +357,10 @@ fn a_value_shown_in_a_message_is_cut_at_32_characters() {
     assert_eq!(shown, "a".repeat(32));
 }
 
-/// The README's tables of where values are read and of the store rules are this module's, as
+/// GUIDE.md's tables of where values are read and of the store rules are this module's, as
 /// they are: the precedence is written once, here.
 #[test]
-fn the_readme_states_the_precedence_as_the_code_s_docs_do() {
+fn the_guide_states_the_precedence_as_the_code_s_docs_do() {
     let docs = include_str!("../config.rs").replace("\n//! |", "\n\u{0}|");
     let tables: Vec<String> = docs
         .split("\n\n")
@@ -376,11 +376,11 @@ fn the_readme_states_the_precedence_as_the_code_s_docs_do() {
         2,
         "where values are read, and the store rules"
     );
-    let readme = include_str!("../../README.md");
+    let guide = include_str!("../../GUIDE.md");
     for table in tables {
         assert!(
-            readme.contains(&table),
-            "README.md must hold, as it is:\n{table}"
+            guide.contains(&table),
+            "GUIDE.md must hold, as it is:\n{table}"
         );
     }
 }

@@ -6,6 +6,7 @@
 mod awaited;
 mod coalescing;
 mod consumer;
+mod docs;
 mod drain;
 mod emulator;
 mod exactly_once;
@@ -17,7 +18,6 @@ mod load;
 mod local;
 mod production;
 mod properties;
-mod readme;
 mod replay;
 mod route_builds;
 mod settings;
