@@ -25,7 +25,7 @@ pub struct Project {
 }
 
 /// The name the template is rendered with: its package and its binary.
-pub const TEMPLATE_NAME: &str = "my-api";
+const TEMPLATE_NAME: &str = "my-api";
 
 impl Project {
     /// `examples/routes/`, built `--locked`: its committed lock file must hold.
@@ -74,7 +74,7 @@ impl Project {
             ));
         }
         let project = place.join(TEMPLATE_NAME);
-        let lock = root.join("examples/routes/Cargo.lock");
+        let lock = Project::example().manifest.with_file_name("Cargo.lock");
         std::fs::copy(&lock, project.join("Cargo.lock"))
             .map_err(|e| format!("cannot copy {}: {e}", lock.display()))?;
         Ok(Project {
